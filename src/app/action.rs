@@ -1,0 +1,81 @@
+//! What a key can do. Keys are data (config/keymap.rs maps them here).
+
+use super::view::ColumnId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Quit,
+    Command,
+    Filter,
+    Help,
+    Back,
+    Enter,
+    AllNamespaces,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Yaml,
+    Describe,
+    Sort(ColumnId),
+    /// Pager only: next / previous search match.
+    NextMatch,
+    PrevMatch,
+}
+
+impl Action {
+    /// Every action with its config name and help text, in help order.
+    pub const ALL: &'static [(Action, &'static str, &'static str)] = &[
+        (Action::Command, "command", "command line (:pods, :ns, :ctx, :q ...)"),
+        (Action::Filter, "filter", "filter rows (/text, /!text, /-l app=x)"),
+        (Action::Help, "help", "this help"),
+        (Action::Back, "back", "back / close / clear filter"),
+        (Action::Enter, "enter", "drill down"),
+        (Action::AllNamespaces, "all_namespaces", "all namespaces"),
+        (Action::Up, "up", "up"),
+        (Action::Down, "down", "down"),
+        (Action::PageUp, "page_up", "page up"),
+        (Action::PageDown, "page_down", "page down"),
+        (Action::Top, "top", "first row"),
+        (Action::Bottom, "bottom", "last row"),
+        (Action::Yaml, "yaml", "YAML of the selected object"),
+        (Action::Describe, "describe", "describe the selected object"),
+        (Action::Sort(ColumnId::Name), "sort_name", "sort by name"),
+        (Action::Sort(ColumnId::Namespace), "sort_namespace", "sort by namespace"),
+        (Action::Sort(ColumnId::Age), "sort_age", "sort by age"),
+        (Action::Sort(ColumnId::Status), "sort_status", "sort by status"),
+        (Action::Sort(ColumnId::Ready), "sort_ready", "sort by ready"),
+        (Action::Sort(ColumnId::Restarts), "sort_restarts", "sort by restarts"),
+        (Action::Sort(ColumnId::Cpu), "sort_cpu", "sort by CPU"),
+        (Action::Sort(ColumnId::Mem), "sort_mem", "sort by memory"),
+        (Action::Sort(ColumnId::Node), "sort_node", "sort by node"),
+        (Action::NextMatch, "next_match", "next search match (pager)"),
+        (Action::PrevMatch, "prev_match", "previous search match (pager)"),
+        (Action::Quit, "quit", "quit"),
+    ];
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL
+            .iter()
+            .find(|(_, candidate, _)| *candidate == name)
+            .map(|(action, _, _)| *action)
+    }
+
+    pub fn name(self) -> &'static str {
+        Action::ALL
+            .iter()
+            .find(|(action, _, _)| *action == self)
+            .map(|(_, name, _)| *name)
+            .unwrap_or("?")
+    }
+
+    pub fn help(self) -> &'static str {
+        Action::ALL
+            .iter()
+            .find(|(action, _, _)| *action == self)
+            .map(|(_, _, help)| *help)
+            .unwrap_or("")
+    }
+}

@@ -1,0 +1,18 @@
+//! What `update` asks the runtime to do; the only way state reaches the API.
+
+use crate::cluster::fetch::DetailKind;
+use crate::cluster::kind::ResourceKind;
+use crate::cluster::rows::RowKey;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// (Re)connect to a context: stop the old workers, start new ones.
+    Connect { epoch: u64, context: Option<String> },
+    FetchDetail {
+        request: u64,
+        kind: ResourceKind,
+        key: RowKey,
+        detail: DetailKind,
+    },
+    Quit,
+}

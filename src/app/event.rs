@@ -1,0 +1,45 @@
+//! Everything that reaches the state owner, typed.
+
+use crossterm::event::KeyEvent;
+
+use crate::cluster::client::ContextInfo;
+use crate::cluster::metrics::MetricsMessage;
+use crate::cluster::watch::WatchMessage;
+
+/// What a connection's workers report; tagged with the connection epoch so
+/// messages from a replaced context are dropped.
+#[derive(Debug, Clone)]
+pub enum ClusterMessage {
+    Watch(WatchMessage),
+    Metrics(MetricsMessage),
+    /// `/version` answered (or not).
+    ServerVersion(Result<String, String>),
+}
+
+impl From<WatchMessage> for ClusterMessage {
+    fn from(message: WatchMessage) -> Self {
+        ClusterMessage::Watch(message)
+    }
+}
+
+impl From<MetricsMessage> for ClusterMessage {
+    fn from(message: MetricsMessage) -> Self {
+        ClusterMessage::Metrics(message)
+    }
+}
+
+#[derive(Debug)]
+pub enum AppEvent {
+    Key(KeyEvent),
+    Resize,
+    /// Once a second: ages move on.
+    Tick,
+    Cluster { epoch: u64, message: ClusterMessage },
+    /// A new connection is up (client built, workers started).
+    Connected { epoch: u64, info: ContextInfo },
+    ConnectFailed { epoch: u64, error: String },
+    /// A YAML / describe fetch finished.
+    Detail { request: u64, result: Result<String, String> },
+    /// SIGTERM / SIGHUP: leave cleanly.
+    Terminate,
+}

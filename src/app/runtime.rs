@@ -1,0 +1,163 @@
+//! Carries out Effects: the only place that spawns cluster work. Results
+//! come back as AppEvents tagged with the epoch or request id.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::cluster::client::{LoadedKubeconfig, client_for};
+use crate::cluster::fetch::fetch_detail;
+use crate::cluster::watch::{ListStrategy, spawn_all};
+use crate::config::settings::WatchListSetting;
+
+use super::effect::Effect;
+use super::event::{AppEvent, ClusterMessage};
+
+const VERSION_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct RuntimeOptions {
+    pub metrics_interval: Duration,
+    pub watch_list: WatchListSetting,
+}
+
+pub struct Runtime {
+    kubeconfig: LoadedKubeconfig,
+    sender: mpsc::Sender<AppEvent>,
+    options: RuntimeOptions,
+    client: Option<kube::Client>,
+    /// Workers of the current connection; aborted on switch and drop.
+    workers: Vec<JoinHandle<()>>,
+}
+
+/// Streaming lists are on by default from Kubernetes 1.34 (DESIGN §5).
+fn strategy_for(setting: WatchListSetting, minor: Option<u32>) -> ListStrategy {
+    match setting {
+        WatchListSetting::List => ListStrategy::List,
+        WatchListSetting::Stream => ListStrategy::Stream,
+        WatchListSetting::Auto if minor.is_some_and(|minor| minor >= 34) => ListStrategy::Stream,
+        WatchListSetting::Auto => ListStrategy::List,
+    }
+}
+
+impl Runtime {
+    pub fn new(kubeconfig: LoadedKubeconfig, sender: mpsc::Sender<AppEvent>, options: RuntimeOptions) -> Runtime {
+        Runtime {
+            kubeconfig,
+            sender,
+            options,
+            client: None,
+            workers: Vec::new(),
+        }
+    }
+
+    fn stop_workers(&mut self) {
+        for worker in self.workers.drain(..) {
+            worker.abort();
+        }
+    }
+
+    /// Carry out one effect. Quick local results (a connection that cannot
+    /// be built) come back directly; everything slow is spawned and reports
+    /// through the channel.
+    pub async fn execute(&mut self, effect: Effect) -> Vec<AppEvent> {
+        match effect {
+            Effect::Connect { epoch, context } => self.connect(epoch, context).await,
+            Effect::FetchDetail {
+                request,
+                kind,
+                key,
+                detail,
+            } => {
+                let Some(client) = self.client.clone() else {
+                    return vec![AppEvent::Detail {
+                        request,
+                        result: Err("not connected to a cluster".to_string()),
+                    }];
+                };
+                let sender = self.sender.clone();
+                tokio::spawn(async move {
+                    let result = fetch_detail(&client, kind, &key, detail).await;
+                    let _ = sender.send(AppEvent::Detail { request, result }).await;
+                });
+                Vec::new()
+            }
+            Effect::Quit => {
+                self.stop_workers();
+                Vec::new()
+            }
+        }
+    }
+
+    async fn connect(&mut self, epoch: u64, context: Option<String>) -> Vec<AppEvent> {
+        self.stop_workers();
+        self.client = None;
+        // Building a client reads files only; the first request happens in
+        // the workers, so the UI never waits on the network here.
+        let (client, info) = match client_for(&self.kubeconfig, context.as_deref()).await {
+            Ok(pair) => pair,
+            Err(error) => {
+                return vec![AppEvent::ConnectFailed {
+                    epoch,
+                    error: error.to_string(),
+                }];
+            }
+        };
+        self.client = Some(client.clone());
+        let app = self.sender.clone();
+        let setting = self.options.watch_list;
+        let metrics_interval = self.options.metrics_interval;
+        let supervisor = tokio::spawn(async move {
+            let (sender, mut receiver) = mpsc::channel::<ClusterMessage>(512);
+            // Bounded: a dead link must not keep the watchers from starting
+            // (they report the connection problem themselves).
+            let version = match tokio::time::timeout(VERSION_TIMEOUT, client.apiserver_version()).await {
+                Ok(version) => version.map_err(|error| crate::cluster::client::plain_client_error(&error)),
+                Err(_) => Err("the API server did not answer /version in time".to_string()),
+            };
+            let minor = version
+                .as_ref()
+                .ok()
+                .and_then(|info| info.minor.trim_end_matches('+').parse::<u32>().ok());
+            let version_message = version.map(|info| info.git_version);
+            let _ = app
+                .send(AppEvent::Cluster {
+                    epoch,
+                    message: ClusterMessage::ServerVersion(version_message),
+                })
+                .await;
+            let mut workers = spawn_all(client.clone(), strategy_for(setting, minor), sender.clone());
+            workers.push(tokio::spawn(crate::cluster::metrics::run_poller(
+                client,
+                metrics_interval,
+                sender,
+            )));
+            // Aborting this task drops the guard, which aborts the workers.
+            let _guard = AbortOnDrop(workers);
+            // Tag every message with the epoch; update() drops stale ones.
+            while let Some(message) = receiver.recv().await {
+                if app.send(AppEvent::Cluster { epoch, message }).await.is_err() {
+                    break;
+                }
+            }
+        });
+        self.workers.push(supervisor);
+        vec![AppEvent::Connected { epoch, info }]
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop_workers();
+    }
+}
+
+struct AbortOnDrop(Vec<JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for worker in &self.0 {
+            worker.abort();
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The one owner of everything the views show.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::cluster::age::Epoch;
+use crate::cluster::client::ContextInfo;
+use crate::cluster::fetch::DetailKind;
+use crate::cluster::kind::ResourceKind;
+use crate::cluster::metrics::Usage;
+use crate::cluster::rows::{EventRow, NamespaceRow, NodeRow, PodRow, RowKey, WorkloadRow};
+use crate::cluster::watch::WatchStatus;
+use crate::config::ConfigWarning;
+use crate::config::keymap::Keymap;
+
+use super::store::RowStore;
+use super::view::{ViewKind, ViewState};
+
+#[derive(Debug, Default)]
+pub struct Stores {
+    pub pods: RowStore<PodRow>,
+    pub deployments: RowStore<WorkloadRow>,
+    pub statefulsets: RowStore<WorkloadRow>,
+    pub daemonsets: RowStore<WorkloadRow>,
+    pub namespaces: RowStore<NamespaceRow>,
+    pub nodes: RowStore<NodeRow>,
+    pub events: RowStore<EventRow>,
+}
+
+impl Stores {
+    pub fn workloads(&self, kind: ResourceKind) -> Option<&RowStore<WorkloadRow>> {
+        match kind {
+            ResourceKind::Deployments => Some(&self.deployments),
+            ResourceKind::StatefulSets => Some(&self.statefulsets),
+            ResourceKind::DaemonSets => Some(&self.daemonsets),
+            _ => None,
+        }
+    }
+
+    pub fn workloads_mut(&mut self, kind: ResourceKind) -> Option<&mut RowStore<WorkloadRow>> {
+        match kind {
+            ResourceKind::Deployments => Some(&mut self.deployments),
+            ResourceKind::StatefulSets => Some(&mut self.statefulsets),
+            ResourceKind::DaemonSets => Some(&mut self.daemonsets),
+            _ => None,
+        }
+    }
+
+    pub fn generation(&self, kind: ResourceKind) -> u64 {
+        match kind {
+            ResourceKind::Pods => self.pods.generation(),
+            ResourceKind::Deployments => self.deployments.generation(),
+            ResourceKind::StatefulSets => self.statefulsets.generation(),
+            ResourceKind::DaemonSets => self.daemonsets.generation(),
+            ResourceKind::Namespaces => self.namespaces.generation(),
+            ResourceKind::Nodes => self.nodes.generation(),
+            ResourceKind::Events => self.events.generation(),
+        }
+    }
+
+    pub fn len(&self, kind: ResourceKind) -> usize {
+        match kind {
+            ResourceKind::Pods => self.pods.len(),
+            ResourceKind::Deployments => self.deployments.len(),
+            ResourceKind::StatefulSets => self.statefulsets.len(),
+            ResourceKind::DaemonSets => self.daemonsets.len(),
+            ResourceKind::Namespaces => self.namespaces.len(),
+            ResourceKind::Nodes => self.nodes.len(),
+            ResourceKind::Events => self.events.len(),
+        }
+    }
+}
+
+/// Samples kept per node for the overview sparklines.
+pub const HISTORY_LEN: usize = 40;
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub pods: HashMap<RowKey, Usage>,
+    pub nodes: HashMap<String, Usage>,
+    /// Per node: CPU and memory percent of allocatable, oldest first.
+    pub node_history: HashMap<String, VecDeque<(u64, u64)>>,
+    /// Why metrics are missing, when they are.
+    pub unavailable: Option<String>,
+    pub generation: u64,
+}
+
+/// The YAML / describe pager.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub request: u64,
+    pub kind: DetailKind,
+    pub title: String,
+    pub lines: Vec<String>,
+    pub loading: bool,
+    pub error: Option<String>,
+    pub scroll: usize,
+    pub search: String,
+    /// Line numbers that match `search`.
+    pub matches: Vec<usize>,
+    pub current_match: usize,
+}
+
+/// What the keyboard is typing into, if anything.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Input {
+    #[default]
+    None,
+    Command(String),
+    Filter(String),
+    /// Search inside the pager.
+    Search(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct Flash {
+    pub level: Level,
+    pub text: String,
+    pub at: Epoch,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextEntry {
+    pub name: String,
+    pub cluster: String,
+    pub server: String,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub context: ContextInfo,
+    pub server_version: Option<String>,
+    pub contexts: Vec<ContextEntry>,
+    /// Namespace scope; None = all namespaces.
+    pub namespace: Option<String>,
+    pub stores: Stores,
+    pub watch_status: HashMap<ResourceKind, WatchStatus>,
+    pub metrics: Metrics,
+    /// Navigation stack; never empty, the last entry is on screen.
+    pub nav: Vec<ViewState>,
+    pub detail: Option<Detail>,
+    pub help_open: bool,
+    pub help_scroll: usize,
+    pub input: Input,
+    /// The last message for the status bar.
+    pub flash: Option<Flash>,
+    /// The last error, kept until something replaces it.
+    pub last_error: Option<String>,
+    pub warnings: Vec<ConfigWarning>,
+    pub keymap: Keymap,
+    pub pending_grace: i64,
+    pub epoch: u64,
+    pub next_request: u64,
+    pub connected: bool,
+    pub now: Epoch,
+    /// Rows the table can show at once; set by the draw loop from the
+    /// terminal size, used for paging.
+    pub page_rows: usize,
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(context: ContextInfo, keymap: Keymap, start: ViewKind, now: Epoch) -> State {
+        let namespace = context.namespace.clone();
+        State {
+            context,
+            server_version: None,
+            contexts: Vec::new(),
+            namespace,
+            stores: Stores::default(),
+            watch_status: ResourceKind::ALL
+                .iter()
+                .map(|kind| (*kind, WatchStatus::Loading))
+                .collect(),
+            metrics: Metrics::default(),
+            nav: vec![ViewState::new(start)],
+            detail: None,
+            help_open: false,
+            help_scroll: 0,
+            input: Input::None,
+            flash: None,
+            last_error: None,
+            warnings: Vec::new(),
+            keymap,
+            pending_grace: 300,
+            epoch: 0,
+            next_request: 0,
+            connected: false,
+            now,
+            page_rows: 20,
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    pub fn view(&self) -> &ViewState {
+        // The stack is never empty: `back` keeps the last entry.
+        &self.nav[self.nav.len() - 1]
+    }
+
+    pub fn view_mut(&mut self) -> &mut ViewState {
+        let last = self.nav.len() - 1;
+        &mut self.nav[last]
+    }
+
+    pub fn all_namespaces(&self) -> bool {
+        self.namespace.is_none()
+    }
+
+    pub fn flash(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        if level == Level::Error {
+            self.last_error = Some(text.clone());
+        }
+        self.flash = Some(Flash {
+            level,
+            text,
+            at: self.now,
+        });
+    }
+
+    pub fn status_of(&self, kind: ResourceKind) -> WatchStatus {
+        self.watch_status.get(&kind).cloned().unwrap_or(WatchStatus::Loading)
+    }
+
+    /// The worst connection state across kinds, for the status bar:
+    /// reconnecting beats loading beats live; forbidden kinds don't count.
+    pub fn connection(&self) -> WatchStatus {
+        let mut worst = WatchStatus::Live;
+        for status in self.watch_status.values() {
+            match status {
+                WatchStatus::Reconnecting { since, .. } => match &worst {
+                    WatchStatus::Reconnecting { since: earlier, .. } if earlier <= since => {}
+                    _ => worst = status.clone(),
+                },
+                WatchStatus::Loading if worst == WatchStatus::Live => worst = WatchStatus::Loading,
+                _ => {}
+            }
+        }
+        worst
+    }
+
+    /// Pods per namespace: (total, failing), for the namespaces view.
+    pub fn pod_counts(&self) -> HashMap<&str, (usize, usize)> {
+        let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
+        for pod in self.stores.pods.rows() {
+            let entry = counts.entry(pod.namespace.as_ref()).or_default();
+            entry.0 += 1;
+            if pod.is_failing(self.now, self.pending_grace) {
+                entry.1 += 1;
+            }
+        }
+        counts
+    }
+}

@@ -1,0 +1,355 @@
+//! Which rows a table view shows, in which order: filtered and sorted once
+//! per change (not per frame), and the selection kept by key.
+
+use std::cmp::Ordering;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use crate::cluster::kind::ResourceKind;
+use crate::cluster::rows::{PodRow, RowKey, WorkloadRow};
+
+use super::state::State;
+use super::view::{ColumnId, Pin, ViewKind, ViewState};
+
+fn by<T: Ord>(a: T, b: T) -> Ordering {
+    a.cmp(&b)
+}
+
+fn pod_order(state: &State, column: ColumnId, a: &PodRow, b: &PodRow) -> Ordering {
+    let usage = |row: &PodRow| state.metrics.pods.get(&RowKey::new(&row.namespace, &row.name)).copied();
+    match column {
+        ColumnId::Name => by(&a.name, &b.name),
+        ColumnId::Ready => by(
+            (a.ready as u32 * 1000).checked_div(a.total as u32).unwrap_or(0),
+            (b.ready as u32 * 1000).checked_div(b.total as u32).unwrap_or(0),
+        ),
+        ColumnId::Status => by(&a.status, &b.status),
+        ColumnId::Restarts => by(a.restarts, b.restarts),
+        // Oldest first reads as "largest age first" when descending.
+        ColumnId::Age => by(b.created, a.created),
+        ColumnId::Node => by(&a.node, &b.node),
+        ColumnId::Cpu => by(usage(a).map(|u| u.cpu_millis), usage(b).map(|u| u.cpu_millis)),
+        ColumnId::Mem => by(usage(a).map(|u| u.mem_bytes), usage(b).map(|u| u.mem_bytes)),
+        _ => by(&a.namespace, &b.namespace),
+    }
+    .then_with(|| by(&a.namespace, &b.namespace))
+    .then_with(|| by(&a.name, &b.name))
+}
+
+fn workload_order(column: ColumnId, a: &WorkloadRow, b: &WorkloadRow) -> Ordering {
+    match column {
+        ColumnId::Name => by(&a.name, &b.name),
+        ColumnId::Ready => by(a.ready, b.ready),
+        ColumnId::Age => by(b.created, a.created),
+        ColumnId::Status => by(a.health(), b.health()),
+        _ => by(&a.namespace, &b.namespace),
+    }
+    .then_with(|| by(&a.namespace, &b.namespace))
+    .then_with(|| by(&a.name, &b.name))
+}
+
+fn stamp(state: &State, view: &ViewState) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    view.kind.hash(&mut hasher);
+    view.filter_text.hash(&mut hasher);
+    view.sort.hash(&mut hasher);
+    format!("{:?}", view.pin).hash(&mut hasher);
+    state.namespace.hash(&mut hasher);
+    match view.kind {
+        ViewKind::Resource(kind) => state.stores.generation(kind).hash(&mut hasher),
+        ViewKind::Containers => state.stores.pods.generation().hash(&mut hasher),
+        ViewKind::Contexts => state.contexts.len().hash(&mut hasher),
+        ViewKind::Pulse => {}
+    }
+    if matches!(view.sort, Some((ColumnId::Cpu | ColumnId::Mem, _))) {
+        state.metrics.generation.hash(&mut hasher);
+    }
+    if view.kind == ViewKind::Resource(ResourceKind::Namespaces) {
+        state.stores.pods.generation().hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+fn in_scope(namespace: Option<&str>, row_namespace: &str) -> bool {
+    namespace.is_none_or(|scope| scope == row_namespace)
+}
+
+/// Indices of the rows the view shows, in order.
+fn compute(state: &State, view: &ViewState) -> Vec<u32> {
+    let scope = state.namespace.as_deref();
+    let sort = view.sort;
+    let mut indices: Vec<u32> = Vec::new();
+    let sort_by = |order: &mut dyn FnMut(&u32, &u32) -> Ordering, indices: &mut Vec<u32>| {
+        indices.sort_by(|a, b| order(a, b));
+    };
+    match view.kind {
+        ViewKind::Resource(ResourceKind::Pods) => {
+            let rows = state.stores.pods.rows();
+            let (scope, selector) = match &view.pin {
+                Pin::Selector { namespace, selector, .. } => (Some(namespace.as_str()), Some(selector)),
+                _ => (scope, None),
+            };
+            indices = (0..rows.len() as u32)
+                .filter(|&i| {
+                    let row = &rows[i as usize];
+                    in_scope(scope, &row.namespace)
+                        && selector.is_none_or(|selector| selector.matches(&row.labels))
+                        && view.filter.matches(row)
+                })
+                .collect();
+            let (column, descending) = sort.unwrap_or((ColumnId::Namespace, false));
+            sort_by(
+                &mut |a, b| {
+                    let order = pod_order(state, column, &rows[*a as usize], &rows[*b as usize]);
+                    if descending { order.reverse() } else { order }
+                },
+                &mut indices,
+            );
+        }
+        ViewKind::Resource(kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets)) => {
+            let Some(store) = state.stores.workloads(kind) else {
+                return indices;
+            };
+            let rows = store.rows();
+            indices = (0..rows.len() as u32)
+                .filter(|&i| in_scope(scope, &rows[i as usize].namespace) && view.filter.matches(&rows[i as usize]))
+                .collect();
+            let (column, descending) = sort.unwrap_or((ColumnId::Namespace, false));
+            sort_by(
+                &mut |a, b| {
+                    let order = workload_order(column, &rows[*a as usize], &rows[*b as usize]);
+                    if descending { order.reverse() } else { order }
+                },
+                &mut indices,
+            );
+        }
+        ViewKind::Resource(ResourceKind::Namespaces) => {
+            let rows = state.stores.namespaces.rows();
+            indices = (0..rows.len() as u32)
+                .filter(|&i| view.filter.matches(&rows[i as usize]))
+                .collect();
+            let (column, descending) = sort.unwrap_or((ColumnId::Name, false));
+            let counts = state.pod_counts();
+            sort_by(
+                &mut |a, b| {
+                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+                    let order = match column {
+                        ColumnId::Age => by(b.created, a.created),
+                        ColumnId::Status => by(&a.phase, &b.phase),
+                        ColumnId::Ready => by(counts.get(a.name.as_ref()), counts.get(b.name.as_ref())),
+                        _ => Ordering::Equal,
+                    }
+                    .then_with(|| by(&a.name, &b.name));
+                    if descending { order.reverse() } else { order }
+                },
+                &mut indices,
+            );
+        }
+        ViewKind::Resource(ResourceKind::Nodes) => {
+            let rows = state.stores.nodes.rows();
+            indices = (0..rows.len() as u32)
+                .filter(|&i| view.filter.matches(&rows[i as usize]))
+                .collect();
+            let (column, descending) = sort.unwrap_or((ColumnId::Name, false));
+            sort_by(
+                &mut |a, b| {
+                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+                    let usage = |name: &str| state.metrics.nodes.get(name).copied();
+                    let order = match column {
+                        ColumnId::Age => by(b.created, a.created),
+                        ColumnId::Status => by(&a.status, &b.status),
+                        ColumnId::Cpu => by(usage(&a.name).map(|u| u.cpu_millis), usage(&b.name).map(|u| u.cpu_millis)),
+                        ColumnId::Mem => by(usage(&a.name).map(|u| u.mem_bytes), usage(&b.name).map(|u| u.mem_bytes)),
+                        _ => Ordering::Equal,
+                    }
+                    .then_with(|| by(&a.name, &b.name));
+                    if descending { order.reverse() } else { order }
+                },
+                &mut indices,
+            );
+        }
+        ViewKind::Resource(ResourceKind::Events) => {
+            let rows = state.stores.events.rows();
+            indices = (0..rows.len() as u32)
+                .filter(|&i| in_scope(scope, &rows[i as usize].namespace) && view.filter.matches(&rows[i as usize]))
+                .collect();
+            sort_by(
+                &mut |a, b| {
+                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+                    let order = match sort {
+                        Some((ColumnId::Name, _)) => by(&a.object, &b.object),
+                        Some((ColumnId::Namespace, _)) => by(&a.namespace, &b.namespace),
+                        Some((ColumnId::Age, _)) => by(a.last_seen, b.last_seen),
+                        // Warnings first, newest first (DESIGN: events view).
+                        _ => by(b.warning, a.warning).then_with(|| by(b.last_seen, a.last_seen)),
+                    }
+                    .then_with(|| by(&a.name, &b.name));
+                    match sort {
+                        Some((_, true)) => order.reverse(),
+                        _ => order,
+                    }
+                },
+                &mut indices,
+            );
+        }
+        ViewKind::Containers => {
+            if let Pin::Pod(key) = &view.pin
+                && let Some(pod) = state.stores.pods.get(key)
+            {
+                indices = (0..pod.containers.len() as u32)
+                    .filter(|&i| {
+                        let container = &pod.containers[i as usize];
+                        view.filter.matches_parts(&container.name.to_lowercase(), &[])
+                    })
+                    .collect();
+            }
+        }
+        ViewKind::Contexts => {
+            indices = (0..state.contexts.len() as u32)
+                .filter(|&i| {
+                    view.filter
+                        .matches_parts(&state.contexts[i as usize].name.to_lowercase(), &[])
+                })
+                .collect();
+        }
+        ViewKind::Pulse => {}
+    }
+    indices
+}
+
+/// Namespace and name of the row at `position` of the view's visible list,
+/// borrowed (no allocation: this runs over every row on a refresh).
+fn ident_at<'a>(state: &'a State, view: &ViewState, position: usize) -> Option<(&'a str, &'a str)> {
+    let index = *view.visible.get(position)? as usize;
+    match view.kind {
+        ViewKind::Resource(ResourceKind::Pods) => {
+            state.stores.pods.rows().get(index).map(|row| (row.namespace.as_ref(), row.name.as_ref()))
+        }
+        ViewKind::Resource(kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets)) => state
+            .stores
+            .workloads(kind)?
+            .rows()
+            .get(index)
+            .map(|row| (row.namespace.as_ref(), row.name.as_ref())),
+        ViewKind::Resource(ResourceKind::Namespaces) => {
+            state.stores.namespaces.rows().get(index).map(|row| ("", row.name.as_ref()))
+        }
+        ViewKind::Resource(ResourceKind::Nodes) => state.stores.nodes.rows().get(index).map(|row| ("", row.name.as_ref())),
+        ViewKind::Resource(ResourceKind::Events) => {
+            state.stores.events.rows().get(index).map(|row| (row.namespace.as_ref(), row.name.as_ref()))
+        }
+        ViewKind::Containers => match &view.pin {
+            Pin::Pod(key) => state
+                .stores
+                .pods
+                .get(key)?
+                .containers
+                .get(index)
+                .map(|container| ("", container.name.as_ref())),
+            _ => None,
+        },
+        ViewKind::Contexts => state.contexts.get(index).map(|context| ("", context.name.as_str())),
+        ViewKind::Pulse => None,
+    }
+}
+
+/// The key of the row at `position` of the view's visible list.
+pub fn key_at(state: &State, view: &ViewState, position: usize) -> Option<RowKey> {
+    ident_at(state, view, position).map(|(namespace, name)| RowKey::new(namespace, name))
+}
+
+/// Recompute the visible rows of the current view if anything they depend
+/// on changed, keeping the selection on the same object.
+pub fn refresh(state: &mut State) {
+    let new_stamp = stamp(state, state.view());
+    if state.view().stamp == Some(new_stamp) {
+        return;
+    }
+    let visible = compute(state, state.view());
+    let selected = state.view().selected.clone();
+    let old_cursor = state.view().cursor;
+    {
+        let view = state.view_mut();
+        view.visible = visible;
+        view.stamp = Some(new_stamp);
+    }
+    let view = state.view();
+    let position = selected
+        .as_ref()
+        .and_then(|key| {
+            (0..view.visible.len()).find(|&i| {
+                ident_at(state, view, i) == Some((key.namespace.as_ref(), key.name.as_ref()))
+            })
+        });
+    let cursor = position.unwrap_or_else(|| old_cursor.min(view.visible.len().saturating_sub(1)));
+    let key = key_at(state, view, cursor);
+    let view = state.view_mut();
+    view.cursor = cursor;
+    view.selected = key;
+    state.dirty = true;
+}
+
+/// Move the cursor to `position` (clamped) and remember its key.
+pub fn select(state: &mut State, position: usize) {
+    let len = state.view().visible.len();
+    let cursor = position.min(len.saturating_sub(1));
+    let key = key_at(state, state.view(), cursor);
+    let view = state.view_mut();
+    view.cursor = cursor;
+    view.selected = key;
+}
+
+/// A fingerprint of every clock-derived text on screen (ages, "(2m ago)",
+/// stale times): the tick redraws only when it changes.
+pub fn clock_signature(state: &State) -> u64 {
+    use crate::cluster::age::human_duration;
+    let mut hasher = DefaultHasher::new();
+    let now = state.now;
+    let view = state.view();
+    let start = view.offset;
+    let end = (start + state.page_rows.max(1)).min(view.visible.len());
+    let age = |created: Option<i64>| created.map(|created| human_duration(now - created));
+    for &index in view.visible.get(start..end).unwrap_or(&[]) {
+        let index = index as usize;
+        match view.kind {
+            ViewKind::Resource(ResourceKind::Pods) => {
+                if let Some(row) = state.stores.pods.rows().get(index) {
+                    age(row.created).hash(&mut hasher);
+                    age(row.last_restart).hash(&mut hasher);
+                }
+            }
+            ViewKind::Resource(kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets)) => {
+                if let Some(row) = state.stores.workloads(kind).and_then(|store| store.rows().get(index)) {
+                    age(row.created).hash(&mut hasher);
+                }
+            }
+            ViewKind::Resource(ResourceKind::Namespaces) => {
+                if let Some(row) = state.stores.namespaces.rows().get(index) {
+                    age(row.created).hash(&mut hasher);
+                }
+            }
+            ViewKind::Resource(ResourceKind::Nodes) => {
+                if let Some(row) = state.stores.nodes.rows().get(index) {
+                    age(row.created).hash(&mut hasher);
+                }
+            }
+            ViewKind::Resource(ResourceKind::Events) => {
+                if let Some(row) = state.stores.events.rows().get(index) {
+                    age(row.last_seen).hash(&mut hasher);
+                }
+            }
+            _ => {}
+        }
+    }
+    if view.kind == ViewKind::Pulse {
+        // The overview lists failing pods and recent warnings with ages;
+        // minute resolution is what it shows for most of them.
+        (now / 60).hash(&mut hasher);
+    }
+    for status in state.watch_status.values() {
+        if let crate::cluster::watch::WatchStatus::Reconnecting { since, .. } = status {
+            human_duration(now - since).hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}

@@ -1,0 +1,517 @@
+//! `update`: plain code that changes State and returns Effects. It never
+//! awaits and never touches the API (DESIGN §3).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::cluster::age::human_duration;
+use crate::cluster::fetch::DetailKind;
+use crate::cluster::kind::ResourceKind;
+use crate::cluster::metrics::MetricsMessage;
+use crate::cluster::watch::{KindRows, WatchMessage, WatchStatus};
+use crate::config::keymap::KeyContext;
+
+use super::action::Action;
+use super::command::{self, Command};
+use super::effect::Effect;
+use super::event::{AppEvent, ClusterMessage};
+use super::filter::Filter;
+use super::state::{Detail, HISTORY_LEN, Input, Level, State};
+use super::table;
+use super::view::{Pin, ViewKind, ViewState, columns};
+
+/// How long a flash message stays in the status bar.
+const FLASH_SECONDS: i64 = 6;
+
+pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    match event {
+        AppEvent::Key(key) => {
+            // Windows and kitty-protocol terminals also report releases.
+            if key.kind != KeyEventKind::Release {
+                on_key(state, key, &mut effects);
+                state.dirty = true;
+            }
+        }
+        AppEvent::Resize => state.dirty = true,
+        AppEvent::Tick => on_tick(state),
+        AppEvent::Cluster { epoch, message } => {
+            if epoch == state.epoch {
+                on_cluster(state, message);
+            }
+        }
+        AppEvent::Connected { epoch, info } => {
+            if epoch == state.epoch {
+                state.context = info;
+                state.connected = true;
+                state.dirty = true;
+            }
+        }
+        AppEvent::ConnectFailed { epoch, error } => {
+            if epoch == state.epoch {
+                state.flash(Level::Error, error);
+                state.dirty = true;
+            }
+        }
+        AppEvent::Detail { request, result } => {
+            if let Some(detail) = state.detail.as_mut()
+                && detail.request == request
+            {
+                detail.loading = false;
+                match result {
+                    Ok(text) => detail.lines = text.lines().map(str::to_string).collect(),
+                    Err(error) => detail.error = Some(error),
+                }
+                state.dirty = true;
+            }
+        }
+        AppEvent::Terminate => {
+            state.quit = true;
+            effects.push(Effect::Quit);
+        }
+    }
+    effects
+}
+
+fn on_tick(state: &mut State) {
+    let before = table::clock_signature(state);
+    state.now = crate::cluster::age::now();
+    if let Some(flash) = &state.flash
+        && state.now - flash.at >= FLASH_SECONDS
+    {
+        state.flash = None;
+        state.dirty = true;
+    }
+    if table::clock_signature(state) != before {
+        state.dirty = true;
+    }
+}
+
+fn on_cluster(state: &mut State, message: ClusterMessage) {
+    state.dirty = true;
+    match message {
+        ClusterMessage::Watch(WatchMessage::Rows(rows)) => match rows {
+            KindRows::Pods(update) => state.stores.pods.apply(update),
+            KindRows::Workloads(kind, update) => {
+                if let Some(store) = state.stores.workloads_mut(kind) {
+                    store.apply(update);
+                }
+            }
+            KindRows::Namespaces(update) => state.stores.namespaces.apply(update),
+            KindRows::Nodes(update) => state.stores.nodes.apply(update),
+            KindRows::Events(update) => state.stores.events.apply(update),
+        },
+        ClusterMessage::Watch(WatchMessage::Status(kind, status)) => {
+            if let WatchStatus::Reconnecting { error, .. } = &status {
+                state.last_error = Some(format!("{}: {error}", kind.plural()));
+            }
+            state.watch_status.insert(kind, status);
+        }
+        ClusterMessage::Metrics(MetricsMessage::Snapshot(snapshot)) => {
+            for (name, usage) in &snapshot.nodes {
+                let node = state.stores.nodes.get(&crate::cluster::rows::RowKey::new("", name));
+                let percent = |used: u64, total: Option<u64>| match total {
+                    Some(total) if total > 0 => used * 100 / total,
+                    _ => 0,
+                };
+                let sample = (
+                    percent(usage.cpu_millis, node.and_then(|n| n.cpu_allocatable)),
+                    percent(usage.mem_bytes, node.and_then(|n| n.mem_allocatable)),
+                );
+                let history = state.metrics.node_history.entry(name.clone()).or_default();
+                history.push_back(sample);
+                while history.len() > HISTORY_LEN {
+                    history.pop_front();
+                }
+            }
+            state.metrics.pods = snapshot.pods;
+            state.metrics.nodes = snapshot.nodes;
+            state.metrics.unavailable = None;
+            state.metrics.generation += 1;
+        }
+        ClusterMessage::Metrics(MetricsMessage::Unavailable(why)) => {
+            state.metrics.unavailable = Some(why);
+        }
+        ClusterMessage::ServerVersion(Ok(version)) => state.server_version = Some(version),
+        ClusterMessage::ServerVersion(Err(error)) => state.last_error = Some(error),
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    if state.input != Input::None {
+        on_input_key(state, key, effects);
+        return;
+    }
+    if state.help_open {
+        let action = state.keymap.action(KeyContext::Global, &key);
+        match action {
+            Some(Action::Help | Action::Back) => state.help_open = false,
+            Some(Action::Quit) => quit(state, effects),
+            Some(Action::Down) => state.help_scroll += 1,
+            Some(Action::Up) => state.help_scroll = state.help_scroll.saturating_sub(1),
+            _ => {}
+        }
+        return;
+    }
+    if state.detail.is_some() {
+        on_pager_key(state, key, effects);
+        return;
+    }
+    let Some(action) = state.keymap.action(KeyContext::Global, &key) else {
+        return;
+    };
+    act(state, action, effects);
+}
+
+fn quit(state: &mut State, effects: &mut Vec<Effect>) {
+    state.quit = true;
+    effects.push(Effect::Quit);
+}
+
+fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    match action {
+        Action::Quit => quit(state, effects),
+        Action::Command => state.input = Input::Command(String::new()),
+        Action::Filter => {
+            let current = state.view().filter_text.clone();
+            state.input = Input::Filter(current);
+        }
+        Action::Help => {
+            state.help_open = true;
+            state.help_scroll = 0;
+        }
+        Action::Back => back(state),
+        Action::Enter => drill_down(state, effects),
+        Action::AllNamespaces => {
+            state.namespace = None;
+            state.flash(Level::Info, "all namespaces");
+        }
+        Action::Up => move_cursor(state, -1),
+        Action::Down => move_cursor(state, 1),
+        Action::PageUp => move_cursor(state, -(state.page_rows.max(1) as i64)),
+        Action::PageDown => move_cursor(state, state.page_rows.max(1) as i64),
+        Action::Top => table::select(state, 0),
+        Action::Bottom => table::select(state, usize::MAX),
+        Action::Yaml => open_detail(state, DetailKind::Yaml, effects),
+        Action::Describe => open_detail(state, DetailKind::Describe, effects),
+        Action::Sort(column) => {
+            let kind = state.view().kind;
+            if !columns(kind, state.all_namespaces()).contains(&column) {
+                state.flash(Level::Warn, format!("{} has no {} column", kind.title(), column.title()));
+                return;
+            }
+            let view = state.view_mut();
+            view.sort = match view.sort {
+                Some((current, descending)) if current == column => Some((column, !descending)),
+                _ => Some((column, false)),
+            };
+        }
+        Action::NextMatch | Action::PrevMatch => {}
+    }
+}
+
+fn move_cursor(state: &mut State, delta: i64) {
+    let cursor = state.view().cursor as i64;
+    table::select(state, (cursor + delta).max(0) as usize);
+}
+
+fn back(state: &mut State) {
+    if !state.view().filter_text.is_empty() {
+        let view = state.view_mut();
+        view.filter_text.clear();
+        view.filter = Filter::None;
+        return;
+    }
+    if state.nav.len() > 1 {
+        state.nav.pop();
+    }
+}
+
+fn push_view(state: &mut State, view: ViewState) {
+    state.nav.push(view);
+    // Deep stacks are not useful; keep the last few.
+    if state.nav.len() > 16 {
+        state.nav.remove(0);
+    }
+}
+
+fn switch_view(state: &mut State, kind: ViewKind) {
+    if state.view().kind == kind && state.view().pin == Pin::None {
+        return;
+    }
+    push_view(state, ViewState::new(kind));
+}
+
+fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
+    let view = state.view();
+    let Some(key) = view.selected.clone() else {
+        return;
+    };
+    match view.kind {
+        ViewKind::Resource(ResourceKind::Namespaces) => {
+            state.namespace = Some(key.name.to_string());
+            push_view(state, ViewState::new(ViewKind::Resource(ResourceKind::Pods)));
+        }
+        ViewKind::Resource(kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets)) => {
+            let Some(row) = state.stores.workloads(kind).and_then(|store| store.get(&key)) else {
+                return;
+            };
+            let pin = Pin::Selector {
+                owner: format!("{}/{}", kind.kind().to_lowercase(), row.name),
+                namespace: row.namespace.to_string(),
+                selector: row.selector.clone(),
+            };
+            push_view(state, ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin));
+        }
+        ViewKind::Resource(ResourceKind::Pods) => {
+            push_view(state, ViewState::pinned(ViewKind::Containers, Pin::Pod(key)));
+        }
+        ViewKind::Resource(ResourceKind::Nodes) => {
+            let mut pods = ViewState::new(ViewKind::Resource(ResourceKind::Pods));
+            pods.filter_text = key.name.to_string();
+            pods.filter = Filter::Text(key.name.to_lowercase());
+            state.namespace = None;
+            push_view(state, pods);
+        }
+        ViewKind::Resource(ResourceKind::Events) => open_detail(state, DetailKind::Describe, effects),
+        ViewKind::Contexts => switch_context(state, key.name.to_string(), effects),
+        ViewKind::Containers | ViewKind::Pulse => {}
+    }
+}
+
+fn switch_context(state: &mut State, name: String, effects: &mut Vec<Effect>) {
+    if !state.contexts.iter().any(|context| context.name == name) {
+        let known: Vec<&str> = state.contexts.iter().map(|c| c.name.as_str()).collect();
+        state.flash(Level::Error, format!("no context \"{name}\" (known: {})", known.join(", ")));
+        return;
+    }
+    state.epoch += 1;
+    state.connected = false;
+    state.stores = Default::default();
+    state.metrics = Default::default();
+    state.server_version = None;
+    for status in state.watch_status.values_mut() {
+        *status = WatchStatus::Loading;
+    }
+    state.context.context = name.clone();
+    state.namespace = None;
+    state.nav = vec![ViewState::new(ViewKind::Resource(ResourceKind::Pods))];
+    state.flash(Level::Info, format!("switching to context {name}"));
+    effects.push(Effect::Connect {
+        epoch: state.epoch,
+        context: Some(name),
+    });
+}
+
+fn open_detail(state: &mut State, detail: DetailKind, effects: &mut Vec<Effect>) {
+    let view = state.view();
+    let (kind, key) = match (view.kind, &view.pin) {
+        (ViewKind::Resource(kind), _) => match view.selected.clone() {
+            Some(key) => (kind, key),
+            None => return,
+        },
+        (ViewKind::Containers, Pin::Pod(pod)) => (ResourceKind::Pods, pod.clone()),
+        _ => {
+            state.flash(Level::Warn, "nothing to show here");
+            return;
+        }
+    };
+    state.next_request += 1;
+    let request = state.next_request;
+    let verb = match detail {
+        DetailKind::Yaml => "yaml",
+        DetailKind::Describe => "describe",
+    };
+    state.detail = Some(Detail {
+        request,
+        kind: detail,
+        title: format!("{verb} {}/{key}", kind.kind().to_lowercase()),
+        lines: Vec::new(),
+        loading: true,
+        error: None,
+        scroll: 0,
+        search: String::new(),
+        matches: Vec::new(),
+        current_match: 0,
+    });
+    effects.push(Effect::FetchDetail {
+        request,
+        kind,
+        key,
+        detail,
+    });
+}
+
+fn on_pager_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let Some(action) = state.keymap.action(KeyContext::Pager, &key) else {
+        return;
+    };
+    let page = state.page_rows.max(1);
+    let Some(detail) = state.detail.as_mut() else {
+        return;
+    };
+    let last = detail.lines.len().saturating_sub(1);
+    match action {
+        Action::Quit => quit(state, effects),
+        Action::Back => {
+            if detail.search.is_empty() {
+                state.detail = None;
+            } else {
+                detail.search.clear();
+                detail.matches.clear();
+            }
+        }
+        Action::Help => state.help_open = true,
+        Action::Filter => state.input = Input::Search(String::new()),
+        Action::Up => detail.scroll = detail.scroll.saturating_sub(1),
+        Action::Down => detail.scroll = (detail.scroll + 1).min(last),
+        Action::PageUp => detail.scroll = detail.scroll.saturating_sub(page),
+        Action::PageDown => detail.scroll = (detail.scroll + page).min(last),
+        Action::Top => detail.scroll = 0,
+        Action::Bottom => detail.scroll = last.saturating_sub(page.saturating_sub(1)),
+        Action::NextMatch | Action::PrevMatch => {
+            if detail.matches.is_empty() {
+                return;
+            }
+            let count = detail.matches.len();
+            detail.current_match = if action == Action::NextMatch {
+                (detail.current_match + 1) % count
+            } else {
+                (detail.current_match + count - 1) % count
+            };
+            detail.scroll = detail.matches[detail.current_match];
+        }
+        _ => {}
+    }
+}
+
+fn apply_search(state: &mut State, text: String) {
+    let Some(detail) = state.detail.as_mut() else {
+        return;
+    };
+    let needle = text.to_lowercase();
+    detail.matches = if needle.is_empty() {
+        Vec::new()
+    } else {
+        detail
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| line.to_lowercase().contains(&needle))
+            .map(|(number, _)| number)
+            .collect()
+    };
+    detail.search = text;
+    detail.current_match = 0;
+    match detail.matches.first() {
+        Some(&first) => detail.scroll = first,
+        None if !needle.is_empty() => {
+            let message = format!("no match for \"{}\"", detail.search);
+            state.flash(Level::Warn, message);
+        }
+        None => {}
+    }
+}
+
+fn namespace_names(state: &State) -> Vec<String> {
+    let mut names: Vec<String> = state.stores.namespaces.rows().iter().map(|row| row.name.to_string()).collect();
+    names.sort();
+    names
+}
+
+fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let mut input = std::mem::take(&mut state.input);
+    let text = match &mut input {
+        Input::Command(text) | Input::Filter(text) | Input::Search(text) => text,
+        Input::None => return,
+    };
+    match key.code {
+        KeyCode::Esc => {
+            if let Input::Filter(_) = input {
+                // Esc in the filter prompt drops the filter, as in k9s.
+                let view = state.view_mut();
+                view.filter_text.clear();
+                view.filter = Filter::None;
+            }
+            return;
+        }
+        KeyCode::Char('c') if ctrl => return,
+        KeyCode::Char('u') if ctrl => text.clear(),
+        KeyCode::Char('w') if ctrl => {
+            let trimmed = text.trim_end().len();
+            let cut = text[..trimmed].rfind(' ').map(|i| i + 1).unwrap_or(0);
+            text.truncate(cut);
+        }
+        KeyCode::Backspace => {
+            text.pop();
+        }
+        KeyCode::Tab | KeyCode::Right => {
+            if let Input::Command(line) = &mut input {
+                let contexts: Vec<String> = state.contexts.iter().map(|c| c.name.clone()).collect();
+                if let Some(completed) = command::complete(line, &namespace_names(state), &contexts) {
+                    *line = completed;
+                }
+            }
+        }
+        KeyCode::Enter => {
+            match input {
+                Input::Command(line) => run_command(state, &line, effects),
+                Input::Filter(line) => {
+                    if let Err(error) = set_filter(state, &line) {
+                        state.flash(Level::Error, format!("filter: {error}"));
+                    }
+                }
+                Input::Search(line) => apply_search(state, line),
+                Input::None => {}
+            }
+            return;
+        }
+        KeyCode::Char(character) if !ctrl => text.push(character),
+        _ => {}
+    }
+    if let Input::Filter(line) = &input {
+        // Live filtering as you type; an incomplete selector keeps the last
+        // good filter until it parses.
+        let line = line.clone();
+        let _ = set_filter(state, &line);
+    }
+    state.input = input;
+}
+
+fn set_filter(state: &mut State, text: &str) -> Result<(), String> {
+    let filter = Filter::parse(text)?;
+    let view = state.view_mut();
+    view.filter_text = text.trim().to_string();
+    view.filter = filter;
+    Ok(())
+}
+
+fn run_command(state: &mut State, line: &str, effects: &mut Vec<Effect>) {
+    match command::parse(line) {
+        Ok(Command::Quit) => quit(state, effects),
+        Ok(Command::Help) => state.help_open = true,
+        Ok(Command::SwitchContext(name)) => switch_context(state, name, effects),
+        Ok(Command::View { kind, namespace }) => {
+            if let Some(namespace) = namespace {
+                if kind.namespaced() || kind == ViewKind::Pulse {
+                    state.namespace = match namespace.as_str() {
+                        "all" | "-A" | "*" => None,
+                        name => Some(name.to_string()),
+                    };
+                } else {
+                    state.flash(Level::Warn, format!("{} are not namespaced", kind.title()));
+                }
+            }
+            switch_view(state, kind);
+        }
+        Err(error) => state.flash(Level::Error, error),
+    }
+}
+
+/// Text for "(stale since 12:03:04)" etc.
+pub fn stale_text(status: &WatchStatus, now: i64) -> Option<String> {
+    match status {
+        WatchStatus::Reconnecting { since, .. } => Some(format!("stale {} ago", human_duration(now - since))),
+        _ => None,
+    }
+}

@@ -1,0 +1,224 @@
+//! The views, their columns, and the per-view state (filter, sort, cursor).
+
+use crate::cluster::kind::ResourceKind;
+use crate::cluster::rows::RowKey;
+use crate::cluster::rows::workload::Selector;
+
+use super::filter::Filter;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViewKind {
+    Pulse,
+    Resource(ResourceKind),
+    /// The containers of one pod.
+    Containers,
+    Contexts,
+}
+
+impl ViewKind {
+    /// Command names (first is canonical) for `:` and `-c`.
+    pub const COMMANDS: &'static [(&'static [&'static str], ViewKind)] = &[
+        (&["pulse", "pu", "overview"], ViewKind::Pulse),
+        (&["pods", "po", "pod"], ViewKind::Resource(ResourceKind::Pods)),
+        (&["deploy", "deployments", "dp", "deployment"], ViewKind::Resource(ResourceKind::Deployments)),
+        (&["sts", "statefulsets", "statefulset"], ViewKind::Resource(ResourceKind::StatefulSets)),
+        (&["ds", "daemonsets", "daemonset"], ViewKind::Resource(ResourceKind::DaemonSets)),
+        (&["ns", "namespaces", "namespace"], ViewKind::Resource(ResourceKind::Namespaces)),
+        (&["nodes", "no", "node"], ViewKind::Resource(ResourceKind::Nodes)),
+        (&["events", "ev", "event"], ViewKind::Resource(ResourceKind::Events)),
+        (&["ctx", "contexts", "context"], ViewKind::Contexts),
+    ];
+
+    pub fn from_command(name: &str) -> Option<ViewKind> {
+        let name = name.to_ascii_lowercase();
+        ViewKind::COMMANDS
+            .iter()
+            .find(|(names, _)| names.contains(&name.as_str()))
+            .map(|(_, kind)| *kind)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ViewKind::Pulse => "Pulse",
+            ViewKind::Resource(ResourceKind::Pods) => "Pods",
+            ViewKind::Resource(ResourceKind::Deployments) => "Deployments",
+            ViewKind::Resource(ResourceKind::StatefulSets) => "StatefulSets",
+            ViewKind::Resource(ResourceKind::DaemonSets) => "DaemonSets",
+            ViewKind::Resource(ResourceKind::Namespaces) => "Namespaces",
+            ViewKind::Resource(ResourceKind::Nodes) => "Nodes",
+            ViewKind::Resource(ResourceKind::Events) => "Events",
+            ViewKind::Containers => "Containers",
+            ViewKind::Contexts => "Contexts",
+        }
+    }
+
+    pub fn resource(self) -> Option<ResourceKind> {
+        match self {
+            ViewKind::Resource(kind) => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// Does the namespace scope apply to this view?
+    pub fn namespaced(self) -> bool {
+        self.resource().is_some_and(ResourceKind::namespaced)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnId {
+    Namespace,
+    Name,
+    Ready,
+    Status,
+    Restarts,
+    Age,
+    Node,
+    Cpu,
+    Mem,
+    CpuOfRequest,
+    MemOfLimit,
+    Ip,
+    UpToDate,
+    Available,
+    Rollout,
+    Roles,
+    Version,
+    CpuPercent,
+    MemPercent,
+    Pods,
+    Health,
+    Type,
+    Reason,
+    Object,
+    Message,
+    Count,
+    LastSeen,
+    Image,
+    State,
+    Init,
+    Ports,
+    Cluster,
+    Server,
+    Current,
+}
+
+impl ColumnId {
+    pub fn title(self) -> &'static str {
+        match self {
+            ColumnId::Namespace => "NAMESPACE",
+            ColumnId::Name => "NAME",
+            ColumnId::Ready => "READY",
+            ColumnId::Status => "STATUS",
+            ColumnId::Restarts => "RESTARTS",
+            ColumnId::Age => "AGE",
+            ColumnId::Node => "NODE",
+            ColumnId::Cpu => "CPU",
+            ColumnId::Mem => "MEM",
+            ColumnId::CpuOfRequest => "%CPU/R",
+            ColumnId::MemOfLimit => "%MEM/L",
+            ColumnId::Ip => "IP",
+            ColumnId::UpToDate => "UP-TO-DATE",
+            ColumnId::Available => "AVAILABLE",
+            ColumnId::Rollout => "ROLLOUT",
+            ColumnId::Roles => "ROLES",
+            ColumnId::Version => "VERSION",
+            ColumnId::CpuPercent => "%CPU",
+            ColumnId::MemPercent => "%MEM",
+            ColumnId::Pods => "PODS",
+            ColumnId::Health => "HEALTH",
+            ColumnId::Type => "TYPE",
+            ColumnId::Reason => "REASON",
+            ColumnId::Object => "OBJECT",
+            ColumnId::Message => "MESSAGE",
+            ColumnId::Count => "COUNT",
+            ColumnId::LastSeen => "LAST SEEN",
+            ColumnId::Image => "IMAGE",
+            ColumnId::State => "STATE",
+            ColumnId::Init => "INIT",
+            ColumnId::Ports => "PORTS",
+            ColumnId::Cluster => "CLUSTER",
+            ColumnId::Server => "SERVER",
+            ColumnId::Current => "CURRENT",
+        }
+    }
+}
+
+/// The columns a table view shows; NAMESPACE only across namespaces.
+pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
+    use ColumnId::*;
+    let mut columns = match kind {
+        ViewKind::Resource(ResourceKind::Pods) => vec![
+            Namespace, Name, Ready, Status, Restarts, Age, Node, Cpu, Mem, CpuOfRequest, MemOfLimit, Ip,
+        ],
+        ViewKind::Resource(ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets) => {
+            vec![Namespace, Name, Ready, UpToDate, Available, Age, Rollout]
+        }
+        ViewKind::Resource(ResourceKind::Namespaces) => vec![Name, Status, Pods, Health, Age],
+        ViewKind::Resource(ResourceKind::Nodes) => {
+            vec![Name, Status, Roles, Version, Ip, Cpu, CpuPercent, Mem, MemPercent, Pods, Age]
+        }
+        ViewKind::Resource(ResourceKind::Events) => {
+            vec![Namespace, Type, Reason, Object, Message, Count, LastSeen]
+        }
+        ViewKind::Containers => vec![Name, Image, Ready, State, Init, Restarts, Ports, Age],
+        ViewKind::Contexts => vec![Current, Name, Cluster, Server],
+        ViewKind::Pulse => vec![],
+    };
+    if !all_namespaces || !kind.namespaced() {
+        columns.retain(|column| *column != Namespace);
+    }
+    columns
+}
+
+/// What a drill-down pinned the view to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pin {
+    None,
+    /// Pods of a workload: its namespace and selector.
+    Selector { owner: String, namespace: String, selector: Selector },
+    /// Containers of one pod.
+    Pod(RowKey),
+}
+
+/// One entry of the navigation stack.
+#[derive(Debug, Clone)]
+pub struct ViewState {
+    pub kind: ViewKind,
+    pub pin: Pin,
+    pub filter_text: String,
+    pub filter: Filter,
+    /// Column and descending flag; None = the view's natural order.
+    pub sort: Option<(ColumnId, bool)>,
+    pub cursor: usize,
+    pub offset: usize,
+    /// The selected row's key, so the selection survives updates.
+    pub selected: Option<RowKey>,
+    /// Indices into the store, filtered and sorted (see `table.rs`).
+    pub visible: Vec<u32>,
+    pub stamp: Option<u64>,
+}
+
+impl ViewState {
+    pub fn new(kind: ViewKind) -> Self {
+        ViewState {
+            kind,
+            pin: Pin::None,
+            filter_text: String::new(),
+            filter: Filter::None,
+            sort: None,
+            cursor: 0,
+            offset: 0,
+            selected: None,
+            visible: Vec::new(),
+            stamp: None,
+        }
+    }
+
+    pub fn pinned(kind: ViewKind, pin: Pin) -> Self {
+        ViewState {
+            pin,
+            ..ViewState::new(kind)
+        }
+    }
+}

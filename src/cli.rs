@@ -1,0 +1,48 @@
+//! Command line (clap). k9s habits: -c VIEW, -A, -n NS, --context.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "bosun", version, about = "A terminal UI for your own small Kubernetes cluster", long_about = None)]
+pub struct Cli {
+    /// Kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then /etc/rancher/k3s/k3s.yaml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Context to use instead of the current one.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace to start in.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// Start in all namespaces.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// View to open at start: pods, deploy, sts, ds, ns, nodes, events, pulse, ctx.
+    #[arg(short = 'c', long = "command", value_name = "VIEW")]
+    pub view: Option<String>,
+    /// Run against a simulated homelab cluster; needs no cluster.
+    #[arg(long)]
+    pub demo: bool,
+    /// Theme name (built in: default, light, high-contrast, monochrome, nord; or a file in the config dir's themes/).
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the simulated cluster in the foreground and print its kubeconfig path
+    /// (for trying kubectl against it, and for benchmarks).
+    #[command(hide = true)]
+    Sim {
+        /// Extra generated pods.
+        #[arg(long, default_value_t = 0)]
+        pods: usize,
+        /// Seed directory (default: the embedded demo homelab).
+        #[arg(long)]
+        seed: Option<PathBuf>,
+    },
+}

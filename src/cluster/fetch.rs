@@ -1,0 +1,87 @@
+//! Full objects, fetched on demand for the YAML and describe views.
+
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use kube::core::GroupVersionKind;
+use serde_json::Value;
+
+use super::describe;
+use super::kind::ResourceKind;
+use super::rows::RowKey;
+
+/// What the YAML / describe views were asked to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailKind {
+    Yaml,
+    Describe,
+}
+
+fn api_for(client: &kube::Client, kind: ResourceKind, namespace: &str) -> Api<DynamicObject> {
+    let (group, version) = kind.group_version();
+    let gvk = GroupVersionKind::gvk(group, version, kind.kind());
+    let resource = ApiResource::from_gvk_with_plural(&gvk, kind.plural());
+    if kind.namespaced() {
+        Api::namespaced_with(client.clone(), namespace, &resource)
+    } else {
+        Api::all_with(client.clone(), &resource)
+    }
+}
+
+/// The object as JSON, managedFields dropped (as k9s shows it).
+async fn get_object(client: &kube::Client, kind: ResourceKind, key: &RowKey) -> Result<Value, String> {
+    let api = api_for(client, kind, &key.namespace);
+    let object = api
+        .get(&key.name)
+        .await
+        .map_err(|error| super::client::plain_client_error(&error))?;
+    let mut value = serde_json::to_value(&object).map_err(|error| error.to_string())?;
+    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("managedFields");
+    }
+    Ok(value)
+}
+
+/// Fetch and render one object as YAML or as `kubectl describe`-like text.
+pub async fn fetch_detail(
+    client: &kube::Client,
+    kind: ResourceKind,
+    key: &RowKey,
+    detail: DetailKind,
+) -> Result<String, String> {
+    let object = get_object(client, kind, key).await?;
+    match detail {
+        DetailKind::Yaml => serde_yaml::to_string(&object).map_err(|error| error.to_string()),
+        DetailKind::Describe => {
+            let events = events_for(client, &object).await;
+            Ok(describe::describe(kind, &object, &events))
+        }
+    }
+}
+
+/// Events about one object, oldest first, as describe lists them. A failure
+/// here only loses the events section.
+async fn events_for(client: &kube::Client, object: &Value) -> Vec<Value> {
+    let Some(uid) = object.pointer("/metadata/uid").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("default");
+    let api = api_for(client, ResourceKind::Events, namespace);
+    let params = ListParams::default().fields(&format!("involvedObject.uid={uid}"));
+    match api.list(&params).await {
+        Ok(list) => {
+            let mut events: Vec<Value> = list
+                .items
+                .iter()
+                .filter_map(|event| serde_json::to_value(event).ok())
+                .collect();
+            events.sort_by_key(|event| describe::event_time(event).unwrap_or_default());
+            events
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot list events for describe");
+            Vec::new()
+        }
+    }
+}

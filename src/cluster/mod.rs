@@ -1,0 +1,14 @@
+//! Everything that talks to (or models) a Kubernetes cluster: kubeconfig
+//! discovery, watchers projecting objects into rows, metrics, on-demand
+//! fetches. Never imports ratatui.
+
+pub mod age;
+pub mod quantity;
+pub mod rows;
+pub mod client;
+pub mod kind;
+pub mod watch;
+pub mod metrics;
+pub mod describe;
+pub mod fetch;
+pub mod selector;

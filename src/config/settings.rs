@@ -1,0 +1,192 @@
+//! `config.toml` in the config directory: settings and key overrides.
+//! Defaults are built in; each bad field is a warning and keeps its default.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::ConfigWarning;
+use super::keymap::Keymap;
+
+/// Where bosun keeps its files. `BOSUN_CONFIG_DIR` / `BOSUN_STATE_DIR`
+/// override the platform directories (tests, portable installs).
+#[derive(Debug, Clone, Default)]
+pub struct Paths {
+    pub config_dir: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Paths {
+    pub fn from_env() -> Paths {
+        let project = directories::ProjectDirs::from("dev", "bosun", "bosun");
+        let config_dir = std::env::var_os("BOSUN_CONFIG_DIR")
+            .map(PathBuf::from)
+            .or_else(|| project.as_ref().map(|dirs| dirs.config_dir().to_path_buf()));
+        let state_dir = std::env::var_os("BOSUN_STATE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                project.as_ref().map(|dirs| {
+                    dirs.state_dir()
+                        .unwrap_or_else(|| dirs.data_local_dir())
+                        .to_path_buf()
+                })
+            });
+        Paths { config_dir, state_dir }
+    }
+
+    pub fn config_file(&self) -> Option<PathBuf> {
+        self.config_dir.as_ref().map(|dir| dir.join("config.toml"))
+    }
+
+    pub fn themes_dir(&self) -> Option<PathBuf> {
+        self.config_dir.as_ref().map(|dir| dir.join("themes"))
+    }
+
+    pub fn log_file(&self) -> Option<PathBuf> {
+        self.state_dir.as_ref().map(|dir| dir.join("bosun.log"))
+    }
+}
+
+/// How watchers get their initial state (DESIGN §5, watch strategy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchListSetting {
+    /// Streaming lists on servers that enable them by default (>= 1.34).
+    Auto,
+    List,
+    Stream,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub theme: String,
+    pub default_view: String,
+    pub metrics_interval: Duration,
+    pub watch_list: WatchListSetting,
+    /// A Pending pod older than this is "failing" in the overview.
+    pub pending_grace: Duration,
+    pub keymap: Keymap,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            theme: "default".to_string(),
+            default_view: "pods".to_string(),
+            metrics_interval: Duration::from_secs(15),
+            watch_list: WatchListSetting::Auto,
+            pending_grace: Duration::from_secs(300),
+            keymap: Keymap::defaults(),
+        }
+    }
+}
+
+/// "15s", "5m", "1h", "90" (seconds).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "m" => number.checked_mul(60)?,
+        "h" => number.checked_mul(3600)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(seconds))
+}
+
+impl Settings {
+    /// Load `path` over the defaults. A missing file is not a problem.
+    pub fn load(path: Option<&Path>, warnings: &mut Vec<ConfigWarning>) -> Settings {
+        let mut settings = Settings::default();
+        let Some(path) = path else {
+            return settings;
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return settings,
+            Err(error) => {
+                warnings.push(ConfigWarning {
+                    file: path.to_path_buf(),
+                    field: String::new(),
+                    message: format!("cannot read it ({error}); using defaults"),
+                });
+                return settings;
+            }
+        };
+        settings.patch(&text, path, warnings);
+        settings
+    }
+
+    pub fn patch(&mut self, text: &str, path: &Path, warnings: &mut Vec<ConfigWarning>) {
+        let table: toml::Table = match toml::from_str(text) {
+            Ok(table) => table,
+            Err(error) => {
+                warnings.push(ConfigWarning {
+                    file: path.to_path_buf(),
+                    field: String::new(),
+                    message: format!("not valid TOML, using defaults: {}", error.to_string().trim()),
+                });
+                return;
+            }
+        };
+        let mut warn = |field: &str, message: String| {
+            warnings.push(ConfigWarning {
+                file: path.to_path_buf(),
+                field: field.to_string(),
+                message,
+            })
+        };
+        let mut key_tables = None;
+        for (key, value) in &table {
+            match key.as_str() {
+                "theme" => match value.as_str() {
+                    Some(name) if !name.is_empty() => self.theme = name.to_string(),
+                    _ => warn("theme", "expected a theme name".to_string()),
+                },
+                "default_view" => match value.as_str() {
+                    Some(view) if crate::app::view::ViewKind::from_command(view).is_some() => {
+                        self.default_view = view.to_string()
+                    }
+                    _ => warn("default_view", "expected a view name such as \"pods\" or \"pulse\"".to_string()),
+                },
+                "metrics_interval" => match value.as_str().and_then(parse_duration) {
+                    Some(duration) if duration >= Duration::from_secs(5) => self.metrics_interval = duration,
+                    _ => warn("metrics_interval", "expected a duration of at least \"5s\", like \"15s\"".to_string()),
+                },
+                "pending_grace" => match value.as_str().and_then(parse_duration) {
+                    Some(duration) => self.pending_grace = duration,
+                    None => warn("pending_grace", "expected a duration like \"5m\"".to_string()),
+                },
+                "watch_list" => match value.as_str() {
+                    Some("auto") => self.watch_list = WatchListSetting::Auto,
+                    Some("list") => self.watch_list = WatchListSetting::List,
+                    Some("stream") => self.watch_list = WatchListSetting::Stream,
+                    _ => warn("watch_list", "expected \"auto\", \"list\" or \"stream\"".to_string()),
+                },
+                "keys" => match value.as_table() {
+                    Some(keys) => key_tables = Some(keys.clone()),
+                    None => warn("keys", "expected a table like [keys.global]".to_string()),
+                },
+                other => warn(other, "unknown setting".to_string()),
+            }
+        }
+        if let Some(keys) = key_tables {
+            self.keymap.patch(&keys, path, "keys.", warnings);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("15s"), Some(Duration::from_secs(15)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2h"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("90"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("5d"), None);
+    }
+}

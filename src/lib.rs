@@ -1,0 +1,13 @@
+//! bosun: a terminal UI for running your own small Kubernetes cluster.
+//!
+//! Domain modules (`cluster`, `sim`) never import ratatui; `ui` never calls
+//! the API. `app` owns the state and turns events into effects.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cluster;
+pub mod config;
+pub mod sim;
+pub mod ui;
+pub mod cli;
+pub mod demo;

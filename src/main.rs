@@ -1,0 +1,191 @@
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use bosun::app::runtime::{Runtime, RuntimeOptions};
+use bosun::app::state::{ContextEntry, State};
+use bosun::app::view::ViewKind;
+use bosun::app::{Effect, run};
+use bosun::cli::{Cli, Command};
+use bosun::cluster::client::{KubeconfigSearch, LoadedKubeconfig, context_info, locate_kubeconfig};
+use bosun::config::ConfigWarning;
+use bosun::config::settings::{Paths, Settings};
+use bosun::config::theme::{ColorDepth, load_theme};
+use clap::Parser;
+use color_eyre::eyre::{WrapErr, eyre};
+
+fn main() -> ExitCode {
+    if let Err(error) = color_eyre::install() {
+        eprintln!("bosun: cannot install error reporting: {error}");
+    }
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("bosun: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run_cli(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("bosun: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Diagnostics go to a file in the state directory, never to the terminal.
+fn init_logging(paths: &Paths) {
+    let Some(file) = paths.log_file() else {
+        return;
+    };
+    if let Some(dir) = file.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(log) = std::fs::OpenOptions::new().create(true).append(true).open(&file) else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BOSUN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube=warn,hyper=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(log))
+        .try_init();
+}
+
+async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
+    let paths = Paths::from_env();
+    init_logging(&paths);
+    if let Some(Command::Sim { pods, seed }) = &cli.command {
+        return run_sim(*pods, seed.clone()).await;
+    }
+    let mut warnings: Vec<ConfigWarning> = Vec::new();
+    let settings = Settings::load(paths.config_file().as_deref(), &mut warnings);
+    let depth = ColorDepth::from_env();
+    let theme_name = cli.theme.clone().unwrap_or_else(|| settings.theme.clone());
+    let theme = load_theme(&theme_name, paths.themes_dir().as_deref(), depth, &mut warnings);
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
+
+    let view_name = cli.view.clone().unwrap_or_else(|| settings.default_view.clone());
+    let Some(start_view) = ViewKind::from_command(&view_name) else {
+        return Err(eyre!(
+            "unknown view \"{view_name}\" for -c (try pods, deploy, sts, ds, ns, nodes, events, pulse, ctx)"
+        ));
+    };
+
+    let demo = if cli.demo {
+        Some(bosun::demo::start(0).await.wrap_err("cannot start the demo cluster")?)
+    } else {
+        None
+    };
+    let search = match &demo {
+        Some(demo) => KubeconfigSearch {
+            flag: Some(demo.cluster.kubeconfig_path().to_path_buf()),
+            ..KubeconfigSearch::default()
+        },
+        None => KubeconfigSearch::from_process(cli.kubeconfig.clone()),
+    };
+    let loaded: LoadedKubeconfig = locate_kubeconfig(&search)?;
+    let context_name = if demo.is_some() { None } else { cli.context.clone() };
+    let info = context_info(&loaded, context_name.as_deref())?;
+    tracing::info!(kubeconfig = %loaded.source.describe(), context = %info.context, "starting");
+
+    let mut state = State::new(info, settings.keymap.clone(), start_view, bosun::cluster::age::now());
+    state.warnings = warnings;
+    state.pending_grace = settings.pending_grace.as_secs() as i64;
+    if demo.is_some() {
+        // The demo is a whole homelab: show all of it unless asked otherwise.
+        state.namespace = None;
+    }
+    if let Some(namespace) = &cli.namespace {
+        state.namespace = Some(namespace.clone());
+    }
+    if cli.all_namespaces {
+        state.namespace = None;
+    }
+    state.contexts = loaded
+        .kubeconfig
+        .contexts
+        .iter()
+        .map(|named| {
+            let cluster = named.context.as_ref().map(|c| c.cluster.clone()).unwrap_or_default();
+            let server = loaded
+                .kubeconfig
+                .clusters
+                .iter()
+                .find(|candidate| candidate.name == cluster)
+                .and_then(|candidate| candidate.cluster.as_ref())
+                .and_then(|cluster| cluster.server.clone())
+                .unwrap_or_default();
+            ContextEntry {
+                name: named.name.clone(),
+                cluster,
+                server,
+            }
+        })
+        .collect();
+
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(1024);
+    let mut runtime = Runtime::new(
+        loaded,
+        sender.clone(),
+        RuntimeOptions {
+            metrics_interval: settings.metrics_interval,
+            watch_list: settings.watch_list,
+        },
+    );
+    for event in runtime
+        .execute(Effect::Connect {
+            epoch: 0,
+            context: Some(state.context.context.clone()),
+        })
+        .await
+    {
+        bosun::app::update::update(&mut state, event);
+    }
+
+    let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    let input = run::spawn_terminal_events(sender.clone());
+    let ticker = run::spawn_ticker(sender.clone());
+    let signals = run::spawn_signals(sender);
+    let result = run::run(&mut terminal, &mut state, &mut runtime, &mut receiver, &theme).await;
+    ratatui::restore();
+    input.abort();
+    ticker.abort();
+    signals.abort();
+    drop(runtime);
+    drop(demo);
+    result.wrap_err("the terminal failed")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_sim(pods: usize, seed: Option<std::path::PathBuf>) -> color_eyre::Result<ExitCode> {
+    match seed {
+        Some(dir) => {
+            let options = bosun::sim::SimOptions {
+                seed_dir: Some(dir),
+                synthetic_pods: pods,
+                ..Default::default()
+            };
+            serve(&bosun::sim::SimCluster::start(options).await?).await
+        }
+        None => serve(&bosun::demo::start(pods).await?.cluster).await,
+    }
+}
+
+async fn serve(cluster: &bosun::sim::SimCluster) -> color_eyre::Result<ExitCode> {
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "{}", cluster.kubeconfig_path().display())?;
+    stdout.flush()?;
+    tokio::signal::ctrl_c().await?;
+    Ok(ExitCode::SUCCESS)
+}

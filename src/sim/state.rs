@@ -1,0 +1,53 @@
+//! State shared by the server, watch tasks and the `SimCluster` handle.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::SimOptions;
+use super::faults::Faults;
+use super::metrics::MetricsBase;
+use super::registry::Registry;
+use super::store::Store;
+
+pub(crate) struct Shared {
+    pub opts: SimOptions,
+    pub registry: Registry,
+    store: RwLock<Store>,
+    pub faults: Faults,
+    pub metrics: MetricsBase,
+    /// Bumped by `drop_watches`; every open watch cuts its stream.
+    pub cut: tokio::sync::watch::Sender<u64>,
+    pub requests: AtomicU64,
+    pub server_address: String,
+}
+
+impl Shared {
+    pub fn new(
+        opts: SimOptions,
+        registry: Registry,
+        store: Store,
+        metrics: MetricsBase,
+        server_address: String,
+    ) -> Self {
+        Shared {
+            opts,
+            registry,
+            store: RwLock::new(store),
+            faults: Faults::default(),
+            metrics,
+            cut: tokio::sync::watch::Sender::new(0),
+            requests: AtomicU64::new(0),
+            server_address,
+        }
+    }
+
+    /// A panic elsewhere must not take the simulator down with it, so a
+    /// poisoned lock is simply reused.
+    pub fn read(&self) -> RwLockReadGuard<'_, Store> {
+        self.store.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, Store> {
+        self.store.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,171 @@
+//! The cell text and style of each column, per kind of row.
+
+use ratatui::style::Style;
+
+use crate::app::state::State;
+use crate::app::view::ColumnId;
+use crate::cluster::age::{age, human_duration};
+use crate::cluster::quantity::{format_cpu, format_mem};
+use crate::cluster::rows::{ContainerRow, EventRow, Health, NamespaceRow, NodeRow, PodRow, RowKey, WorkloadRow};
+use crate::config::theme::Theme;
+
+use super::health_style;
+
+pub type Cell = (String, Style);
+
+fn percent(used: u64, of: Option<u64>) -> String {
+    match of {
+        Some(total) if total > 0 => (used * 100 / total).to_string(),
+        _ => "n/a".to_string(),
+    }
+}
+
+pub fn pod(state: &State, theme: &Theme, row: &PodRow, column: ColumnId) -> Cell {
+    let usage = state.metrics.pods.get(&RowKey::new(&row.namespace, &row.name));
+    let text = theme.text;
+    match column {
+        ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
+        ColumnId::Name => (row.name.to_string(), text),
+        ColumnId::Ready => {
+            let style = if row.ready < row.total && row.health != Health::Done { theme.warn } else { text };
+            (format!("{}/{}", row.ready, row.total), style)
+        }
+        ColumnId::Status => (row.status.to_string(), health_style(theme, row.health)),
+        ColumnId::Restarts => {
+            let style = if row.restarts > 0 { theme.warn } else { text };
+            (row.restarts_text(state.now), style)
+        }
+        ColumnId::Age => (age(row.created, state.now), theme.muted),
+        ColumnId::Node => (row.node.to_string(), text),
+        ColumnId::Ip => (row.ip.to_string(), theme.muted),
+        ColumnId::Cpu => (usage.map(|u| format_cpu(u.cpu_millis)).unwrap_or_else(|| "n/a".into()), text),
+        ColumnId::Mem => (usage.map(|u| format_mem(u.mem_bytes)).unwrap_or_else(|| "n/a".into()), text),
+        ColumnId::CpuOfRequest => match usage {
+            Some(u) => (percent(u.cpu_millis, row.cpu_request), text),
+            None => ("n/a".into(), theme.muted),
+        },
+        ColumnId::MemOfLimit => match usage {
+            Some(u) => {
+                let value = percent(u.mem_bytes, row.mem_limit);
+                let style = match value.parse::<u64>() {
+                    Ok(p) if p >= 90 => theme.error,
+                    Ok(p) if p >= 70 => theme.warn,
+                    _ => text,
+                };
+                (value, style)
+            }
+            None => ("n/a".into(), theme.muted),
+        },
+        _ => (String::new(), text),
+    }
+}
+
+pub fn workload(state: &State, theme: &Theme, row: &WorkloadRow, column: ColumnId) -> Cell {
+    let text = theme.text;
+    match column {
+        ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
+        ColumnId::Name => (row.name.to_string(), text),
+        ColumnId::Ready => {
+            let style = if row.ready < row.desired { theme.warn } else { text };
+            (format!("{}/{}", row.ready, row.desired), style)
+        }
+        ColumnId::UpToDate => (row.updated.to_string(), text),
+        ColumnId::Available => (row.available.to_string(), text),
+        ColumnId::Age => (age(row.created, state.now), theme.muted),
+        ColumnId::Rollout => (row.rollout.text(), health_style(theme, row.health())),
+        _ => (String::new(), text),
+    }
+}
+
+pub fn namespace(state: &State, theme: &Theme, row: &NamespaceRow, counts: Option<(usize, usize)>, column: ColumnId) -> Cell {
+    let (total, failing) = counts.unwrap_or((0, 0));
+    match column {
+        ColumnId::Name => (row.name.to_string(), theme.text),
+        ColumnId::Status => {
+            let style = if row.phase.as_ref() == "Active" { theme.text } else { theme.warn };
+            (row.phase.to_string(), style)
+        }
+        ColumnId::Pods => (total.to_string(), theme.text),
+        ColumnId::Health => {
+            if failing > 0 {
+                (format!("✗ {failing} failing"), theme.error)
+            } else if total > 0 {
+                ("✓".to_string(), theme.ok)
+            } else {
+                ("·".to_string(), theme.muted)
+            }
+        }
+        ColumnId::Age => (age(row.created, state.now), theme.muted),
+        _ => (String::new(), theme.text),
+    }
+}
+
+pub fn node(state: &State, theme: &Theme, row: &NodeRow, pods: usize, column: ColumnId) -> Cell {
+    let usage = state.metrics.nodes.get(row.name.as_ref());
+    let text = theme.text;
+    let load_style = |value: &str| match value.parse::<u64>() {
+        Ok(p) if p >= 90 => theme.error,
+        Ok(p) if p >= 75 => theme.warn,
+        _ => text,
+    };
+    match column {
+        ColumnId::Name => (row.name.to_string(), text),
+        ColumnId::Status => {
+            let status = if row.pressures.is_empty() {
+                row.status.to_string()
+            } else {
+                format!("{} ({})", row.status, row.pressures)
+            };
+            (status, health_style(theme, row.health))
+        }
+        ColumnId::Roles => (row.roles.to_string(), text),
+        ColumnId::Version => (row.version.to_string(), text),
+        ColumnId::Ip => (row.internal_ip.to_string(), theme.muted),
+        ColumnId::Cpu => (usage.map(|u| format_cpu(u.cpu_millis)).unwrap_or_else(|| "n/a".into()), text),
+        ColumnId::Mem => (usage.map(|u| format_mem(u.mem_bytes)).unwrap_or_else(|| "n/a".into()), text),
+        ColumnId::CpuPercent => {
+            let value = usage.map(|u| percent(u.cpu_millis, row.cpu_allocatable)).unwrap_or_else(|| "n/a".into());
+            let style = load_style(&value);
+            (value, style)
+        }
+        ColumnId::MemPercent => {
+            let value = usage.map(|u| percent(u.mem_bytes, row.mem_allocatable)).unwrap_or_else(|| "n/a".into());
+            let style = load_style(&value);
+            (value, style)
+        }
+        ColumnId::Pods => (pods.to_string(), text),
+        ColumnId::Age => (age(row.created, state.now), theme.muted),
+        _ => (String::new(), text),
+    }
+}
+
+pub fn event(state: &State, theme: &Theme, row: &EventRow, column: ColumnId) -> Cell {
+    let style = if row.warning { theme.warn } else { theme.text };
+    match column {
+        ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
+        ColumnId::Type => ((if row.warning { "Warning" } else { "Normal" }).to_string(), style),
+        ColumnId::Reason => (row.reason.to_string(), style),
+        ColumnId::Object => (row.object.to_string(), theme.text),
+        ColumnId::Message => (row.message.to_string(), theme.text),
+        ColumnId::Count => (row.count.to_string(), theme.text),
+        ColumnId::LastSeen => (age(row.last_seen, state.now), theme.muted),
+        _ => (String::new(), theme.text),
+    }
+}
+
+pub fn container(state: &State, theme: &Theme, row: &ContainerRow, column: ColumnId) -> Cell {
+    match column {
+        ColumnId::Name => (row.name.to_string(), theme.text),
+        ColumnId::Image => (row.image.to_string(), theme.muted),
+        ColumnId::Ready => ((if row.ready { "true" } else { "false" }).to_string(), if row.ready { theme.ok } else { theme.warn }),
+        ColumnId::State => (row.state.to_string(), health_style(theme, row.health)),
+        ColumnId::Init => ((if row.init { "true" } else { "false" }).to_string(), theme.muted),
+        ColumnId::Restarts => (row.restarts.to_string(), if row.restarts > 0 { theme.warn } else { theme.text }),
+        ColumnId::Ports => (row.ports.to_string(), theme.muted),
+        ColumnId::Age => (
+            row.started.map(|started| human_duration(state.now - started)).unwrap_or_default(),
+            theme.muted,
+        ),
+        _ => (String::new(), theme.text),
+    }
+}

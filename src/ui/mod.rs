@@ -1,0 +1,54 @@
+//! Drawing. Views read State and a Theme and draw; they never call the API
+//! and never change state.
+
+mod cells;
+mod chrome;
+mod detail;
+mod help;
+mod pulse;
+mod table;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+
+use crate::app::state::State;
+use crate::app::view::ViewKind;
+use crate::cluster::rows::Health;
+use crate::config::theme::Theme;
+use ratatui::style::Style;
+
+/// The theme slot for a health.
+pub fn health_style(theme: &Theme, health: Health) -> Style {
+    match health {
+        Health::Ok => theme.ok,
+        Health::Pending => theme.info,
+        Health::Warn => theme.warn,
+        Health::Error => theme.error,
+        Health::Done => theme.muted,
+    }
+}
+
+pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
+    let area = frame.area();
+    let [header, prompt, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    chrome::header(frame, header, state, theme);
+    chrome::prompt(frame, prompt, state, theme);
+    if let Some(detail) = &state.detail {
+        detail::draw(frame, body, detail, theme);
+    } else {
+        match state.view().kind {
+            ViewKind::Pulse => pulse::draw(frame, body, state, theme),
+            _ => table::draw(frame, body, state, theme),
+        }
+    }
+    chrome::status_bar(frame, status, state, theme);
+    if state.help_open {
+        help::draw(frame, area, state, theme);
+    }
+}
