@@ -112,27 +112,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     if cli.all_namespaces {
         state.namespace = None;
     }
-    state.contexts = loaded
-        .kubeconfig
-        .contexts
-        .iter()
-        .map(|named| {
-            let cluster = named.context.as_ref().map(|c| c.cluster.clone()).unwrap_or_default();
-            let server = loaded
-                .kubeconfig
-                .clusters
-                .iter()
-                .find(|candidate| candidate.name == cluster)
-                .and_then(|candidate| candidate.cluster.as_ref())
-                .and_then(|cluster| cluster.server.clone())
-                .unwrap_or_default();
-            ContextEntry {
-                name: named.name.clone(),
-                cluster,
-                server,
-            }
-        })
-        .collect();
+    state.contexts = ContextEntry::all(&loaded);
 
     let (sender, mut receiver) = tokio::sync::mpsc::channel(1024);
     let mut runtime = Runtime::new(

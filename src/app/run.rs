@@ -38,16 +38,11 @@ pub fn scroll_into_view(state: &mut State, page_rows: usize) {
 }
 
 /// Bring derived state up to date and draw one frame.
-pub fn draw<B: Backend>(terminal: &mut Terminal<B>, state: &mut State, theme: &Theme) -> std::io::Result<()>
-where
-    B::Error: Into<std::io::Error>,
-{
-    let size = terminal.size().map_err(Into::into)?;
+pub fn draw<B: Backend>(terminal: &mut Terminal<B>, state: &mut State, theme: &Theme) -> Result<(), B::Error> {
+    let size = terminal.size()?;
     table::refresh(state);
     scroll_into_view(state, size.height.saturating_sub(CHROME_ROWS) as usize);
-    terminal
-        .draw(|frame| crate::ui::draw(frame, state, theme))
-        .map_err(Into::into)?;
+    terminal.draw(|frame| crate::ui::draw(frame, state, theme))?;
     state.dirty = false;
     Ok(())
 }
@@ -60,10 +55,7 @@ pub async fn run<B: Backend>(
     runtime: &mut Runtime,
     events: &mut mpsc::Receiver<AppEvent>,
     theme: &Theme,
-) -> std::io::Result<()>
-where
-    B::Error: Into<std::io::Error>,
-{
+) -> Result<(), B::Error> {
     let mut last_draw: Option<Instant> = None;
     loop {
         if state.quit {

@@ -132,6 +132,32 @@ pub struct ContextEntry {
     pub server: String,
 }
 
+impl ContextEntry {
+    /// Every context of a kubeconfig, for `:ctx`.
+    pub fn all(loaded: &crate::cluster::client::LoadedKubeconfig) -> Vec<ContextEntry> {
+        let kubeconfig = &loaded.kubeconfig;
+        kubeconfig
+            .contexts
+            .iter()
+            .map(|named| {
+                let cluster = named.context.as_ref().map(|c| c.cluster.clone()).unwrap_or_default();
+                let server = kubeconfig
+                    .clusters
+                    .iter()
+                    .find(|candidate| candidate.name == cluster)
+                    .and_then(|candidate| candidate.cluster.as_ref())
+                    .and_then(|cluster| cluster.server.clone())
+                    .unwrap_or_default();
+                ContextEntry {
+                    name: named.name.clone(),
+                    cluster,
+                    server,
+                }
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug)]
 pub struct State {
     pub context: ContextInfo,

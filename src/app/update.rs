@@ -168,6 +168,9 @@ fn quit(state: &mut State, effects: &mut Vec<Effect>) {
 }
 
 fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    // Keys may arrive faster than frames: act on the rows as they are now,
+    // not as last drawn.
+    table::refresh(state);
     match action {
         Action::Quit => quit(state, effects),
         Action::Command => state.input = Input::Command(String::new()),

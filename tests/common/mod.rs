@@ -1,0 +1,145 @@
+//! A headless bosun for integration tests: the real State, update, runtime
+//! and watchers against the simulated cluster over HTTP, drawn into a
+//! ratatui TestBackend instead of a terminal.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bosun::app::runtime::{Runtime, RuntimeOptions};
+use bosun::app::state::{ContextEntry, State};
+use bosun::app::update::update;
+use bosun::app::view::ViewKind;
+use bosun::app::{AppEvent, Effect, run};
+use bosun::cluster::client::{KubeconfigSearch, context_info, locate_kubeconfig};
+use bosun::config::keymap::Keymap;
+use bosun::config::settings::WatchListSetting;
+use bosun::config::theme::Theme;
+use bosun::sim::{SimCluster, SimOptions};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc;
+
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join("cluster")
+}
+
+pub async fn sample_cluster() -> SimCluster {
+    SimCluster::start(SimOptions {
+        seed_dir: Some(samples_dir()),
+        bookmark_interval: Duration::from_millis(500),
+        ..SimOptions::default()
+    })
+    .await
+    .expect("the simulated cluster starts")
+}
+
+pub async fn kube_client(sim: &SimCluster) -> kube::Client {
+    let kubeconfig = kube::config::Kubeconfig::read_from(sim.kubeconfig_path()).expect("sim kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("config");
+    kube::Client::try_from(config).expect("client")
+}
+
+pub struct Harness {
+    pub state: State,
+    pub runtime: Runtime,
+    receiver: mpsc::Receiver<AppEvent>,
+    pub terminal: Terminal<TestBackend>,
+    pub theme: Theme,
+}
+
+impl Harness {
+    pub async fn start(sim: &SimCluster, view: ViewKind, width: u16, height: u16) -> Harness {
+        let loaded = locate_kubeconfig(&KubeconfigSearch {
+            flag: Some(sim.kubeconfig_path().to_path_buf()),
+            ..KubeconfigSearch::default()
+        })
+        .expect("kubeconfig loads");
+        let info = context_info(&loaded, None).expect("context");
+        let mut state = State::new(info, Keymap::defaults(), view, bosun::cluster::age::now());
+        state.namespace = None;
+        state.contexts = ContextEntry::all(&loaded);
+        let (sender, receiver) = mpsc::channel(1024);
+        let mut runtime = Runtime::new(
+            loaded,
+            sender,
+            RuntimeOptions {
+                metrics_interval: Duration::from_secs(5),
+                watch_list: WatchListSetting::Auto,
+            },
+        );
+        for event in runtime.execute(Effect::Connect { epoch: 0, context: None }).await {
+            update(&mut state, event);
+        }
+        Harness {
+            state,
+            runtime,
+            receiver,
+            terminal: Terminal::new(TestBackend::new(width, height)).expect("test terminal"),
+            theme: Theme::builtin_default(),
+        }
+    }
+
+    async fn handle(&mut self, event: AppEvent) {
+        let mut queue = vec![event];
+        while let Some(event) = queue.pop() {
+            for effect in update(&mut self.state, event) {
+                queue.extend(self.runtime.execute(effect).await);
+            }
+        }
+    }
+
+    /// Feed events from the workers until `done` holds (checked after each
+    /// batch, with the screen redrawn), or fail after `timeout`.
+    pub async fn wait_for(&mut self, what: &str, timeout: Duration, done: impl Fn(&State, &str) -> bool) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let screen = self.screen();
+            if done(&self.state, &screen) {
+                return;
+            }
+            match tokio::time::timeout_at(deadline, self.receiver.recv()).await {
+                Ok(Some(event)) => {
+                    self.handle(event).await;
+                    while let Ok(event) = self.receiver.try_recv() {
+                        self.handle(event).await;
+                    }
+                }
+                Ok(None) => panic!("event channel closed while waiting for {what}"),
+                Err(_) => panic!("timed out waiting for {what}; screen:\n{screen}"),
+            }
+        }
+    }
+
+    pub async fn key(&mut self, code: KeyCode) {
+        let modifiers = match code {
+            KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
+            _ => KeyModifiers::NONE,
+        };
+        self.handle(AppEvent::Key(KeyEvent::new(code, modifiers))).await;
+    }
+
+    pub async fn keys(&mut self, text: &str) {
+        for character in text.chars() {
+            self.key(KeyCode::Char(character)).await;
+        }
+    }
+
+    /// Draw and return the screen as text, one line per row.
+    pub fn screen(&mut self) -> String {
+        run::draw(&mut self.terminal, &mut self.state, &self.theme).expect("draw");
+        let buffer = self.terminal.backend().buffer();
+        let area = buffer.area;
+        let mut text = String::new();
+        for y in 0..area.height {
+            for x in 0..area.width {
+                text.push_str(buffer[(x, y)].symbol());
+            }
+            text.push('\n');
+        }
+        text
+    }
+}
