@@ -34,7 +34,7 @@ fn bar(percent: u64, width: usize) -> String {
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let node_rows = (state.stores.nodes.len() as u16).max(1) * 2 + 2;
     let [top, middle, bottom] = Layout::vertical([
-        Constraint::Length(node_rows.max(6)),
+        Constraint::Length(node_rows.max(8)),
         Constraint::Fill(1),
         Constraint::Fill(1),
     ])
