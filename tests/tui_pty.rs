@@ -1,0 +1,101 @@
+//! The real binary in a pseudo-terminal: `bosun --demo` draws pods, `?`
+//! shows help, `q` exits and leaves the terminal as it found it.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Screen {
+    fn text(&self) -> String {
+        self.parser.lock().map(|parser| parser.screen().contents()).unwrap_or_default()
+    }
+
+    fn wait_for(&self, what: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.text().contains(what) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what:?}; screen:\n{}", self.text());
+    }
+}
+
+#[test]
+fn demo_draws_pods_shows_help_and_quits_cleanly() {
+    let dirs = tempfile::tempdir().expect("tempdir");
+    let pty = native_pty_system()
+        .openpty(PtySize { rows: 40, cols: 140, pixel_width: 0, pixel_height: 0 })
+        .expect("a pty");
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_bosun"));
+    command.arg("--demo");
+    command.env("TERM", "xterm-256color");
+    command.env("BOSUN_STATE_DIR", dirs.path());
+    command.env("BOSUN_CONFIG_DIR", dirs.path());
+    let mut child = pty.slave.spawn_command(command).expect("bosun starts");
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().expect("reader");
+    let mut writer = pty.master.take_writer().expect("writer");
+    let screen = Screen {
+        parser: Arc::new(Mutex::new(vt100::Parser::new(std::num::NonZeroU16::new(40).expect("nonzero"), std::num::NonZeroU16::new(140).expect("nonzero"), 0))),
+        raw: Arc::new(Mutex::new(Vec::new())),
+    };
+    let (parser, raw) = (screen.parser.clone(), screen.raw.clone());
+    let pump = std::thread::spawn(move || {
+        let mut buffer = [0u8; 8192];
+        while let Ok(read) = reader.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            if let Ok(mut parser) = parser.lock() {
+                parser.process(&buffer[..read]);
+            }
+            if let Ok(mut raw) = raw.lock() {
+                raw.extend_from_slice(&buffer[..read]);
+            }
+        }
+    });
+
+    screen.wait_for("Pods(all)", Duration::from_secs(30));
+    screen.wait_for("coredns", Duration::from_secs(30));
+    screen.wait_for("live", Duration::from_secs(30));
+
+    writer.write_all(b"?").expect("type ?");
+    screen.wait_for("describe the selected object", Duration::from_secs(10));
+    writer.write_all(b"\x1b").expect("type esc");
+    std::thread::sleep(Duration::from_millis(300));
+    writer.write_all(b"q").expect("type q");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "bosun did not exit on q");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    drop(writer);
+    drop(pty.master);
+    let _ = pump.join();
+    let raw = screen.raw.lock().map(|raw| raw.clone()).unwrap_or_default();
+    let text = String::from_utf8_lossy(&raw);
+    // Left the alternate screen, showed the cursor, left raw mode: the last
+    // alternate-screen switch is the exit.
+    let entered = text.rfind("\x1b[?1049h").expect("entered the alternate screen");
+    let left = text.rfind("\x1b[?1049l").expect("left the alternate screen");
+    assert!(left > entered, "the alternate screen was not left last");
+    assert!(text[left..].contains("\x1b[?25h") || text[..left].rfind("\x1b[?25h") > text[..left].rfind("\x1b[?25l"), "cursor not shown");
+    // Nothing was logged to the terminal after leaving.
+    assert!(!text[left..].contains("INFO") && !text[left..].contains("WARN"));
+    // Diagnostics went to the log file instead.
+    assert!(dirs.path().join("bosun.log").exists());
+}
