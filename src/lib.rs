@@ -5,9 +5,9 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod demo;
 pub mod sim;
 pub mod ui;
-pub mod cli;
-pub mod demo;

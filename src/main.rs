@@ -48,7 +48,11 @@ fn init_logging(paths: &Paths) {
     if let Some(dir) = file.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let Ok(log) = std::fs::OpenOptions::new().create(true).append(true).open(&file) else {
+    let Ok(log) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+    else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("BOSUN_LOG")
@@ -70,12 +74,20 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     let settings = Settings::load(paths.config_file().as_deref(), &mut warnings);
     let depth = ColorDepth::from_env();
     let theme_name = cli.theme.clone().unwrap_or_else(|| settings.theme.clone());
-    let theme = load_theme(&theme_name, paths.themes_dir().as_deref(), depth, &mut warnings);
+    let theme = load_theme(
+        &theme_name,
+        paths.themes_dir().as_deref(),
+        depth,
+        &mut warnings,
+    );
     for warning in &warnings {
         tracing::warn!("{warning}");
     }
 
-    let view_name = cli.view.clone().unwrap_or_else(|| settings.default_view.clone());
+    let view_name = cli
+        .view
+        .clone()
+        .unwrap_or_else(|| settings.default_view.clone());
     let Some(start_view) = ViewKind::from_command(&view_name) else {
         return Err(eyre!(
             "unknown view \"{view_name}\" for -c (try pods, deploy, sts, ds, ns, nodes, events, pulse, ctx)"
@@ -83,7 +95,11 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     };
 
     let demo = if cli.demo {
-        Some(bosun::demo::start(0).await.wrap_err("cannot start the demo cluster")?)
+        Some(
+            bosun::demo::start(0)
+                .await
+                .wrap_err("cannot start the demo cluster")?,
+        )
     } else {
         None
     };
@@ -95,11 +111,20 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
         None => KubeconfigSearch::from_process(cli.kubeconfig.clone()),
     };
     let loaded: LoadedKubeconfig = locate_kubeconfig(&search)?;
-    let context_name = if demo.is_some() { None } else { cli.context.clone() };
+    let context_name = if demo.is_some() {
+        None
+    } else {
+        cli.context.clone()
+    };
     let info = context_info(&loaded, context_name.as_deref())?;
     tracing::info!(kubeconfig = %loaded.source.describe(), context = %info.context, "starting");
 
-    let mut state = State::new(info, settings.keymap.clone(), start_view, bosun::cluster::age::now());
+    let mut state = State::new(
+        info,
+        settings.keymap.clone(),
+        start_view,
+        bosun::cluster::age::now(),
+    );
     state.warnings = warnings;
     state.pending_grace = settings.pending_grace.as_secs() as i64;
     if demo.is_some() {
@@ -137,7 +162,14 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     let input = run::spawn_terminal_events(sender.clone());
     let ticker = run::spawn_ticker(sender.clone());
     let signals = run::spawn_signals(sender);
-    let result = run::run(&mut terminal, &mut state, &mut runtime, &mut receiver, &theme).await;
+    let result = run::run(
+        &mut terminal,
+        &mut state,
+        &mut runtime,
+        &mut receiver,
+        &theme,
+    )
+    .await;
     ratatui::restore();
     input.abort();
     ticker.abort();

@@ -19,7 +19,9 @@ const WAIT: Duration = Duration::from_secs(10);
 const PODS: ViewKind = ViewKind::Resource(ResourceKind::Pods);
 
 fn live(state: &bosun::app::State) -> bool {
-    ResourceKind::ALL.iter().all(|kind| state.status_of(*kind) == WatchStatus::Live)
+    ResourceKind::ALL
+        .iter()
+        .all(|kind| state.status_of(*kind) == WatchStatus::Live)
 }
 
 fn count(screen: &str, needle: &str) -> usize {
@@ -30,7 +32,8 @@ fn count(screen: &str, needle: &str) -> usize {
 async fn keys_filter_drill_down_back_and_switch_views() {
     let sim = sample_cluster().await;
     let mut app = Harness::start(&sim, PODS, 200, 50).await;
-    app.wait_for("all kinds live", WAIT, |state, _| live(state)).await;
+    app.wait_for("all kinds live", WAIT, |state, _| live(state))
+        .await;
     let screen = app.screen();
     assert!(screen.contains("Pods(all)[46]"), "{screen}");
 
@@ -70,13 +73,19 @@ async fn keys_filter_drill_down_back_and_switch_views() {
     app.key(KeyCode::Enter).await;
     app.key(KeyCode::Enter).await;
     let screen = app.screen();
-    assert!(screen.contains("Pods(deployment/redis-exporter)"), "{screen}");
+    assert!(
+        screen.contains("Pods(deployment/redis-exporter)"),
+        "{screen}"
+    );
     assert!(screen.contains("redis-exporter-5t2f5lfzb"), "{screen}");
     assert!(!screen.contains("coredns"), "{screen}");
     // Pod -> its containers.
     app.key(KeyCode::Enter).await;
     let screen = app.screen();
-    assert!(screen.contains("Containers(pod/redis/redis-exporter"), "{screen}");
+    assert!(
+        screen.contains("Containers(pod/redis/redis-exporter"),
+        "{screen}"
+    );
     assert!(screen.contains("Waiting: CrashLoopBackOff"), "{screen}");
     app.key(KeyCode::Esc).await;
     app.key(KeyCode::Esc).await;
@@ -106,10 +115,16 @@ async fn keys_filter_drill_down_back_and_switch_views() {
 
     // describe and YAML are fetched on demand.
     app.key(KeyCode::Char('d')).await;
-    app.wait_for("describe text", WAIT, |_, screen| screen.contains("Namespace:      harbor")).await;
+    app.wait_for("describe text", WAIT, |_, screen| {
+        screen.contains("Namespace:      harbor")
+    })
+    .await;
     app.key(KeyCode::Esc).await;
     app.key(KeyCode::Char('y')).await;
-    app.wait_for("yaml text", WAIT, |_, screen| screen.contains("apiVersion: v1")).await;
+    app.wait_for("yaml text", WAIT, |_, screen| {
+        screen.contains("apiVersion: v1")
+    })
+    .await;
     app.key(KeyCode::Esc).await;
 
     // `?` shows help generated from the keymap; q quits.
@@ -126,7 +141,10 @@ async fn keys_filter_drill_down_back_and_switch_views() {
 async fn created_changed_and_deleted_pods_show_up_live() {
     let sim = sample_cluster().await;
     let mut app = Harness::start(&sim, PODS, 200, 50).await;
-    app.wait_for("pods listed", WAIT, |state, _| state.status_of(ResourceKind::Pods) == WatchStatus::Live).await;
+    app.wait_for("pods listed", WAIT, |state, _| {
+        state.status_of(ResourceKind::Pods) == WatchStatus::Live
+    })
+    .await;
     let before = app.state.stores.pods.len();
 
     let pods: Api<Pod> = Api::namespaced(kube_client(&sim).await, "default");
@@ -137,8 +155,11 @@ async fn created_changed_and_deleted_pods_show_up_live() {
         "status": {"phase": "Pending"}
     }))
     .expect("pod json");
-    pods.create(&PostParams::default(), &pod).await.expect("create");
-    app.wait_for("the new pod", WAIT, |_, screen| screen.contains("fresh")).await;
+    pods.create(&PostParams::default(), &pod)
+        .await
+        .expect("create");
+    app.wait_for("the new pod", WAIT, |_, screen| screen.contains("fresh"))
+        .await;
     assert_eq!(app.state.stores.pods.len(), before + 1);
 
     let patch = serde_json::json!({"status": {"phase": "Running", "containerStatuses": [
@@ -156,9 +177,17 @@ async fn created_changed_and_deleted_pods_show_up_live() {
     })
     .await;
 
-    pods.delete("fresh", &DeleteParams::default()).await.expect("delete");
-    app.wait_for("the pod gone", WAIT, |state, _| state.stores.pods.get(&RowKey::new("default", "fresh")).is_none())
-        .await;
+    pods.delete("fresh", &DeleteParams::default())
+        .await
+        .expect("delete");
+    app.wait_for("the pod gone", WAIT, |state, _| {
+        state
+            .stores
+            .pods
+            .get(&RowKey::new("default", "fresh"))
+            .is_none()
+    })
+    .await;
     assert_eq!(app.state.stores.pods.len(), before);
 }
 
@@ -166,7 +195,10 @@ async fn created_changed_and_deleted_pods_show_up_live() {
 async fn cut_watches_and_410_recover_without_lost_or_doubled_rows() {
     let sim = sample_cluster().await;
     let mut app = Harness::start(&sim, PODS, 200, 50).await;
-    app.wait_for("pods listed", WAIT, |state, _| state.status_of(ResourceKind::Pods) == WatchStatus::Live).await;
+    app.wait_for("pods listed", WAIT, |state, _| {
+        state.status_of(ResourceKind::Pods) == WatchStatus::Live
+    })
+    .await;
     let before = app.state.stores.pods.len();
     let pods: Api<Pod> = Api::namespaced(kube_client(&sim).await, "default");
 
@@ -179,17 +211,25 @@ async fn cut_watches_and_410_recover_without_lost_or_doubled_rows() {
             "spec": {"containers": [{"name": "app", "image": "nginx"}]}
         }))
         .expect("pod json");
-        pods.create(&PostParams::default(), &pod).await.expect("create");
+        pods.create(&PostParams::default(), &pod)
+            .await
+            .expect("create");
     }
-    app.wait_for("both pods after the cut", WAIT, |state, _| state.stores.pods.len() == before + 2).await;
+    app.wait_for("both pods after the cut", WAIT, |state, _| {
+        state.stores.pods.len() == before + 2
+    })
+    .await;
 
     // History compacted, then the stream cut: the resume gets 410 and the
     // watcher lists again.
     sim.compact();
     sim.drop_watches();
-    pods.delete("after-cut-1", &DeleteParams::default()).await.expect("delete");
+    pods.delete("after-cut-1", &DeleteParams::default())
+        .await
+        .expect("delete");
     app.wait_for("the relist after 410", WAIT, |state, _| {
-        state.stores.pods.len() == before + 1 && state.status_of(ResourceKind::Pods) == WatchStatus::Live
+        state.stores.pods.len() == before + 1
+            && state.status_of(ResourceKind::Pods) == WatchStatus::Live
     })
     .await;
     let screen = app.screen();
@@ -217,7 +257,8 @@ async fn cut_watches_and_410_recover_without_lost_or_doubled_rows() {
     });
     sim.drop_watches();
     app.wait_for("recovery after a 500", WAIT, |state, _| {
-        state.status_of(ResourceKind::Pods) == WatchStatus::Live && state.stores.pods.len() == before + 1
+        state.status_of(ResourceKind::Pods) == WatchStatus::Live
+            && state.stores.pods.len() == before + 1
     })
     .await;
 }
@@ -231,7 +272,10 @@ async fn api_going_away_marks_rows_stale_and_recovers() {
 
     sim.go_away().await;
     app.wait_for("reconnecting", WAIT, |state, _| {
-        matches!(state.status_of(ResourceKind::Pods), WatchStatus::Reconnecting { .. })
+        matches!(
+            state.status_of(ResourceKind::Pods),
+            WatchStatus::Reconnecting { .. }
+        )
     })
     .await;
     let screen = app.screen();
@@ -242,7 +286,10 @@ async fn api_going_away_marks_rows_stale_and_recovers() {
     assert!(screen.contains("coredns"), "{screen}");
 
     sim.come_back().await;
-    app.wait_for("live again", Duration::from_secs(20), |state, _| live(state)).await;
+    app.wait_for("live again", Duration::from_secs(20), |state, _| {
+        live(state)
+    })
+    .await;
     let screen = app.screen();
     assert!(!screen.contains("stale since"), "{screen}");
     assert!(screen.contains("live"), "{screen}");
@@ -253,9 +300,13 @@ async fn api_going_away_marks_rows_stale_and_recovers() {
 async fn forbidden_kind_shows_forbidden_in_that_view_only() {
     let sim = sample_cluster().await;
     sim.forbid("deployments", true);
-    let mut app = Harness::start(&sim, ViewKind::Resource(ResourceKind::Deployments), 160, 40).await;
+    let mut app =
+        Harness::start(&sim, ViewKind::Resource(ResourceKind::Deployments), 160, 40).await;
     app.wait_for("deployments forbidden", WAIT, |state, _| {
-        matches!(state.status_of(ResourceKind::Deployments), WatchStatus::Forbidden { .. })
+        matches!(
+            state.status_of(ResourceKind::Deployments),
+            WatchStatus::Forbidden { .. }
+        )
     })
     .await;
     let screen = app.screen();
@@ -264,7 +315,10 @@ async fn forbidden_kind_shows_forbidden_in_that_view_only() {
     app.key(KeyCode::Char(':')).await;
     app.keys("pods").await;
     app.key(KeyCode::Enter).await;
-    app.wait_for("pods live", WAIT, |state, _| state.status_of(ResourceKind::Pods) == WatchStatus::Live).await;
+    app.wait_for("pods live", WAIT, |state, _| {
+        state.status_of(ResourceKind::Pods) == WatchStatus::Live
+    })
+    .await;
     let screen = app.screen();
     assert!(!screen.contains("forbidden"), "{screen}");
     assert!(screen.contains("coredns"), "{screen}");

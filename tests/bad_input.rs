@@ -8,7 +8,9 @@ use bosun::cluster::client::{ConnectError, KubeconfigSearch, context_info, locat
 use bosun::config::settings::{Settings, WatchListSetting};
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bad").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/bad")
+        .join(name)
 }
 
 #[test]
@@ -49,22 +51,41 @@ fn search_order_and_the_k3s_hint() {
         home: Some(home.path().to_path_buf()),
         k3s: k3s.clone(),
     };
-    let text = locate_kubeconfig(&search).expect_err("nothing found").to_string();
-    assert!(text.contains(".kube/config") && text.contains("k3s.yaml") && text.contains("--demo"), "{text}");
+    let text = locate_kubeconfig(&search)
+        .expect_err("nothing found")
+        .to_string();
+    assert!(
+        text.contains(".kube/config") && text.contains("k3s.yaml") && text.contains("--demo"),
+        "{text}"
+    );
     // The k3s file is used when nothing else exists.
     std::fs::copy(fixture("kubeconfig-one-context.yaml"), &k3s).expect("copy");
     let loaded = locate_kubeconfig(&search).expect("k3s file found");
-    assert_eq!(loaded.source, bosun::cluster::client::KubeconfigSource::K3s(k3s.clone()));
+    assert_eq!(
+        loaded.source,
+        bosun::cluster::client::KubeconfigSource::K3s(k3s.clone())
+    );
     // $KUBECONFIG wins over it, ignoring listed files that do not exist.
     let env_file = home.path().join("env.yaml");
     std::fs::copy(fixture("kubeconfig-one-context.yaml"), &env_file).expect("copy");
-    let joined = std::env::join_paths([home.path().join("missing.yaml"), env_file.clone()]).expect("join");
-    let loaded = locate_kubeconfig(&KubeconfigSearch { env: Some(joined), ..search.clone() }).expect("env");
-    assert_eq!(loaded.source, bosun::cluster::client::KubeconfigSource::Env(vec![env_file]));
+    let joined =
+        std::env::join_paths([home.path().join("missing.yaml"), env_file.clone()]).expect("join");
+    let loaded = locate_kubeconfig(&KubeconfigSearch {
+        env: Some(joined),
+        ..search.clone()
+    })
+    .expect("env");
+    assert_eq!(
+        loaded.source,
+        bosun::cluster::client::KubeconfigSource::Env(vec![env_file])
+    );
     // Unreadable k3s file: the message says how to fix it.
     let hint = ConnectError::K3sPermission { path: k3s }.to_string();
     assert!(hint.contains("--write-kubeconfig-mode 644"), "{hint}");
-    assert!(hint.contains("sudo k3s kubectl config view --raw > ~/.kube/config"), "{hint}");
+    assert!(
+        hint.contains("sudo k3s kubectl config view --raw > ~/.kube/config"),
+        "{hint}"
+    );
 }
 
 #[test]
@@ -86,7 +107,10 @@ fn broken_config_warns_per_field_and_keeps_the_rest() {
     assert_eq!(settings.metrics_interval.as_secs(), 15);
     assert_eq!(settings.watch_list, WatchListSetting::Auto);
     assert_eq!(
-        settings.keymap.keys_for(bosun::config::keymap::KeyContext::Global, bosun::app::action::Action::Describe),
+        settings.keymap.keys_for(
+            bosun::config::keymap::KeyContext::Global,
+            bosun::app::action::Action::Describe
+        ),
         vec!["d".to_string()]
     );
 }
@@ -108,7 +132,12 @@ fn the_binary_reports_bad_kubeconfig_and_context_plainly() {
         .expect("binary")
         .env("BOSUN_STATE_DIR", state.path())
         .env("BOSUN_CONFIG_DIR", state.path())
-        .args(["--kubeconfig", fixture("kubeconfig-broken.yaml").to_str().unwrap_or_default()])
+        .args([
+            "--kubeconfig",
+            fixture("kubeconfig-broken.yaml")
+                .to_str()
+                .unwrap_or_default(),
+        ])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("kubeconfig-broken.yaml"));
@@ -116,11 +145,18 @@ fn the_binary_reports_bad_kubeconfig_and_context_plainly() {
         .expect("binary")
         .env("BOSUN_STATE_DIR", state.path())
         .env("BOSUN_CONFIG_DIR", state.path())
-        .args(["--kubeconfig", fixture("kubeconfig-one-context.yaml").to_str().unwrap_or_default()])
+        .args([
+            "--kubeconfig",
+            fixture("kubeconfig-one-context.yaml")
+                .to_str()
+                .unwrap_or_default(),
+        ])
         .args(["--context", "prod"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("context \"prod\" is not in the kubeconfig"));
+        .stderr(predicates::str::contains(
+            "context \"prod\" is not in the kubeconfig",
+        ));
     Command::cargo_bin("bosun")
         .expect("binary")
         .arg("--version")

@@ -27,7 +27,12 @@ fn pod_status_ready_restarts_match_kubectl_on_every_fixture() {
     let mut failures = Vec::new();
     for pod in &pods {
         let annotations = pod.metadata.annotations.clone().unwrap_or_default();
-        let expect = |key: &str| annotations.get(&format!("expect.bosun.dev/{key}")).cloned().unwrap_or_default();
+        let expect = |key: &str| {
+            annotations
+                .get(&format!("expect.bosun.dev/{key}"))
+                .cloned()
+                .unwrap_or_default()
+        };
         let row = PodRow::from_pod(pod);
         let summary = summarize(pod);
         let got = (
@@ -81,7 +86,11 @@ fn failing_pods_carry_the_reason_in_plain_words() {
         )
     };
     assert!(row("crashloop").message.contains("back-off 5m0s"));
-    assert!(row("config-error").message.contains("secret \"db\" not found"));
+    assert!(
+        row("config-error")
+            .message
+            .contains("secret \"db\" not found")
+    );
     assert_eq!(row("running").message.as_ref(), "");
     // Pending counts as failing only once it has waited too long.
     let pending = row("pending-unscheduled");
@@ -128,7 +137,9 @@ fn deployment_rollout_follows_kubectl_rollout_status() {
         "  observedGeneration: 3\n  replicas: 3\n  updatedReplicas: 3\n  availableReplicas: 3\n",
         "",
     );
-    assert!(matches!(deployment_rollout(&unobserved), RolloutState::Progressing(why) if why.contains("observed")));
+    assert!(
+        matches!(deployment_rollout(&unobserved), RolloutState::Progressing(why) if why.contains("observed"))
+    );
 
     let updating = deployment_with_status(
         "  observedGeneration: 4\n  replicas: 4\n  updatedReplicas: 2\n  availableReplicas: 3\n",
@@ -161,14 +172,20 @@ fn deployment_rollout_follows_kubectl_rollout_status() {
         "  observedGeneration: 4\n  replicas: 3\n  updatedReplicas: 1\n  conditions:\n  - {type: Progressing, status: \"False\", reason: ProgressDeadlineExceeded}\n",
         "",
     );
-    assert!(matches!(deployment_rollout(&failed), RolloutState::Failed(_)));
+    assert!(matches!(
+        deployment_rollout(&failed),
+        RolloutState::Failed(_)
+    ));
     assert_eq!(deployment_rollout(&failed).health(), Health::Error);
 
     let paused = deployment_with_status("  observedGeneration: 4\n", "  paused: true\n");
     assert_eq!(deployment_rollout(&paused), RolloutState::Paused);
 
     let row = WorkloadRow::from_deployment(&complete);
-    assert_eq!((row.desired, row.ready, row.updated, row.available), (3, 3, 3, 3));
+    assert_eq!(
+        (row.desired, row.ready, row.updated, row.available),
+        (3, 3, 3, 3)
+    );
     assert_eq!(row.selector.to_query(), "app=blog");
 }
 
@@ -180,16 +197,37 @@ fn statefulset_rollout_uses_revisions_and_partitions() {
         ))
         .expect("statefulset fixture parses")
     };
-    let done = parse("", "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  currentRevision: r2\n  updateRevision: r2\n");
+    let done = parse(
+        "",
+        "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  currentRevision: r2\n  updateRevision: r2\n",
+    );
     assert_eq!(statefulset_rollout(&done), RolloutState::Complete);
-    let rolling = parse("", "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  updatedReplicas: 1\n  currentRevision: r1\n  updateRevision: r2\n");
-    assert_eq!(statefulset_rollout(&rolling), RolloutState::Progressing("1 of 3 updated".into()));
-    let not_ready = parse("", "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 2\n  currentRevision: r2\n  updateRevision: r2\n");
-    assert_eq!(statefulset_rollout(&not_ready), RolloutState::Progressing("2 of 3 ready".into()));
+    let rolling = parse(
+        "",
+        "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  updatedReplicas: 1\n  currentRevision: r1\n  updateRevision: r2\n",
+    );
+    assert_eq!(
+        statefulset_rollout(&rolling),
+        RolloutState::Progressing("1 of 3 updated".into())
+    );
+    let not_ready = parse(
+        "",
+        "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 2\n  currentRevision: r2\n  updateRevision: r2\n",
+    );
+    assert_eq!(
+        statefulset_rollout(&not_ready),
+        RolloutState::Progressing("2 of 3 ready".into())
+    );
     let partition = "  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 2}}\n";
-    let partitioned = parse(partition, "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  updatedReplicas: 1\n  currentRevision: r1\n  updateRevision: r2\n");
+    let partitioned = parse(
+        partition,
+        "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  updatedReplicas: 1\n  currentRevision: r1\n  updateRevision: r2\n",
+    );
     assert_eq!(statefulset_rollout(&partitioned), RolloutState::Complete);
-    let on_delete = parse("  updateStrategy: {type: OnDelete}\n", "  replicas: 3\n  readyReplicas: 0\n");
+    let on_delete = parse(
+        "  updateStrategy: {type: OnDelete}\n",
+        "  replicas: 3\n  readyReplicas: 0\n",
+    );
     assert_eq!(statefulset_rollout(&on_delete), RolloutState::Complete);
 }
 
@@ -201,12 +239,24 @@ fn daemonset_rollout_counts_scheduled_and_available() {
         ))
         .expect("daemonset fixture parses")
     };
-    let done = parse("  desiredNumberScheduled: 2\n  numberReady: 2\n  updatedNumberScheduled: 2\n  numberAvailable: 2\n");
+    let done = parse(
+        "  desiredNumberScheduled: 2\n  numberReady: 2\n  updatedNumberScheduled: 2\n  numberAvailable: 2\n",
+    );
     assert_eq!(daemonset_rollout(&done), RolloutState::Complete);
-    let updating = parse("  desiredNumberScheduled: 2\n  numberReady: 2\n  updatedNumberScheduled: 1\n  numberAvailable: 2\n");
-    assert_eq!(daemonset_rollout(&updating), RolloutState::Progressing("1 of 2 updated".into()));
-    let unavailable = parse("  desiredNumberScheduled: 2\n  numberReady: 1\n  updatedNumberScheduled: 2\n  numberAvailable: 1\n");
-    assert_eq!(daemonset_rollout(&unavailable), RolloutState::Progressing("1 of 2 updated available".into()));
+    let updating = parse(
+        "  desiredNumberScheduled: 2\n  numberReady: 2\n  updatedNumberScheduled: 1\n  numberAvailable: 2\n",
+    );
+    assert_eq!(
+        daemonset_rollout(&updating),
+        RolloutState::Progressing("1 of 2 updated".into())
+    );
+    let unavailable = parse(
+        "  desiredNumberScheduled: 2\n  numberReady: 1\n  updatedNumberScheduled: 2\n  numberAvailable: 1\n",
+    );
+    assert_eq!(
+        daemonset_rollout(&unavailable),
+        RolloutState::Progressing("1 of 2 updated available".into())
+    );
     let row = WorkloadRow::from_daemonset(&done);
     assert_eq!((row.desired, row.ready), (2, 2));
 }

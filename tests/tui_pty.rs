@@ -14,7 +14,10 @@ struct Screen {
 
 impl Screen {
     fn text(&self) -> String {
-        self.parser.lock().map(|parser| parser.screen().contents()).unwrap_or_default()
+        self.parser
+            .lock()
+            .map(|parser| parser.screen().contents())
+            .unwrap_or_default()
     }
 
     fn wait_for(&self, what: &str, timeout: Duration) {
@@ -33,7 +36,12 @@ impl Screen {
 fn demo_draws_pods_shows_help_and_quits_cleanly() {
     let dirs = tempfile::tempdir().expect("tempdir");
     let pty = native_pty_system()
-        .openpty(PtySize { rows: 40, cols: 140, pixel_width: 0, pixel_height: 0 })
+        .openpty(PtySize {
+            rows: 40,
+            cols: 140,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
         .expect("a pty");
     let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_bosun"));
     command.arg("--demo");
@@ -45,7 +53,11 @@ fn demo_draws_pods_shows_help_and_quits_cleanly() {
     let mut reader = pty.master.try_clone_reader().expect("reader");
     let mut writer = pty.master.take_writer().expect("writer");
     let screen = Screen {
-        parser: Arc::new(Mutex::new(vt100::Parser::new(std::num::NonZeroU16::new(40).expect("nonzero"), std::num::NonZeroU16::new(140).expect("nonzero"), 0))),
+        parser: Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(40).expect("nonzero"),
+            std::num::NonZeroU16::new(140).expect("nonzero"),
+            0,
+        ))),
         raw: Arc::new(Mutex::new(Vec::new())),
     };
     let (parser, raw) = (screen.parser.clone(), screen.raw.clone());
@@ -90,10 +102,18 @@ fn demo_draws_pods_shows_help_and_quits_cleanly() {
     let text = String::from_utf8_lossy(&raw);
     // Left the alternate screen, showed the cursor, left raw mode: the last
     // alternate-screen switch is the exit.
-    let entered = text.rfind("\x1b[?1049h").expect("entered the alternate screen");
-    let left = text.rfind("\x1b[?1049l").expect("left the alternate screen");
+    let entered = text
+        .rfind("\x1b[?1049h")
+        .expect("entered the alternate screen");
+    let left = text
+        .rfind("\x1b[?1049l")
+        .expect("left the alternate screen");
     assert!(left > entered, "the alternate screen was not left last");
-    assert!(text[left..].contains("\x1b[?25h") || text[..left].rfind("\x1b[?25h") > text[..left].rfind("\x1b[?25l"), "cursor not shown");
+    assert!(
+        text[left..].contains("\x1b[?25h")
+            || text[..left].rfind("\x1b[?25h") > text[..left].rfind("\x1b[?25l"),
+        "cursor not shown"
+    );
     // Nothing was logged to the terminal after leaving.
     assert!(!text[left..].contains("INFO") && !text[left..].contains("WARN"));
     // Diagnostics went to the log file instead.

@@ -45,7 +45,11 @@ fn documents() -> Vec<serde_json::Value> {
     out
 }
 
-fn rows<K: serde::de::DeserializeOwned, R>(docs: &[serde_json::Value], kind: &str, project: fn(&K) -> R) -> Vec<R> {
+fn rows<K: serde::de::DeserializeOwned, R>(
+    docs: &[serde_json::Value],
+    kind: &str,
+    project: fn(&K) -> R,
+) -> Vec<R> {
     docs.iter()
         .filter(|doc| doc["kind"] == kind)
         .map(|doc| project(&serde_json::from_value::<K>(doc.clone()).expect("typed sample")))
@@ -71,52 +75,149 @@ fn sample_state() -> State {
         server: "https://192.168.1.10:6443".into(),
         namespace: None,
     };
-    let mut state = State::new(info, Keymap::defaults(), ViewKind::Resource(ResourceKind::Pods), ANCHOR);
+    let mut state = State::new(
+        info,
+        Keymap::defaults(),
+        ViewKind::Resource(ResourceKind::Pods),
+        ANCHOR,
+    );
     state.server_version = Some("v1.33.3+k3s1".into());
     state.connected = true;
     state.contexts = vec![
-        ContextEntry { name: "homelab".into(), cluster: "k3s".into(), server: "https://192.168.1.10:6443".into() },
-        ContextEntry { name: "office".into(), cluster: "office".into(), server: "https://10.0.0.5:6443".into() },
+        ContextEntry {
+            name: "homelab".into(),
+            cluster: "k3s".into(),
+            server: "https://192.168.1.10:6443".into(),
+        },
+        ContextEntry {
+            name: "office".into(),
+            cluster: "office".into(),
+            server: "https://10.0.0.5:6443".into(),
+        },
     ];
     use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
     use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod};
-    feed(&mut state, WatchMessage::Rows(KindRows::Pods(RowUpdate::Replace(rows::<Pod, _>(&docs, "Pod", PodRow::from_pod)))));
-    feed(&mut state, WatchMessage::Rows(KindRows::Workloads(ResourceKind::Deployments, RowUpdate::Replace(rows::<Deployment, _>(&docs, "Deployment", WorkloadRow::from_deployment)))));
-    feed(&mut state, WatchMessage::Rows(KindRows::Workloads(ResourceKind::StatefulSets, RowUpdate::Replace(rows::<StatefulSet, _>(&docs, "StatefulSet", WorkloadRow::from_statefulset)))));
-    feed(&mut state, WatchMessage::Rows(KindRows::Workloads(ResourceKind::DaemonSets, RowUpdate::Replace(rows::<DaemonSet, _>(&docs, "DaemonSet", WorkloadRow::from_daemonset)))));
-    feed(&mut state, WatchMessage::Rows(KindRows::Namespaces(RowUpdate::Replace(rows::<Namespace, _>(&docs, "Namespace", NamespaceRow::from_namespace)))));
-    feed(&mut state, WatchMessage::Rows(KindRows::Nodes(RowUpdate::Replace(rows::<Node, _>(&docs, "Node", NodeRow::from_node)))));
-    feed(&mut state, WatchMessage::Rows(KindRows::Events(RowUpdate::Replace(rows::<Event, _>(&docs, "Event", EventRow::from_event)))));
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Pods(RowUpdate::Replace(rows::<Pod, _>(
+            &docs,
+            "Pod",
+            PodRow::from_pod,
+        )))),
+    );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Workloads(
+            ResourceKind::Deployments,
+            RowUpdate::Replace(rows::<Deployment, _>(
+                &docs,
+                "Deployment",
+                WorkloadRow::from_deployment,
+            )),
+        )),
+    );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Workloads(
+            ResourceKind::StatefulSets,
+            RowUpdate::Replace(rows::<StatefulSet, _>(
+                &docs,
+                "StatefulSet",
+                WorkloadRow::from_statefulset,
+            )),
+        )),
+    );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Workloads(
+            ResourceKind::DaemonSets,
+            RowUpdate::Replace(rows::<DaemonSet, _>(
+                &docs,
+                "DaemonSet",
+                WorkloadRow::from_daemonset,
+            )),
+        )),
+    );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Namespaces(RowUpdate::Replace(
+            rows::<Namespace, _>(&docs, "Namespace", NamespaceRow::from_namespace),
+        ))),
+    );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Nodes(RowUpdate::Replace(rows::<Node, _>(
+            &docs,
+            "Node",
+            NodeRow::from_node,
+        )))),
+    );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Events(RowUpdate::Replace(rows::<Event, _>(
+            &docs,
+            "Event",
+            EventRow::from_event,
+        )))),
+    );
     for kind in ResourceKind::ALL {
         feed(&mut state, WatchMessage::Status(kind, WatchStatus::Live));
     }
     // Metrics as metrics-server would report them for a few pods and nodes.
     let mut snapshot = MetricsSnapshot::default();
     for doc in docs.iter().filter(|doc| doc["kind"] == "PodMetrics") {
-        let key = RowKey::new(doc["metadata"]["namespace"].as_str().unwrap_or(""), doc["metadata"]["name"].as_str().unwrap_or(""));
+        let key = RowKey::new(
+            doc["metadata"]["namespace"].as_str().unwrap_or(""),
+            doc["metadata"]["name"].as_str().unwrap_or(""),
+        );
         let mut usage = Usage::default();
         for container in doc["containers"].as_array().into_iter().flatten() {
-            usage.cpu_millis += bosun::cluster::quantity::cpu_millis(container["usage"]["cpu"].as_str().unwrap_or("0")).unwrap_or(0);
-            usage.mem_bytes += bosun::cluster::quantity::bytes(container["usage"]["memory"].as_str().unwrap_or("0")).unwrap_or(0);
+            usage.cpu_millis += bosun::cluster::quantity::cpu_millis(
+                container["usage"]["cpu"].as_str().unwrap_or("0"),
+            )
+            .unwrap_or(0);
+            usage.mem_bytes += bosun::cluster::quantity::bytes(
+                container["usage"]["memory"].as_str().unwrap_or("0"),
+            )
+            .unwrap_or(0);
         }
         snapshot.pods.insert(key, usage);
     }
     for doc in docs.iter().filter(|doc| doc["kind"] == "NodeMetrics") {
         let usage = Usage {
-            cpu_millis: bosun::cluster::quantity::cpu_millis(doc["usage"]["cpu"].as_str().unwrap_or("0")).unwrap_or(0),
-            mem_bytes: bosun::cluster::quantity::bytes(doc["usage"]["memory"].as_str().unwrap_or("0")).unwrap_or(0),
+            cpu_millis: bosun::cluster::quantity::cpu_millis(
+                doc["usage"]["cpu"].as_str().unwrap_or("0"),
+            )
+            .unwrap_or(0),
+            mem_bytes: bosun::cluster::quantity::bytes(
+                doc["usage"]["memory"].as_str().unwrap_or("0"),
+            )
+            .unwrap_or(0),
         };
-        snapshot.nodes.insert(doc["metadata"]["name"].as_str().unwrap_or("").to_string(), usage);
+        snapshot.nodes.insert(
+            doc["metadata"]["name"].as_str().unwrap_or("").to_string(),
+            usage,
+        );
     }
     for _ in 0..3 {
-        update(&mut state, AppEvent::Cluster { epoch: 0, message: MetricsMessage::Snapshot(snapshot.clone()).into() });
+        update(
+            &mut state,
+            AppEvent::Cluster {
+                epoch: 0,
+                message: MetricsMessage::Snapshot(snapshot.clone()).into(),
+            },
+        );
     }
     state.now = ANCHOR;
     state
 }
 
 fn key(state: &mut State, code: KeyCode) {
-    let modifiers = if matches!(code, KeyCode::Char(c) if c.is_ascii_uppercase()) { KeyModifiers::SHIFT } else { KeyModifiers::NONE };
+    let modifiers = if matches!(code, KeyCode::Char(c) if c.is_ascii_uppercase()) {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
     update(state, AppEvent::Key(KeyEvent::new(code, modifiers)));
 }
 
@@ -204,7 +305,13 @@ fn stale_rows_say_since_when() {
     let mut state = sample_state();
     feed(
         &mut state,
-        WatchMessage::Status(ResourceKind::Pods, WatchStatus::Reconnecting { since: ANCHOR - 30, error: "the API server is not answering (connection refused)".into() }),
+        WatchMessage::Status(
+            ResourceKind::Pods,
+            WatchStatus::Reconnecting {
+                since: ANCHOR - 30,
+                error: "the API server is not answering (connection refused)".into(),
+            },
+        ),
     );
     let terminal = render(&mut state);
     let text = format!("{}", terminal.backend());

@@ -28,8 +28,16 @@ pub enum Action {
 impl Action {
     /// Every action with its config name and help text, in help order.
     pub const ALL: &'static [(Action, &'static str, &'static str)] = &[
-        (Action::Command, "command", "command line (:pods, :ns, :ctx, :q ...)"),
-        (Action::Filter, "filter", "filter rows (/text, /!text, /-l app=x)"),
+        (
+            Action::Command,
+            "command",
+            "command line (:pods, :ns, :ctx, :q ...)",
+        ),
+        (
+            Action::Filter,
+            "filter",
+            "filter rows (/text, /!text, /-l app=x)",
+        ),
         (Action::Help, "help", "this help"),
         (Action::Back, "back", "back / close / clear filter"),
         (Action::Enter, "enter", "drill down"),
@@ -43,16 +51,32 @@ impl Action {
         (Action::Yaml, "yaml", "YAML of the selected object"),
         (Action::Describe, "describe", "describe the selected object"),
         (Action::Sort(ColumnId::Name), "sort_name", "sort by name"),
-        (Action::Sort(ColumnId::Namespace), "sort_namespace", "sort by namespace"),
+        (
+            Action::Sort(ColumnId::Namespace),
+            "sort_namespace",
+            "sort by namespace",
+        ),
         (Action::Sort(ColumnId::Age), "sort_age", "sort by age"),
-        (Action::Sort(ColumnId::Status), "sort_status", "sort by status"),
+        (
+            Action::Sort(ColumnId::Status),
+            "sort_status",
+            "sort by status",
+        ),
         (Action::Sort(ColumnId::Ready), "sort_ready", "sort by ready"),
-        (Action::Sort(ColumnId::Restarts), "sort_restarts", "sort by restarts"),
+        (
+            Action::Sort(ColumnId::Restarts),
+            "sort_restarts",
+            "sort by restarts",
+        ),
         (Action::Sort(ColumnId::Cpu), "sort_cpu", "sort by CPU"),
         (Action::Sort(ColumnId::Mem), "sort_mem", "sort by memory"),
         (Action::Sort(ColumnId::Node), "sort_node", "sort by node"),
         (Action::NextMatch, "next_match", "next search match (pager)"),
-        (Action::PrevMatch, "prev_match", "previous search match (pager)"),
+        (
+            Action::PrevMatch,
+            "prev_match",
+            "previous search match (pager)",
+        ),
         (Action::Quit, "quit", "quit"),
     ];
 

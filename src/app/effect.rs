@@ -7,7 +7,10 @@ use crate::cluster::rows::RowKey;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// (Re)connect to a context: stop the old workers, start new ones.
-    Connect { epoch: u64, context: Option<String> },
+    Connect {
+        epoch: u64,
+        context: Option<String>,
+    },
     FetchDetail {
         request: u64,
         kind: ResourceKind,

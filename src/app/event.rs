@@ -34,12 +34,24 @@ pub enum AppEvent {
     Resize,
     /// Once a second: ages move on.
     Tick,
-    Cluster { epoch: u64, message: ClusterMessage },
+    Cluster {
+        epoch: u64,
+        message: ClusterMessage,
+    },
     /// A new connection is up (client built, workers started).
-    Connected { epoch: u64, info: ContextInfo },
-    ConnectFailed { epoch: u64, error: String },
+    Connected {
+        epoch: u64,
+        info: ContextInfo,
+    },
+    ConnectFailed {
+        epoch: u64,
+        error: String,
+    },
     /// A YAML / describe fetch finished.
-    Detail { request: u64, result: Result<String, String> },
+    Detail {
+        request: u64,
+        result: Result<String, String>,
+    },
     /// SIGTERM / SIGHUP: leave cleanly.
     Terminate,
 }

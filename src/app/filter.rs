@@ -53,12 +53,29 @@ mod tests {
     #[test]
     fn parses_the_three_forms() {
         assert_eq!(Filter::parse("  ").unwrap(), Filter::None);
-        assert_eq!(Filter::parse("Crash").unwrap(), Filter::Text("crash".into()));
-        assert_eq!(Filter::parse("!running").unwrap(), Filter::Inverted("running".into()));
-        assert!(matches!(Filter::parse("-l app=blog").unwrap(), Filter::Labels(_)));
+        assert_eq!(
+            Filter::parse("Crash").unwrap(),
+            Filter::Text("crash".into())
+        );
+        assert_eq!(
+            Filter::parse("!running").unwrap(),
+            Filter::Inverted("running".into())
+        );
+        assert!(matches!(
+            Filter::parse("-l app=blog").unwrap(),
+            Filter::Labels(_)
+        ));
         assert!(Filter::parse("-l").is_err());
         let labels: Vec<(Box<str>, Box<str>)> = vec![("app".into(), "blog".into())];
-        assert!(Filter::parse("-l app=blog").unwrap().matches_parts("", &labels));
-        assert!(!Filter::parse("!blog").unwrap().matches_parts("blog/x", &labels));
+        assert!(
+            Filter::parse("-l app=blog")
+                .unwrap()
+                .matches_parts("", &labels)
+        );
+        assert!(
+            !Filter::parse("!blog")
+                .unwrap()
+                .matches_parts("blog/x", &labels)
+        );
     }
 }

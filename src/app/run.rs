@@ -38,7 +38,11 @@ pub fn scroll_into_view(state: &mut State, page_rows: usize) {
 }
 
 /// Bring derived state up to date and draw one frame.
-pub fn draw<B: Backend>(terminal: &mut Terminal<B>, state: &mut State, theme: &Theme) -> Result<(), B::Error> {
+pub fn draw<B: Backend>(
+    terminal: &mut Terminal<B>,
+    state: &mut State,
+    theme: &Theme,
+) -> Result<(), B::Error> {
     let size = terminal.size()?;
     table::refresh(state);
     scroll_into_view(state, size.height.saturating_sub(CHROME_ROWS) as usize);
@@ -84,7 +88,12 @@ pub async fn run<B: Backend>(
     }
 }
 
-async fn handle_batch(state: &mut State, runtime: &mut Runtime, events: &mut mpsc::Receiver<AppEvent>, first: AppEvent) {
+async fn handle_batch(
+    state: &mut State,
+    runtime: &mut Runtime,
+    events: &mut mpsc::Receiver<AppEvent>,
+    first: AppEvent,
+) {
     handle(state, runtime, first).await;
     let mut handled = 1;
     while handled < MAX_BATCH {
@@ -147,7 +156,10 @@ pub fn spawn_ticker(sender: mpsc::Sender<AppEvent>) -> tokio::task::JoinHandle<(
 pub fn spawn_signals(sender: mpsc::Sender<AppEvent>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+        let (Ok(mut term), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
             return;
         };
         tokio::select! {

@@ -41,7 +41,11 @@ fn strategy_for(setting: WatchListSetting, minor: Option<u32>) -> ListStrategy {
 }
 
 impl Runtime {
-    pub fn new(kubeconfig: LoadedKubeconfig, sender: mpsc::Sender<AppEvent>, options: RuntimeOptions) -> Runtime {
+    pub fn new(
+        kubeconfig: LoadedKubeconfig,
+        sender: mpsc::Sender<AppEvent>,
+        options: RuntimeOptions,
+    ) -> Runtime {
         Runtime {
             kubeconfig,
             sender,
@@ -111,10 +115,13 @@ impl Runtime {
             let (sender, mut receiver) = mpsc::channel::<ClusterMessage>(512);
             // Bounded: a dead link must not keep the watchers from starting
             // (they report the connection problem themselves).
-            let version = match tokio::time::timeout(VERSION_TIMEOUT, client.apiserver_version()).await {
-                Ok(version) => version.map_err(|error| crate::cluster::client::plain_client_error(&error)),
-                Err(_) => Err("the API server did not answer /version in time".to_string()),
-            };
+            let version =
+                match tokio::time::timeout(VERSION_TIMEOUT, client.apiserver_version()).await {
+                    Ok(version) => {
+                        version.map_err(|error| crate::cluster::client::plain_client_error(&error))
+                    }
+                    Err(_) => Err("the API server did not answer /version in time".to_string()),
+                };
             let minor = version
                 .as_ref()
                 .ok()
@@ -126,7 +133,8 @@ impl Runtime {
                     message: ClusterMessage::ServerVersion(version_message),
                 })
                 .await;
-            let mut workers = spawn_all(client.clone(), strategy_for(setting, minor), sender.clone());
+            let mut workers =
+                spawn_all(client.clone(), strategy_for(setting, minor), sender.clone());
             workers.push(tokio::spawn(crate::cluster::metrics::run_poller(
                 client,
                 metrics_interval,
@@ -136,7 +144,11 @@ impl Runtime {
             let _guard = AbortOnDrop(workers);
             // Tag every message with the epoch; update() drops stale ones.
             while let Some(message) = receiver.recv().await {
-                if app.send(AppEvent::Cluster { epoch, message }).await.is_err() {
+                if app
+                    .send(AppEvent::Cluster { epoch, message })
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }

@@ -140,7 +140,11 @@ impl ContextEntry {
             .contexts
             .iter()
             .map(|named| {
-                let cluster = named.context.as_ref().map(|c| c.cluster.clone()).unwrap_or_default();
+                let cluster = named
+                    .context
+                    .as_ref()
+                    .map(|c| c.cluster.clone())
+                    .unwrap_or_default();
                 let server = kubeconfig
                     .clusters
                     .iter()
@@ -253,7 +257,10 @@ impl State {
     }
 
     pub fn status_of(&self, kind: ResourceKind) -> WatchStatus {
-        self.watch_status.get(&kind).cloned().unwrap_or(WatchStatus::Loading)
+        self.watch_status
+            .get(&kind)
+            .cloned()
+            .unwrap_or(WatchStatus::Loading)
     }
 
     /// The worst connection state across kinds, for the status bar:

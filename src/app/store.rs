@@ -120,6 +120,9 @@ mod tests {
         store.replace(vec![row("x"), row("x"), row("y")]);
         assert_eq!(store.len(), 2);
         assert!(store.get(&RowKey::new("", "b")).is_none());
-        assert_eq!(store.get(&RowKey::new("", "y")).map(|r| r.name.as_ref()), Some("y"));
+        assert_eq!(
+            store.get(&RowKey::new("", "y")).map(|r| r.name.as_ref()),
+            Some("y")
+        );
     }
 }

@@ -16,19 +16,32 @@ fn by<T: Ord>(a: T, b: T) -> Ordering {
 }
 
 fn pod_order(state: &State, column: ColumnId, a: &PodRow, b: &PodRow) -> Ordering {
-    let usage = |row: &PodRow| state.metrics.pods.get(&RowKey::new(&row.namespace, &row.name)).copied();
+    let usage = |row: &PodRow| {
+        state
+            .metrics
+            .pods
+            .get(&RowKey::new(&row.namespace, &row.name))
+            .copied()
+    };
     match column {
         ColumnId::Name => by(&a.name, &b.name),
         ColumnId::Ready => by(
-            (a.ready as u32 * 1000).checked_div(a.total as u32).unwrap_or(0),
-            (b.ready as u32 * 1000).checked_div(b.total as u32).unwrap_or(0),
+            (a.ready as u32 * 1000)
+                .checked_div(a.total as u32)
+                .unwrap_or(0),
+            (b.ready as u32 * 1000)
+                .checked_div(b.total as u32)
+                .unwrap_or(0),
         ),
         ColumnId::Status => by(&a.status, &b.status),
         ColumnId::Restarts => by(a.restarts, b.restarts),
         // Oldest first reads as "largest age first" when descending.
         ColumnId::Age => by(b.created, a.created),
         ColumnId::Node => by(&a.node, &b.node),
-        ColumnId::Cpu => by(usage(a).map(|u| u.cpu_millis), usage(b).map(|u| u.cpu_millis)),
+        ColumnId::Cpu => by(
+            usage(a).map(|u| u.cpu_millis),
+            usage(b).map(|u| u.cpu_millis),
+        ),
         ColumnId::Mem => by(usage(a).map(|u| u.mem_bytes), usage(b).map(|u| u.mem_bytes)),
         _ => by(&a.namespace, &b.namespace),
     }
@@ -48,10 +61,9 @@ fn workload_order(column: ColumnId, a: &WorkloadRow, b: &WorkloadRow) -> Orderin
     .then_with(|| by(&a.name, &b.name))
 }
 
-fn stamp(state: &State, view: &ViewState) -> u64 {
+fn order_stamp(state: &State, view: &ViewState) -> u64 {
     let mut hasher = DefaultHasher::new();
     view.kind.hash(&mut hasher);
-    view.filter_text.hash(&mut hasher);
     view.sort.hash(&mut hasher);
     format!("{:?}", view.pin).hash(&mut hasher);
     state.namespace.hash(&mut hasher);
@@ -74,19 +86,24 @@ fn in_scope(namespace: Option<&str>, row_namespace: &str) -> bool {
     namespace.is_none_or(|scope| scope == row_namespace)
 }
 
-/// Indices of the rows the view shows, in order.
-fn compute(state: &State, view: &ViewState) -> Vec<u32> {
+/// Indices of the rows in scope (namespace, pin), sorted; the text filter
+/// is applied on top by `refresh`, so a keystroke never re-sorts.
+fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
     let scope = state.namespace.as_deref();
     let sort = view.sort;
     let mut indices: Vec<u32> = Vec::new();
     let sort_by = |order: &mut dyn FnMut(&u32, &u32) -> Ordering, indices: &mut Vec<u32>| {
-        indices.sort_by(|a, b| order(a, b));
+        indices.sort_unstable_by(|a, b| order(a, b));
     };
     match view.kind {
         ViewKind::Resource(ResourceKind::Pods) => {
             let rows = state.stores.pods.rows();
             let (scope, selector) = match &view.pin {
-                Pin::Selector { namespace, selector, .. } => (Some(namespace.as_str()), Some(selector)),
+                Pin::Selector {
+                    namespace,
+                    selector,
+                    ..
+                } => (Some(namespace.as_str()), Some(selector)),
                 _ => (scope, None),
             };
             indices = (0..rows.len() as u32)
@@ -94,7 +111,6 @@ fn compute(state: &State, view: &ViewState) -> Vec<u32> {
                     let row = &rows[i as usize];
                     in_scope(scope, &row.namespace)
                         && selector.is_none_or(|selector| selector.matches(&row.labels))
-                        && view.filter.matches(row)
                 })
                 .collect();
             let (column, descending) = sort.unwrap_or((ColumnId::Namespace, false));
@@ -106,13 +122,17 @@ fn compute(state: &State, view: &ViewState) -> Vec<u32> {
                 &mut indices,
             );
         }
-        ViewKind::Resource(kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets)) => {
+        ViewKind::Resource(
+            kind @ (ResourceKind::Deployments
+            | ResourceKind::StatefulSets
+            | ResourceKind::DaemonSets),
+        ) => {
             let Some(store) = state.stores.workloads(kind) else {
                 return indices;
             };
             let rows = store.rows();
             indices = (0..rows.len() as u32)
-                .filter(|&i| in_scope(scope, &rows[i as usize].namespace) && view.filter.matches(&rows[i as usize]))
+                .filter(|&i| in_scope(scope, &rows[i as usize].namespace))
                 .collect();
             let (column, descending) = sort.unwrap_or((ColumnId::Namespace, false));
             sort_by(
@@ -125,9 +145,7 @@ fn compute(state: &State, view: &ViewState) -> Vec<u32> {
         }
         ViewKind::Resource(ResourceKind::Namespaces) => {
             let rows = state.stores.namespaces.rows();
-            indices = (0..rows.len() as u32)
-                .filter(|&i| view.filter.matches(&rows[i as usize]))
-                .collect();
+            indices = (0..rows.len() as u32).collect();
             let (column, descending) = sort.unwrap_or((ColumnId::Name, false));
             let counts = state.pod_counts();
             sort_by(
@@ -136,7 +154,9 @@ fn compute(state: &State, view: &ViewState) -> Vec<u32> {
                     let order = match column {
                         ColumnId::Age => by(b.created, a.created),
                         ColumnId::Status => by(&a.phase, &b.phase),
-                        ColumnId::Ready => by(counts.get(a.name.as_ref()), counts.get(b.name.as_ref())),
+                        ColumnId::Ready => {
+                            by(counts.get(a.name.as_ref()), counts.get(b.name.as_ref()))
+                        }
                         _ => Ordering::Equal,
                     }
                     .then_with(|| by(&a.name, &b.name));
@@ -147,9 +167,7 @@ fn compute(state: &State, view: &ViewState) -> Vec<u32> {
         }
         ViewKind::Resource(ResourceKind::Nodes) => {
             let rows = state.stores.nodes.rows();
-            indices = (0..rows.len() as u32)
-                .filter(|&i| view.filter.matches(&rows[i as usize]))
-                .collect();
+            indices = (0..rows.len() as u32).collect();
             let (column, descending) = sort.unwrap_or((ColumnId::Name, false));
             sort_by(
                 &mut |a, b| {
@@ -158,8 +176,14 @@ fn compute(state: &State, view: &ViewState) -> Vec<u32> {
                     let order = match column {
                         ColumnId::Age => by(b.created, a.created),
                         ColumnId::Status => by(&a.status, &b.status),
-                        ColumnId::Cpu => by(usage(&a.name).map(|u| u.cpu_millis), usage(&b.name).map(|u| u.cpu_millis)),
-                        ColumnId::Mem => by(usage(&a.name).map(|u| u.mem_bytes), usage(&b.name).map(|u| u.mem_bytes)),
+                        ColumnId::Cpu => by(
+                            usage(&a.name).map(|u| u.cpu_millis),
+                            usage(&b.name).map(|u| u.cpu_millis),
+                        ),
+                        ColumnId::Mem => by(
+                            usage(&a.name).map(|u| u.mem_bytes),
+                            usage(&b.name).map(|u| u.mem_bytes),
+                        ),
                         _ => Ordering::Equal,
                     }
                     .then_with(|| by(&a.name, &b.name));
@@ -171,7 +195,7 @@ fn compute(state: &State, view: &ViewState) -> Vec<u32> {
         ViewKind::Resource(ResourceKind::Events) => {
             let rows = state.stores.events.rows();
             indices = (0..rows.len() as u32)
-                .filter(|&i| in_scope(scope, &rows[i as usize].namespace) && view.filter.matches(&rows[i as usize]))
+                .filter(|&i| in_scope(scope, &rows[i as usize].namespace))
                 .collect();
             sort_by(
                 &mut |a, b| {
@@ -196,25 +220,72 @@ fn compute(state: &State, view: &ViewState) -> Vec<u32> {
             if let Pin::Pod(key) = &view.pin
                 && let Some(pod) = state.stores.pods.get(key)
             {
-                indices = (0..pod.containers.len() as u32)
-                    .filter(|&i| {
-                        let container = &pod.containers[i as usize];
-                        view.filter.matches_parts(&container.name.to_lowercase(), &[])
-                    })
-                    .collect();
+                indices = (0..pod.containers.len() as u32).collect();
             }
         }
         ViewKind::Contexts => {
-            indices = (0..state.contexts.len() as u32)
-                .filter(|&i| {
-                    view.filter
-                        .matches_parts(&state.contexts[i as usize].name.to_lowercase(), &[])
-                })
-                .collect();
+            indices = (0..state.contexts.len() as u32).collect();
         }
         ViewKind::Pulse => {}
     }
     indices
+}
+
+/// Does the row at store index `index` pass the view's `/` filter?
+fn passes_filter(state: &State, view: &ViewState, index: usize) -> bool {
+    let filter = &view.filter;
+    if filter.is_none() {
+        return true;
+    }
+    match view.kind {
+        ViewKind::Resource(ResourceKind::Pods) => state
+            .stores
+            .pods
+            .rows()
+            .get(index)
+            .is_some_and(|row| filter.matches(row)),
+        ViewKind::Resource(
+            kind @ (ResourceKind::Deployments
+            | ResourceKind::StatefulSets
+            | ResourceKind::DaemonSets),
+        ) => state
+            .stores
+            .workloads(kind)
+            .and_then(|store| store.rows().get(index))
+            .is_some_and(|row| filter.matches(row)),
+        ViewKind::Resource(ResourceKind::Namespaces) => state
+            .stores
+            .namespaces
+            .rows()
+            .get(index)
+            .is_some_and(|row| filter.matches(row)),
+        ViewKind::Resource(ResourceKind::Nodes) => state
+            .stores
+            .nodes
+            .rows()
+            .get(index)
+            .is_some_and(|row| filter.matches(row)),
+        ViewKind::Resource(ResourceKind::Events) => state
+            .stores
+            .events
+            .rows()
+            .get(index)
+            .is_some_and(|row| filter.matches(row)),
+        ViewKind::Containers => match &view.pin {
+            Pin::Pod(key) => state
+                .stores
+                .pods
+                .get(key)
+                .and_then(|pod| pod.containers.get(index))
+                .is_some_and(|container| filter.matches_parts(&container.name.to_lowercase(), &[])),
+            _ => false,
+        },
+        ViewKind::Contexts => state
+            .contexts
+            .get(index)
+            .is_some_and(|context| filter.matches_parts(&context.name.to_lowercase(), &[])),
+        ViewKind::Pulse => false,
+    }
 }
 
 /// Namespace and name of the row at `position` of the view's visible list,
@@ -222,22 +293,40 @@ fn compute(state: &State, view: &ViewState) -> Vec<u32> {
 fn ident_at<'a>(state: &'a State, view: &ViewState, position: usize) -> Option<(&'a str, &'a str)> {
     let index = *view.visible.get(position)? as usize;
     match view.kind {
-        ViewKind::Resource(ResourceKind::Pods) => {
-            state.stores.pods.rows().get(index).map(|row| (row.namespace.as_ref(), row.name.as_ref()))
-        }
-        ViewKind::Resource(kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets)) => state
+        ViewKind::Resource(ResourceKind::Pods) => state
+            .stores
+            .pods
+            .rows()
+            .get(index)
+            .map(|row| (row.namespace.as_ref(), row.name.as_ref())),
+        ViewKind::Resource(
+            kind @ (ResourceKind::Deployments
+            | ResourceKind::StatefulSets
+            | ResourceKind::DaemonSets),
+        ) => state
             .stores
             .workloads(kind)?
             .rows()
             .get(index)
             .map(|row| (row.namespace.as_ref(), row.name.as_ref())),
-        ViewKind::Resource(ResourceKind::Namespaces) => {
-            state.stores.namespaces.rows().get(index).map(|row| ("", row.name.as_ref()))
-        }
-        ViewKind::Resource(ResourceKind::Nodes) => state.stores.nodes.rows().get(index).map(|row| ("", row.name.as_ref())),
-        ViewKind::Resource(ResourceKind::Events) => {
-            state.stores.events.rows().get(index).map(|row| (row.namespace.as_ref(), row.name.as_ref()))
-        }
+        ViewKind::Resource(ResourceKind::Namespaces) => state
+            .stores
+            .namespaces
+            .rows()
+            .get(index)
+            .map(|row| ("", row.name.as_ref())),
+        ViewKind::Resource(ResourceKind::Nodes) => state
+            .stores
+            .nodes
+            .rows()
+            .get(index)
+            .map(|row| ("", row.name.as_ref())),
+        ViewKind::Resource(ResourceKind::Events) => state
+            .stores
+            .events
+            .rows()
+            .get(index)
+            .map(|row| (row.namespace.as_ref(), row.name.as_ref())),
         ViewKind::Containers => match &view.pin {
             Pin::Pod(key) => state
                 .stores
@@ -248,7 +337,10 @@ fn ident_at<'a>(state: &'a State, view: &ViewState, position: usize) -> Option<(
                 .map(|container| ("", container.name.as_ref())),
             _ => None,
         },
-        ViewKind::Contexts => state.contexts.get(index).map(|context| ("", context.name.as_str())),
+        ViewKind::Contexts => state
+            .contexts
+            .get(index)
+            .map(|context| ("", context.name.as_str())),
         ViewKind::Pulse => None,
     }
 }
@@ -261,11 +353,29 @@ pub fn key_at(state: &State, view: &ViewState, position: usize) -> Option<RowKey
 /// Recompute the visible rows of the current view if anything they depend
 /// on changed, keeping the selection on the same object.
 pub fn refresh(state: &mut State) {
-    let new_stamp = stamp(state, state.view());
+    let order = order_stamp(state, state.view());
+    let new_stamp = {
+        let mut hasher = DefaultHasher::new();
+        order.hash(&mut hasher);
+        state.view().filter_text.hash(&mut hasher);
+        hasher.finish()
+    };
     if state.view().stamp == Some(new_stamp) {
         return;
     }
-    let visible = compute(state, state.view());
+    if state.view().order_stamp != Some(order) {
+        let ordered = compute_order(state, state.view());
+        let view = state.view_mut();
+        view.ordered = ordered;
+        view.order_stamp = Some(order);
+    }
+    let view = state.view();
+    let visible: Vec<u32> = view
+        .ordered
+        .iter()
+        .copied()
+        .filter(|&index| passes_filter(state, view, index as usize))
+        .collect();
     let selected = state.view().selected.clone();
     let old_cursor = state.view().cursor;
     {
@@ -274,13 +384,11 @@ pub fn refresh(state: &mut State) {
         view.stamp = Some(new_stamp);
     }
     let view = state.view();
-    let position = selected
-        .as_ref()
-        .and_then(|key| {
-            (0..view.visible.len()).find(|&i| {
-                ident_at(state, view, i) == Some((key.namespace.as_ref(), key.name.as_ref()))
-            })
-        });
+    let position = selected.as_ref().and_then(|key| {
+        (0..view.visible.len()).find(|&i| {
+            ident_at(state, view, i) == Some((key.namespace.as_ref(), key.name.as_ref()))
+        })
+    });
     let cursor = position.unwrap_or_else(|| old_cursor.min(view.visible.len().saturating_sub(1)));
     let key = key_at(state, view, cursor);
     let view = state.view_mut();
@@ -318,8 +426,16 @@ pub fn clock_signature(state: &State) -> u64 {
                     age(row.last_restart).hash(&mut hasher);
                 }
             }
-            ViewKind::Resource(kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets)) => {
-                if let Some(row) = state.stores.workloads(kind).and_then(|store| store.rows().get(index)) {
+            ViewKind::Resource(
+                kind @ (ResourceKind::Deployments
+                | ResourceKind::StatefulSets
+                | ResourceKind::DaemonSets),
+            ) => {
+                if let Some(row) = state
+                    .stores
+                    .workloads(kind)
+                    .and_then(|store| store.rows().get(index))
+                {
                     age(row.created).hash(&mut hasher);
                 }
             }

@@ -108,7 +108,10 @@ fn on_cluster(state: &mut State, message: ClusterMessage) {
         }
         ClusterMessage::Metrics(MetricsMessage::Snapshot(snapshot)) => {
             for (name, usage) in &snapshot.nodes {
-                let node = state.stores.nodes.get(&crate::cluster::rows::RowKey::new("", name));
+                let node = state
+                    .stores
+                    .nodes
+                    .get(&crate::cluster::rows::RowKey::new("", name));
                 let percent = |used: u64, total: Option<u64>| match total {
                     Some(total) if total > 0 => used * 100 / total,
                     _ => 0,
@@ -199,7 +202,10 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::Sort(column) => {
             let kind = state.view().kind;
             if !columns(kind, state.all_namespaces()).contains(&column) {
-                state.flash(Level::Warn, format!("{} has no {} column", kind.title(), column.title()));
+                state.flash(
+                    Level::Warn,
+                    format!("{} has no {} column", kind.title(), column.title()),
+                );
                 return;
             }
             let view = state.view_mut();
@@ -252,10 +258,21 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
     match view.kind {
         ViewKind::Resource(ResourceKind::Namespaces) => {
             state.namespace = Some(key.name.to_string());
-            push_view(state, ViewState::new(ViewKind::Resource(ResourceKind::Pods)));
+            push_view(
+                state,
+                ViewState::new(ViewKind::Resource(ResourceKind::Pods)),
+            );
         }
-        ViewKind::Resource(kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets)) => {
-            let Some(row) = state.stores.workloads(kind).and_then(|store| store.get(&key)) else {
+        ViewKind::Resource(
+            kind @ (ResourceKind::Deployments
+            | ResourceKind::StatefulSets
+            | ResourceKind::DaemonSets),
+        ) => {
+            let Some(row) = state
+                .stores
+                .workloads(kind)
+                .and_then(|store| store.get(&key))
+            else {
                 return;
             };
             let pin = Pin::Selector {
@@ -263,10 +280,16 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
                 namespace: row.namespace.to_string(),
                 selector: row.selector.clone(),
             };
-            push_view(state, ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin));
+            push_view(
+                state,
+                ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
+            );
         }
         ViewKind::Resource(ResourceKind::Pods) => {
-            push_view(state, ViewState::pinned(ViewKind::Containers, Pin::Pod(key)));
+            push_view(
+                state,
+                ViewState::pinned(ViewKind::Containers, Pin::Pod(key)),
+            );
         }
         ViewKind::Resource(ResourceKind::Nodes) => {
             let mut pods = ViewState::new(ViewKind::Resource(ResourceKind::Pods));
@@ -275,7 +298,9 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
             state.namespace = None;
             push_view(state, pods);
         }
-        ViewKind::Resource(ResourceKind::Events) => open_detail(state, DetailKind::Describe, effects),
+        ViewKind::Resource(ResourceKind::Events) => {
+            open_detail(state, DetailKind::Describe, effects)
+        }
         ViewKind::Contexts => switch_context(state, key.name.to_string(), effects),
         ViewKind::Containers | ViewKind::Pulse => {}
     }
@@ -284,7 +309,10 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
 fn switch_context(state: &mut State, name: String, effects: &mut Vec<Effect>) {
     if !state.contexts.iter().any(|context| context.name == name) {
         let known: Vec<&str> = state.contexts.iter().map(|c| c.name.as_str()).collect();
-        state.flash(Level::Error, format!("no context \"{name}\" (known: {})", known.join(", ")));
+        state.flash(
+            Level::Error,
+            format!("no context \"{name}\" (known: {})", known.join(", ")),
+        );
         return;
     }
     state.epoch += 1;
@@ -416,7 +444,13 @@ fn apply_search(state: &mut State, text: String) {
 }
 
 fn namespace_names(state: &State) -> Vec<String> {
-    let mut names: Vec<String> = state.stores.namespaces.rows().iter().map(|row| row.name.to_string()).collect();
+    let mut names: Vec<String> = state
+        .stores
+        .namespaces
+        .rows()
+        .iter()
+        .map(|row| row.name.to_string())
+        .collect();
     names.sort();
     names
 }
@@ -451,7 +485,8 @@ fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         KeyCode::Tab | KeyCode::Right => {
             if let Input::Command(line) = &mut input {
                 let contexts: Vec<String> = state.contexts.iter().map(|c| c.name.clone()).collect();
-                if let Some(completed) = command::complete(line, &namespace_names(state), &contexts) {
+                if let Some(completed) = command::complete(line, &namespace_names(state), &contexts)
+                {
                     *line = completed;
                 }
             }
@@ -514,7 +549,9 @@ fn run_command(state: &mut State, line: &str, effects: &mut Vec<Effect>) {
 /// Text for "(stale since 12:03:04)" etc.
 pub fn stale_text(status: &WatchStatus, now: i64) -> Option<String> {
     match status {
-        WatchStatus::Reconnecting { since, .. } => Some(format!("stale {} ago", human_duration(now - since))),
+        WatchStatus::Reconnecting { since, .. } => {
+            Some(format!("stale {} ago", human_duration(now - since)))
+        }
         _ => None,
     }
 }

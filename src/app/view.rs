@@ -19,13 +19,34 @@ impl ViewKind {
     /// Command names (first is canonical) for `:` and `-c`.
     pub const COMMANDS: &'static [(&'static [&'static str], ViewKind)] = &[
         (&["pulse", "pu", "overview"], ViewKind::Pulse),
-        (&["pods", "po", "pod"], ViewKind::Resource(ResourceKind::Pods)),
-        (&["deploy", "deployments", "dp", "deployment"], ViewKind::Resource(ResourceKind::Deployments)),
-        (&["sts", "statefulsets", "statefulset"], ViewKind::Resource(ResourceKind::StatefulSets)),
-        (&["ds", "daemonsets", "daemonset"], ViewKind::Resource(ResourceKind::DaemonSets)),
-        (&["ns", "namespaces", "namespace"], ViewKind::Resource(ResourceKind::Namespaces)),
-        (&["nodes", "no", "node"], ViewKind::Resource(ResourceKind::Nodes)),
-        (&["events", "ev", "event"], ViewKind::Resource(ResourceKind::Events)),
+        (
+            &["pods", "po", "pod"],
+            ViewKind::Resource(ResourceKind::Pods),
+        ),
+        (
+            &["deploy", "deployments", "dp", "deployment"],
+            ViewKind::Resource(ResourceKind::Deployments),
+        ),
+        (
+            &["sts", "statefulsets", "statefulset"],
+            ViewKind::Resource(ResourceKind::StatefulSets),
+        ),
+        (
+            &["ds", "daemonsets", "daemonset"],
+            ViewKind::Resource(ResourceKind::DaemonSets),
+        ),
+        (
+            &["ns", "namespaces", "namespace"],
+            ViewKind::Resource(ResourceKind::Namespaces),
+        ),
+        (
+            &["nodes", "no", "node"],
+            ViewKind::Resource(ResourceKind::Nodes),
+        ),
+        (
+            &["events", "ev", "event"],
+            ViewKind::Resource(ResourceKind::Events),
+        ),
         (&["ctx", "contexts", "context"], ViewKind::Contexts),
     ];
 
@@ -149,14 +170,29 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
     use ColumnId::*;
     let mut columns = match kind {
         ViewKind::Resource(ResourceKind::Pods) => vec![
-            Namespace, Name, Ready, Status, Restarts, Age, Node, Cpu, Mem, CpuOfRequest, MemOfLimit, Ip,
+            Namespace,
+            Name,
+            Ready,
+            Status,
+            Restarts,
+            Age,
+            Node,
+            Cpu,
+            Mem,
+            CpuOfRequest,
+            MemOfLimit,
+            Ip,
         ],
-        ViewKind::Resource(ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets) => {
+        ViewKind::Resource(
+            ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets,
+        ) => {
             vec![Namespace, Name, Ready, UpToDate, Available, Age, Rollout]
         }
         ViewKind::Resource(ResourceKind::Namespaces) => vec![Name, Status, Pods, Health, Age],
         ViewKind::Resource(ResourceKind::Nodes) => {
-            vec![Name, Status, Roles, Version, Ip, Cpu, CpuPercent, Mem, MemPercent, Pods, Age]
+            vec![
+                Name, Status, Roles, Version, Ip, Cpu, CpuPercent, Mem, MemPercent, Pods, Age,
+            ]
         }
         ViewKind::Resource(ResourceKind::Events) => {
             vec![Namespace, Type, Reason, Object, Message, Count, LastSeen]
@@ -176,7 +212,11 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
 pub enum Pin {
     None,
     /// Pods of a workload: its namespace and selector.
-    Selector { owner: String, namespace: String, selector: Selector },
+    Selector {
+        owner: String,
+        namespace: String,
+        selector: Selector,
+    },
     /// Containers of one pod.
     Pod(RowKey),
 }
@@ -197,6 +237,9 @@ pub struct ViewState {
     /// Indices into the store, filtered and sorted (see `table.rs`).
     pub visible: Vec<u32>,
     pub stamp: Option<u64>,
+    /// All rows in scope, sorted, before the text filter.
+    pub ordered: Vec<u32>,
+    pub order_stamp: Option<u64>,
 }
 
 impl ViewState {
@@ -212,6 +255,8 @@ impl ViewState {
             selected: None,
             visible: Vec::new(),
             stamp: None,
+            ordered: Vec::new(),
+            order_stamp: None,
         }
     }
 

@@ -30,7 +30,10 @@ pub enum ConnectError {
     #[error("kubeconfig {path} is not valid: {message}")]
     Invalid { path: String, message: String },
     #[error("context \"{name}\" is not in the kubeconfig (available: {})", .available.join(", "))]
-    MissingContext { name: String, available: Vec<String> },
+    MissingContext {
+        name: String,
+        available: Vec<String>,
+    },
     #[error("the kubeconfig sets no current-context; pick one with --context (available: {})", .available.join(", "))]
     NoCurrentContext { available: Vec<String> },
     #[error("cannot use context \"{context}\": {message}")]
@@ -56,9 +59,9 @@ impl KubeconfigSource {
                 .join(":")
         };
         match self {
-            KubeconfigSource::Flag(path) | KubeconfigSource::Home(path) | KubeconfigSource::K3s(path) => {
-                path.display().to_string()
-            }
+            KubeconfigSource::Flag(path)
+            | KubeconfigSource::Home(path)
+            | KubeconfigSource::K3s(path) => path.display().to_string(),
             KubeconfigSource::Env(paths) => join(paths),
         }
     }
@@ -190,9 +193,15 @@ pub struct ContextInfo {
 }
 
 /// Resolve the context (named, or current) without touching the network.
-pub fn context_info(loaded: &LoadedKubeconfig, context: Option<&str>) -> Result<ContextInfo, ConnectError> {
+pub fn context_info(
+    loaded: &LoadedKubeconfig,
+    context: Option<&str>,
+) -> Result<ContextInfo, ConnectError> {
     let available = loaded.context_names();
-    let name = match context.map(str::to_string).or_else(|| loaded.kubeconfig.current_context.clone()) {
+    let name = match context
+        .map(str::to_string)
+        .or_else(|| loaded.kubeconfig.current_context.clone())
+    {
         Some(name) if !name.is_empty() => name,
         _ => return Err(ConnectError::NoCurrentContext { available }),
     };
@@ -250,7 +259,9 @@ pub async fn client_for(
 pub fn plain_client_error(error: &kube::Error) -> String {
     match error {
         kube::Error::Api(status) => match status.code {
-            401 => "the API server rejected the credentials (401): they may have expired".to_string(),
+            401 => {
+                "the API server rejected the credentials (401): they may have expired".to_string()
+            }
             403 => format!("forbidden: {}", status.message),
             404 => format!("not found: {}", status.message),
             410 => "the watch fell too far behind (410 Gone); listing again".to_string(),

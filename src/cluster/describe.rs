@@ -22,11 +22,17 @@ fn scalar(value: Option<&Value>) -> String {
 
 /// A timestamp field as epoch seconds.
 pub fn event_time(event: &Value) -> Option<i64> {
-    ["/lastTimestamp", "/eventTime", "/series/lastObservedTime", "/firstTimestamp", "/metadata/creationTimestamp"]
-        .iter()
-        .find_map(|pointer| event.pointer(pointer).and_then(Value::as_str))
-        .and_then(|stamp| stamp.parse::<jiff::Timestamp>().ok())
-        .map(|stamp| stamp.as_second())
+    [
+        "/lastTimestamp",
+        "/eventTime",
+        "/series/lastObservedTime",
+        "/firstTimestamp",
+        "/metadata/creationTimestamp",
+    ]
+    .iter()
+    .find_map(|pointer| event.pointer(pointer).and_then(Value::as_str))
+    .and_then(|stamp| stamp.parse::<jiff::Timestamp>().ok())
+    .map(|stamp| stamp.as_second())
 }
 
 fn map_lines(out: &mut String, title: &str, map: Option<&Value>) {
@@ -65,7 +71,10 @@ fn header(out: &mut String, object: &Value) {
     if !deleted.is_empty() {
         let _ = writeln!(out, "{:<16}{deleted}", "Deleting since:");
     }
-    if let Some(owners) = object.pointer("/metadata/ownerReferences").and_then(Value::as_array) {
+    if let Some(owners) = object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+    {
         for owner in owners {
             let _ = writeln!(
                 out,
@@ -79,7 +88,10 @@ fn header(out: &mut String, object: &Value) {
 }
 
 fn resources(out: &mut String, indent: &str, container: &Value) {
-    for (title, pointer) in [("Limits", "/resources/limits"), ("Requests", "/resources/requests")] {
+    for (title, pointer) in [
+        ("Limits", "/resources/limits"),
+        ("Requests", "/resources/requests"),
+    ] {
         if let Some(map) = container.pointer(pointer).and_then(Value::as_object) {
             let _ = writeln!(out, "{indent}{title}:");
             for (key, value) in map {
@@ -108,7 +120,10 @@ fn state_lines(out: &mut String, indent: &str, title: &str, state: Option<&Value
 }
 
 fn containers(out: &mut String, object: &Value, spec_field: &str, status_field: &str, title: &str) {
-    let Some(specs) = object.pointer(&format!("/spec/{spec_field}")).and_then(Value::as_array) else {
+    let Some(specs) = object
+        .pointer(&format!("/spec/{spec_field}"))
+        .and_then(Value::as_array)
+    else {
         return;
     };
     let statuses = object
@@ -125,7 +140,13 @@ fn containers(out: &mut String, object: &Value, spec_field: &str, status_field: 
         if let Some(ports) = container.pointer("/ports").and_then(Value::as_array) {
             let list: Vec<String> = ports
                 .iter()
-                .map(|port| format!("{}/{}", scalar(port.get("containerPort")), scalar(port.get("protocol"))))
+                .map(|port| {
+                    format!(
+                        "{}/{}",
+                        scalar(port.get("containerPort")),
+                        scalar(port.get("protocol"))
+                    )
+                })
                 .collect();
             let _ = writeln!(out, "    {:<14}{}", "Ports:", list.join(", "));
         }
@@ -133,7 +154,12 @@ fn containers(out: &mut String, object: &Value, spec_field: &str, status_field: 
             state_lines(out, "    ", "State:", status.get("state"));
             state_lines(out, "    ", "Last State:", status.pointer("/lastState"));
             let _ = writeln!(out, "    {:<14}{}", "Ready:", scalar(status.get("ready")));
-            let _ = writeln!(out, "    {:<14}{}", "Restart Count:", scalar(status.get("restartCount")));
+            let _ = writeln!(
+                out,
+                "    {:<14}{}",
+                "Restart Count:",
+                scalar(status.get("restartCount"))
+            );
         }
         resources(out, "    ", container);
         if let Some(env) = container.pointer("/env").and_then(Value::as_array) {
@@ -151,11 +177,18 @@ fn containers(out: &mut String, object: &Value, spec_field: &str, status_field: 
 }
 
 fn conditions(out: &mut String, object: &Value) {
-    let Some(conditions) = object.pointer("/status/conditions").and_then(Value::as_array) else {
+    let Some(conditions) = object
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+    else {
         return;
     };
     let _ = writeln!(out, "Conditions:");
-    let _ = writeln!(out, "  {:<28}{:<8}{:<28}MESSAGE", "TYPE", "STATUS", "REASON");
+    let _ = writeln!(
+        out,
+        "  {:<28}{:<8}{:<28}MESSAGE",
+        "TYPE", "STATUS", "REASON"
+    );
     for condition in conditions {
         let _ = writeln!(
             out,
@@ -175,13 +208,21 @@ fn events(out: &mut String, events: &[Value]) {
     }
     let now = now();
     let _ = writeln!(out, "Events:");
-    let _ = writeln!(out, "  {:<8}{:<22}{:<10}{:<24}MESSAGE", "TYPE", "REASON", "AGE", "FROM");
+    let _ = writeln!(
+        out,
+        "  {:<8}{:<22}{:<10}{:<24}MESSAGE",
+        "TYPE", "REASON", "AGE", "FROM"
+    );
     for event in events {
         let age = event_time(event)
             .map(|when| human_duration(now - when))
             .unwrap_or_else(|| "<unknown>".to_string());
         let count = event.get("count").and_then(Value::as_i64).unwrap_or(1);
-        let age = if count > 1 { format!("{age} (x{count})") } else { age };
+        let age = if count > 1 {
+            format!("{age} (x{count})")
+        } else {
+            age
+        };
         let from = match text(event, "/source/component") {
             "" => text(event, "/reportingComponent"),
             component => component,
@@ -212,9 +253,26 @@ pub fn describe(kind: ResourceKind, object: &Value, related_events: &[Value]) ->
                 let _ = writeln!(out, "{:<16}{}", "Message:", text(object, "/status/message"));
             }
             let _ = writeln!(out, "{:<16}{}", "IP:", text(object, "/status/podIP"));
-            let _ = writeln!(out, "{:<16}{}", "QoS Class:", text(object, "/status/qosClass"));
-            containers(&mut out, object, "initContainers", "initContainerStatuses", "Init Containers");
-            containers(&mut out, object, "containers", "containerStatuses", "Containers");
+            let _ = writeln!(
+                out,
+                "{:<16}{}",
+                "QoS Class:",
+                text(object, "/status/qosClass")
+            );
+            containers(
+                &mut out,
+                object,
+                "initContainers",
+                "initContainerStatuses",
+                "Init Containers",
+            );
+            containers(
+                &mut out,
+                object,
+                "containers",
+                "containerStatuses",
+                "Containers",
+            );
         }
         ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets => {
             let selector = object
@@ -246,14 +304,25 @@ pub fn describe(kind: ResourceKind, object: &Value, related_events: &[Value]) ->
                 strategy => strategy,
             };
             let _ = writeln!(out, "{:<16}{strategy}", "Strategy:");
-            let template = object.pointer("/spec/template").cloned().unwrap_or_default();
+            let template = object
+                .pointer("/spec/template")
+                .cloned()
+                .unwrap_or_default();
             let _ = writeln!(out, "Pod Template:");
             map_lines(&mut out, "  Labels:", template.pointer("/metadata/labels"));
             containers(&mut out, &template, "containers", "-", "  Containers");
         }
         ResourceKind::Nodes => {
-            let _ = writeln!(out, "{:<16}{}", "Unschedulable:", scalar(object.pointer("/spec/unschedulable")));
-            for (title, pointer) in [("Capacity:", "/status/capacity"), ("Allocatable:", "/status/allocatable")] {
+            let _ = writeln!(
+                out,
+                "{:<16}{}",
+                "Unschedulable:",
+                scalar(object.pointer("/spec/unschedulable"))
+            );
+            for (title, pointer) in [
+                ("Capacity:", "/status/capacity"),
+                ("Allocatable:", "/status/allocatable"),
+            ] {
                 let _ = writeln!(out, "{title}");
                 if let Some(map) = object.pointer(pointer).and_then(Value::as_object) {
                     for (key, value) in map {
@@ -261,7 +330,10 @@ pub fn describe(kind: ResourceKind, object: &Value, related_events: &[Value]) ->
                     }
                 }
             }
-            if let Some(info) = object.pointer("/status/nodeInfo").and_then(Value::as_object) {
+            if let Some(info) = object
+                .pointer("/status/nodeInfo")
+                .and_then(Value::as_object)
+            {
                 let _ = writeln!(out, "System Info:");
                 for (key, value) in info {
                     let _ = writeln!(out, "  {key}: {}", scalar(Some(value)));

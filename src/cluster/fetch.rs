@@ -27,7 +27,11 @@ fn api_for(client: &kube::Client, kind: ResourceKind, namespace: &str) -> Api<Dy
 }
 
 /// The object as JSON, managedFields dropped (as k9s shows it).
-async fn get_object(client: &kube::Client, kind: ResourceKind, key: &RowKey) -> Result<Value, String> {
+async fn get_object(
+    client: &kube::Client,
+    kind: ResourceKind,
+    key: &RowKey,
+) -> Result<Value, String> {
     let api = api_for(client, kind, &key.namespace);
     let object = api
         .get(&key.name)

@@ -76,14 +76,21 @@ fn usage(fields: &UsageFields) -> Usage {
             .as_deref()
             .and_then(quantity::cpu_millis)
             .unwrap_or(0),
-        mem_bytes: fields.memory.as_deref().and_then(quantity::bytes).unwrap_or(0),
+        mem_bytes: fields
+            .memory
+            .as_deref()
+            .and_then(quantity::bytes)
+            .unwrap_or(0),
     }
 }
 
-async fn get<T: serde::de::DeserializeOwned>(client: &kube::Client, path: &str) -> Result<T, kube::Error> {
-    let request = http::Request::get(path)
-        .body(Vec::new())
-        .map_err(|error| kube::Error::BuildRequest(kube::core::request::Error::BuildRequest(error)))?;
+async fn get<T: serde::de::DeserializeOwned>(
+    client: &kube::Client,
+    path: &str,
+) -> Result<T, kube::Error> {
+    let request = http::Request::get(path).body(Vec::new()).map_err(|error| {
+        kube::Error::BuildRequest(kube::core::request::Error::BuildRequest(error))
+    })?;
     client.request::<T>(request).await
 }
 
@@ -93,18 +100,26 @@ pub async fn fetch(client: &kube::Client) -> Result<MetricsSnapshot, kube::Error
     let nodes: MetricsList<NodeMetrics> = get(client, "/apis/metrics.k8s.io/v1beta1/nodes").await?;
     let mut snapshot = MetricsSnapshot::default();
     for pod in pods.items {
-        let total = pod.containers.iter().fold(Usage::default(), |sum, container| {
-            let each = usage(&container.usage);
-            Usage {
-                cpu_millis: sum.cpu_millis + each.cpu_millis,
-                mem_bytes: sum.mem_bytes + each.mem_bytes,
-            }
-        });
-        let key = RowKey::new(pod.metadata.namespace.as_deref().unwrap_or(""), &pod.metadata.name);
+        let total = pod
+            .containers
+            .iter()
+            .fold(Usage::default(), |sum, container| {
+                let each = usage(&container.usage);
+                Usage {
+                    cpu_millis: sum.cpu_millis + each.cpu_millis,
+                    mem_bytes: sum.mem_bytes + each.mem_bytes,
+                }
+            });
+        let key = RowKey::new(
+            pod.metadata.namespace.as_deref().unwrap_or(""),
+            &pod.metadata.name,
+        );
         snapshot.pods.insert(key, total);
     }
     for node in nodes.items {
-        snapshot.nodes.insert(node.metadata.name, usage(&node.usage));
+        snapshot
+            .nodes
+            .insert(node.metadata.name, usage(&node.usage));
     }
     Ok(snapshot)
 }
@@ -125,7 +140,10 @@ where
                     }
                     other => super::client::plain_client_error(other),
                 };
-                (MetricsMessage::Unavailable(text), interval.max(Duration::from_secs(60)))
+                (
+                    MetricsMessage::Unavailable(text),
+                    interval.max(Duration::from_secs(60)),
+                )
             }
         };
         if sender.send(T::from(message)).await.is_err() {

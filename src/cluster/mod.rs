@@ -3,12 +3,12 @@
 //! fetches. Never imports ratatui.
 
 pub mod age;
-pub mod quantity;
-pub mod rows;
 pub mod client;
-pub mod kind;
-pub mod watch;
-pub mod metrics;
 pub mod describe;
 pub mod fetch;
+pub mod kind;
+pub mod metrics;
+pub mod quantity;
+pub mod rows;
 pub mod selector;
+pub mod watch;

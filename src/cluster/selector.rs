@@ -105,14 +105,20 @@ impl LabelSelector {
                 .find(|(label, _)| label.as_ref() == key)
                 .map(|(_, value)| value.as_ref())
         };
-        self.requirements.iter().all(|requirement| match requirement {
-            Requirement::Equals(key, value) => get(key) == Some(value.as_str()),
-            Requirement::NotEquals(key, value) => get(key) != Some(value.as_str()),
-            Requirement::In(key, values) => get(key).is_some_and(|v| values.iter().any(|x| x == v)),
-            Requirement::NotIn(key, values) => get(key).is_none_or(|v| values.iter().all(|x| x != v)),
-            Requirement::Exists(key) => get(key).is_some(),
-            Requirement::NotExists(key) => get(key).is_none(),
-        })
+        self.requirements
+            .iter()
+            .all(|requirement| match requirement {
+                Requirement::Equals(key, value) => get(key) == Some(value.as_str()),
+                Requirement::NotEquals(key, value) => get(key) != Some(value.as_str()),
+                Requirement::In(key, values) => {
+                    get(key).is_some_and(|v| values.iter().any(|x| x == v))
+                }
+                Requirement::NotIn(key, values) => {
+                    get(key).is_none_or(|v| values.iter().all(|x| x != v))
+                }
+                Requirement::Exists(key) => get(key).is_some(),
+                Requirement::NotExists(key) => get(key).is_none(),
+            })
     }
 }
 
@@ -121,18 +127,37 @@ mod tests {
     use super::LabelSelector;
 
     fn labels(pairs: &[(&str, &str)]) -> Vec<(Box<str>, Box<str>)> {
-        pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
     }
 
     #[test]
     fn parses_and_matches_every_operator() {
         let pod = labels(&[("app", "blog"), ("tier", "web")]);
-        let yes = ["app=blog", "app==blog", "tier!=db", "app in (blog,x)", "tier notin (db)", "app", "!legacy", "app=blog,tier in (web)"];
+        let yes = [
+            "app=blog",
+            "app==blog",
+            "tier!=db",
+            "app in (blog,x)",
+            "tier notin (db)",
+            "app",
+            "!legacy",
+            "app=blog,tier in (web)",
+        ];
         for text in yes {
             let selector = LabelSelector::parse(text).expect(text);
             assert!(selector.matches(&pod), "{text} should match");
         }
-        let no = ["app=shop", "tier!=web", "app in (x)", "tier notin (web)", "legacy", "!app"];
+        let no = [
+            "app=shop",
+            "tier!=web",
+            "app in (x)",
+            "tier notin (web)",
+            "legacy",
+            "!app",
+        ];
         for text in no {
             let selector = LabelSelector::parse(text).expect(text);
             assert!(!selector.matches(&pod), "{text} should not match");

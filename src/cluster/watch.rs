@@ -27,9 +27,14 @@ pub enum WatchStatus {
     Loading,
     Live,
     /// The stream broke; rows are the last known ones.
-    Reconnecting { since: Epoch, error: String },
+    Reconnecting {
+        since: Epoch,
+        error: String,
+    },
     /// RBAC says no; only this kind's view is affected.
-    Forbidden { message: String },
+    Forbidden {
+        message: String,
+    },
 }
 
 /// A change to one kind's rows.
@@ -63,6 +68,7 @@ pub enum ListStrategy {
 
 /// What a watcher worker reports.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // rows move by value, one message each; boxing would add an allocation per event
 pub enum WatchMessage {
     Rows(KindRows),
     Status(ResourceKind, WatchStatus),
@@ -156,7 +162,11 @@ pub async fn run_watcher<K, R, T>(
                     backoff = BACKOFF_START;
                 }
                 Some(Ok(Event::Apply(object))) => {
-                    if !send(WatchMessage::Rows(wrap(RowUpdate::Upsert(project(&object))))).await {
+                    if !send(WatchMessage::Rows(wrap(RowUpdate::Upsert(project(
+                        &object,
+                    )))))
+                    .await
+                    {
                         return;
                     }
                 }

@@ -37,12 +37,15 @@ pub struct KeyCombo {
 impl KeyCombo {
     /// Normalise a terminal key event: a character's case already says shift.
     pub fn from_event(event: &KeyEvent) -> Self {
-        let mut modifiers = event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let mut modifiers =
+            event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
         if matches!(event.code, KeyCode::Char(_)) {
             modifiers.remove(KeyModifiers::SHIFT);
         }
         let code = match event.code {
-            KeyCode::Char(c) if modifiers.contains(KeyModifiers::CONTROL) => KeyCode::Char(c.to_ascii_lowercase()),
+            KeyCode::Char(c) if modifiers.contains(KeyModifiers::CONTROL) => {
+                KeyCode::Char(c.to_ascii_lowercase())
+            }
             other => other,
         };
         KeyCombo { code, modifiers }
@@ -185,7 +188,10 @@ fn parse_table(
                 texts
             }
             _ => {
-                warn("expected a key name or a list of key names".to_string(), warnings);
+                warn(
+                    "expected a key name or a list of key names".to_string(),
+                    warnings,
+                );
                 continue;
             }
         };
@@ -223,9 +229,19 @@ impl Keymap {
 
     /// Apply `[global]` / `[pager]` tables: each action named replaces its
     /// keys; bad entries become warnings and keep the default.
-    pub fn patch(&mut self, table: &toml::Table, file: &Path, prefix: &str, warnings: &mut Vec<ConfigWarning>) {
+    pub fn patch(
+        &mut self,
+        table: &toml::Table,
+        file: &Path,
+        prefix: &str,
+        warnings: &mut Vec<ConfigWarning>,
+    ) {
         for (name, value) in table {
-            let Some(context) = KeyContext::ALL.iter().copied().find(|context| context.name() == name) else {
+            let Some(context) = KeyContext::ALL
+                .iter()
+                .copied()
+                .find(|context| context.name() == name)
+            else {
                 warnings.push(ConfigWarning {
                     file: file.to_path_buf(),
                     field: format!("{prefix}{name}"),
@@ -264,7 +280,9 @@ impl Keymap {
     }
 
     pub fn action(&self, context: KeyContext, event: &KeyEvent) -> Option<Action> {
-        self.lookup.get(&(context, KeyCombo::from_event(event))).copied()
+        self.lookup
+            .get(&(context, KeyCombo::from_event(event)))
+            .copied()
     }
 
     /// Keys bound to an action, as labels ("q", "ctrl-c").
@@ -310,7 +328,10 @@ mod tests {
             keymap.action(KeyContext::Global, &shift_n),
             Some(Action::Sort(crate::app::view::ColumnId::Name))
         );
-        assert_eq!(keymap.action(KeyContext::Pager, &shift_n), Some(Action::PrevMatch));
+        assert_eq!(
+            keymap.action(KeyContext::Pager, &shift_n),
+            Some(Action::PrevMatch)
+        );
     }
 
     #[test]

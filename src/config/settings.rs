@@ -30,7 +30,10 @@ impl Paths {
                         .to_path_buf()
                 })
             });
-        Paths { config_dir, state_dir }
+        Paths {
+            config_dir,
+            state_dir,
+        }
     }
 
     pub fn config_file(&self) -> Option<PathBuf> {
@@ -82,7 +85,9 @@ impl Default for Settings {
 /// "15s", "5m", "1h", "90" (seconds).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().ok()?;
     let seconds = match unit {
@@ -124,7 +129,10 @@ impl Settings {
                 warnings.push(ConfigWarning {
                     file: path.to_path_buf(),
                     field: String::new(),
-                    message: format!("not valid TOML, using defaults: {}", error.to_string().trim()),
+                    message: format!(
+                        "not valid TOML, using defaults: {}",
+                        error.to_string().trim()
+                    ),
                 });
                 return;
             }
@@ -147,21 +155,35 @@ impl Settings {
                     Some(view) if crate::app::view::ViewKind::from_command(view).is_some() => {
                         self.default_view = view.to_string()
                     }
-                    _ => warn("default_view", "expected a view name such as \"pods\" or \"pulse\"".to_string()),
+                    _ => warn(
+                        "default_view",
+                        "expected a view name such as \"pods\" or \"pulse\"".to_string(),
+                    ),
                 },
                 "metrics_interval" => match value.as_str().and_then(parse_duration) {
-                    Some(duration) if duration >= Duration::from_secs(5) => self.metrics_interval = duration,
-                    _ => warn("metrics_interval", "expected a duration of at least \"5s\", like \"15s\"".to_string()),
+                    Some(duration) if duration >= Duration::from_secs(5) => {
+                        self.metrics_interval = duration
+                    }
+                    _ => warn(
+                        "metrics_interval",
+                        "expected a duration of at least \"5s\", like \"15s\"".to_string(),
+                    ),
                 },
                 "pending_grace" => match value.as_str().and_then(parse_duration) {
                     Some(duration) => self.pending_grace = duration,
-                    None => warn("pending_grace", "expected a duration like \"5m\"".to_string()),
+                    None => warn(
+                        "pending_grace",
+                        "expected a duration like \"5m\"".to_string(),
+                    ),
                 },
                 "watch_list" => match value.as_str() {
                     Some("auto") => self.watch_list = WatchListSetting::Auto,
                     Some("list") => self.watch_list = WatchListSetting::List,
                     Some("stream") => self.watch_list = WatchListSetting::Stream,
-                    _ => warn("watch_list", "expected \"auto\", \"list\" or \"stream\"".to_string()),
+                    _ => warn(
+                        "watch_list",
+                        "expected \"auto\", \"list\" or \"stream\"".to_string(),
+                    ),
                 },
                 "keys" => match value.as_table() {
                     Some(keys) => key_tables = Some(keys.clone()),

@@ -139,20 +139,42 @@ mod tests {
                 {"name": "app", "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}});
         ingest(&mut store, &reg, &mut metrics, pod);
         store.reset_history();
-        let shared = Shared::new(SimOptions::default(), reg, store, metrics, "127.0.0.1:1".into());
+        let shared = Shared::new(
+            SimOptions::default(),
+            reg,
+            store,
+            metrics,
+            "127.0.0.1:1".into(),
+        );
         tick(&shared);
         tick(&shared);
-        let (pods, events) = (shared.registry.by_kind("v1", "Pod"), shared.registry.by_kind("v1", "Event"));
+        let (pods, events) = (
+            shared.registry.by_kind("v1", "Pod"),
+            shared.registry.by_kind("v1", "Event"),
+        );
         let store = shared.read();
-        let pod = pods.and_then(|id| store.get(id, "default", "bad")).map(|s| s.value.as_ref().clone());
-        let restarts = pod.as_ref().and_then(|p| p.pointer("/status/containerStatuses/0/restartCount")).cloned();
+        let pod = pods
+            .and_then(|id| store.get(id, "default", "bad"))
+            .map(|s| s.value.as_ref().clone());
+        let restarts = pod
+            .as_ref()
+            .and_then(|p| p.pointer("/status/containerStatuses/0/restartCount"))
+            .cloned();
         assert_eq!(restarts, Some(json!(5)));
         let count: Vec<Value> = events
             .and_then(|id| store.res(id))
-            .map(|r| r.objects.values().map(|s| s.value["count"].clone()).collect())
+            .map(|r| {
+                r.objects
+                    .values()
+                    .map(|s| s.value["count"].clone())
+                    .collect()
+            })
             .unwrap_or_default();
         assert_eq!(count, vec![json!(2)]);
         // Four writes were recorded for watchers (two pods, two events).
-        assert_eq!(pods.map(|id| store.since(id, 1).map(|h| h.len()).unwrap_or(0)), Some(2));
+        assert_eq!(
+            pods.map(|id| store.since(id, 1).map(|h| h.len()).unwrap_or(0)),
+            Some(2)
+        );
     }
 }

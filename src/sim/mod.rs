@@ -193,11 +193,14 @@ fn build_store(opts: &SimOptions, reg: &Registry) -> Result<(Store, MetricsBase)
     }
     if opts.synthetic_pods > 0 {
         let nodes = node_names(&store, reg);
-        for obj in synth::namespaces()
-            .into_iter()
-            .chain(synth::pods(opts.synthetic_pods, &nodes))
-        {
+        for obj in synth::namespaces() {
             ingest(&mut store, reg, &mut metrics, obj);
+        }
+        if let Some(pods_id) = reg.by_kind("v1", "Pod") {
+            let first = store.rv() + 1;
+            let n = opts.synthetic_pods;
+            let pods = synth::stored_pods(n, &nodes, first);
+            store.insert_stored_silent(pods_id, pods, first + n as u64 - 1);
         }
     }
     store.reset_history();

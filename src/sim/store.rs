@@ -152,6 +152,19 @@ impl Store {
         }
     }
 
+    /// Seeding in bulk: objects already stamped with resourceVersions up to `last_rv`.
+    pub fn insert_stored_silent(
+        &mut self,
+        id: ResourceId,
+        items: Vec<(ObjKey, Stored)>,
+        last_rv: u64,
+    ) {
+        if let Some(r) = self.resources.get_mut(id) {
+            r.objects.extend(items);
+        }
+        self.rv = self.rv.max(last_rv);
+    }
+
     /// Ends seeding: history starts now.
     pub fn reset_history(&mut self) {
         let rv = self.rv;

@@ -4,7 +4,9 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use super::util::{mix, rfc3339};
+use super::objects::{meta_mut, meta_str};
+use super::store::{ObjKey, Stored};
+use super::util::{mix, new_uid, rfc3339};
 
 pub(crate) const NAMESPACES: usize = 20;
 const APPS: &[&str] = &[
@@ -56,7 +58,10 @@ pub(crate) fn namespaces() -> Vec<Value> {
         .collect()
 }
 
-pub(crate) fn pods(n: usize, nodes: &[String]) -> Vec<Value> {
+/// Generates, stamps (uid, resourceVersion `first_rv + i`) and serializes
+/// `n` pods on all cores: this is allocation-bound, and 20,000 pods must be
+/// ready in well under a second.
+pub(crate) fn stored_pods(n: usize, nodes: &[String], first_rv: u64) -> Vec<(ObjKey, Stored)> {
     let now = Timestamp::now();
     let default_nodes = ["k3s-server".to_string(), "k3s-agent-1".to_string()];
     let nodes = if nodes.is_empty() {
@@ -64,7 +69,37 @@ pub(crate) fn pods(n: usize, nodes: &[String]) -> Vec<Value> {
     } else {
         nodes
     };
-    (0..n).map(|i| pod(i as u64, now, nodes)).collect()
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .clamp(1, 8);
+    let chunk = n.div_ceil(threads).max(1);
+    let one = |i: usize| {
+        let mut v = pod(i as u64, now, nodes);
+        let key = (
+            meta_str(&v, "namespace").unwrap_or_default().to_string(),
+            meta_str(&v, "name").unwrap_or_default().to_string(),
+        );
+        let meta = meta_mut(&mut v);
+        meta.insert("uid".into(), json!(new_uid()));
+        meta.insert("generation".into(), json!(1));
+        meta.insert(
+            "resourceVersion".into(),
+            json!((first_rv + i as u64).to_string()),
+        );
+        (key, Stored::new(v))
+    };
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                s.spawn(move || (start..(start + chunk).min(n)).map(one).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 fn ts(now: Timestamp, minutes_ago: u64) -> String {
@@ -177,4 +212,18 @@ fn running(container: &str, image: &str, started: &str) -> Value {
         "restartCount": 0, "containerID": format!("containerd://{:016x}", super::util::hash_str(container)),
         "state": {"running": {"startedAt": started}}, "lastState": {}
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    #[ignore = "timing; run with --release --ignored --nocapture"]
+    fn generation_timing() {
+        let t = std::time::Instant::now();
+        let pods = super::stored_pods(20_000, &[], 1);
+        let bytes: usize = pods.iter().map(|(_, s)| s.bytes.len()).sum();
+        println!("generate and serialize {:?} ({bytes} bytes)", t.elapsed());
+        assert_eq!(pods.len(), 20_000);
+        assert_eq!(pods[19_999].1.value["metadata"]["resourceVersion"], "20000");
+    }
 }

@@ -6,7 +6,9 @@ use crate::app::state::State;
 use crate::app::view::ColumnId;
 use crate::cluster::age::{age, human_duration};
 use crate::cluster::quantity::{format_cpu, format_mem};
-use crate::cluster::rows::{ContainerRow, EventRow, Health, NamespaceRow, NodeRow, PodRow, RowKey, WorkloadRow};
+use crate::cluster::rows::{
+    ContainerRow, EventRow, Health, NamespaceRow, NodeRow, PodRow, RowKey, WorkloadRow,
+};
 use crate::config::theme::Theme;
 
 use super::health_style;
@@ -21,13 +23,20 @@ fn percent(used: u64, of: Option<u64>) -> String {
 }
 
 pub fn pod(state: &State, theme: &Theme, row: &PodRow, column: ColumnId) -> Cell {
-    let usage = state.metrics.pods.get(&RowKey::new(&row.namespace, &row.name));
+    let usage = state
+        .metrics
+        .pods
+        .get(&RowKey::new(&row.namespace, &row.name));
     let text = theme.text;
     match column {
         ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
         ColumnId::Name => (row.name.to_string(), text),
         ColumnId::Ready => {
-            let style = if row.ready < row.total && row.health != Health::Done { theme.warn } else { text };
+            let style = if row.ready < row.total && row.health != Health::Done {
+                theme.warn
+            } else {
+                text
+            };
             (format!("{}/{}", row.ready, row.total), style)
         }
         ColumnId::Status => (row.status.to_string(), health_style(theme, row.health)),
@@ -38,8 +47,18 @@ pub fn pod(state: &State, theme: &Theme, row: &PodRow, column: ColumnId) -> Cell
         ColumnId::Age => (age(row.created, state.now), theme.muted),
         ColumnId::Node => (row.node.to_string(), text),
         ColumnId::Ip => (row.ip.to_string(), theme.muted),
-        ColumnId::Cpu => (usage.map(|u| format_cpu(u.cpu_millis)).unwrap_or_else(|| "n/a".into()), text),
-        ColumnId::Mem => (usage.map(|u| format_mem(u.mem_bytes)).unwrap_or_else(|| "n/a".into()), text),
+        ColumnId::Cpu => (
+            usage
+                .map(|u| format_cpu(u.cpu_millis))
+                .unwrap_or_else(|| "n/a".into()),
+            text,
+        ),
+        ColumnId::Mem => (
+            usage
+                .map(|u| format_mem(u.mem_bytes))
+                .unwrap_or_else(|| "n/a".into()),
+            text,
+        ),
         ColumnId::CpuOfRequest => match usage {
             Some(u) => (percent(u.cpu_millis, row.cpu_request), text),
             None => ("n/a".into(), theme.muted),
@@ -66,7 +85,11 @@ pub fn workload(state: &State, theme: &Theme, row: &WorkloadRow, column: ColumnI
         ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
         ColumnId::Name => (row.name.to_string(), text),
         ColumnId::Ready => {
-            let style = if row.ready < row.desired { theme.warn } else { text };
+            let style = if row.ready < row.desired {
+                theme.warn
+            } else {
+                text
+            };
             (format!("{}/{}", row.ready, row.desired), style)
         }
         ColumnId::UpToDate => (row.updated.to_string(), text),
@@ -77,12 +100,22 @@ pub fn workload(state: &State, theme: &Theme, row: &WorkloadRow, column: ColumnI
     }
 }
 
-pub fn namespace(state: &State, theme: &Theme, row: &NamespaceRow, counts: Option<(usize, usize)>, column: ColumnId) -> Cell {
+pub fn namespace(
+    state: &State,
+    theme: &Theme,
+    row: &NamespaceRow,
+    counts: Option<(usize, usize)>,
+    column: ColumnId,
+) -> Cell {
     let (total, failing) = counts.unwrap_or((0, 0));
     match column {
         ColumnId::Name => (row.name.to_string(), theme.text),
         ColumnId::Status => {
-            let style = if row.phase.as_ref() == "Active" { theme.text } else { theme.warn };
+            let style = if row.phase.as_ref() == "Active" {
+                theme.text
+            } else {
+                theme.warn
+            };
             (row.phase.to_string(), style)
         }
         ColumnId::Pods => (total.to_string(), theme.text),
@@ -121,15 +154,29 @@ pub fn node(state: &State, theme: &Theme, row: &NodeRow, pods: usize, column: Co
         ColumnId::Roles => (row.roles.to_string(), text),
         ColumnId::Version => (row.version.to_string(), text),
         ColumnId::Ip => (row.internal_ip.to_string(), theme.muted),
-        ColumnId::Cpu => (usage.map(|u| format_cpu(u.cpu_millis)).unwrap_or_else(|| "n/a".into()), text),
-        ColumnId::Mem => (usage.map(|u| format_mem(u.mem_bytes)).unwrap_or_else(|| "n/a".into()), text),
+        ColumnId::Cpu => (
+            usage
+                .map(|u| format_cpu(u.cpu_millis))
+                .unwrap_or_else(|| "n/a".into()),
+            text,
+        ),
+        ColumnId::Mem => (
+            usage
+                .map(|u| format_mem(u.mem_bytes))
+                .unwrap_or_else(|| "n/a".into()),
+            text,
+        ),
         ColumnId::CpuPercent => {
-            let value = usage.map(|u| percent(u.cpu_millis, row.cpu_allocatable)).unwrap_or_else(|| "n/a".into());
+            let value = usage
+                .map(|u| percent(u.cpu_millis, row.cpu_allocatable))
+                .unwrap_or_else(|| "n/a".into());
             let style = load_style(&value);
             (value, style)
         }
         ColumnId::MemPercent => {
-            let value = usage.map(|u| percent(u.mem_bytes, row.mem_allocatable)).unwrap_or_else(|| "n/a".into());
+            let value = usage
+                .map(|u| percent(u.mem_bytes, row.mem_allocatable))
+                .unwrap_or_else(|| "n/a".into());
             let style = load_style(&value);
             (value, style)
         }
@@ -143,7 +190,10 @@ pub fn event(state: &State, theme: &Theme, row: &EventRow, column: ColumnId) -> 
     let style = if row.warning { theme.warn } else { theme.text };
     match column {
         ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
-        ColumnId::Type => ((if row.warning { "Warning" } else { "Normal" }).to_string(), style),
+        ColumnId::Type => (
+            (if row.warning { "Warning" } else { "Normal" }).to_string(),
+            style,
+        ),
         ColumnId::Reason => (row.reason.to_string(), style),
         ColumnId::Object => (row.object.to_string(), theme.text),
         ColumnId::Message => (row.message.to_string(), theme.text),
@@ -157,13 +207,28 @@ pub fn container(state: &State, theme: &Theme, row: &ContainerRow, column: Colum
     match column {
         ColumnId::Name => (row.name.to_string(), theme.text),
         ColumnId::Image => (row.image.to_string(), theme.muted),
-        ColumnId::Ready => ((if row.ready { "true" } else { "false" }).to_string(), if row.ready { theme.ok } else { theme.warn }),
+        ColumnId::Ready => (
+            (if row.ready { "true" } else { "false" }).to_string(),
+            if row.ready { theme.ok } else { theme.warn },
+        ),
         ColumnId::State => (row.state.to_string(), health_style(theme, row.health)),
-        ColumnId::Init => ((if row.init { "true" } else { "false" }).to_string(), theme.muted),
-        ColumnId::Restarts => (row.restarts.to_string(), if row.restarts > 0 { theme.warn } else { theme.text }),
+        ColumnId::Init => (
+            (if row.init { "true" } else { "false" }).to_string(),
+            theme.muted,
+        ),
+        ColumnId::Restarts => (
+            row.restarts.to_string(),
+            if row.restarts > 0 {
+                theme.warn
+            } else {
+                theme.text
+            },
+        ),
         ColumnId::Ports => (row.ports.to_string(), theme.muted),
         ColumnId::Age => (
-            row.started.map(|started| human_duration(state.now - started)).unwrap_or_default(),
+            row.started
+                .map(|started| human_duration(state.now - started))
+                .unwrap_or_default(),
             theme.muted,
         ),
         _ => (String::new(), theme.text),

@@ -15,7 +15,12 @@ use crate::config::theme::Theme;
 /// "12:03:04" in local time, for "stale since".
 pub fn clock(epoch: i64) -> String {
     jiff::Timestamp::from_second(epoch)
-        .map(|stamp| stamp.to_zoned(jiff::tz::TimeZone::system()).strftime("%H:%M:%S").to_string())
+        .map(|stamp| {
+            stamp
+                .to_zoned(jiff::tz::TimeZone::system())
+                .strftime("%H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_else(|_| "?".to_string())
 }
 
@@ -53,7 +58,13 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 pub fn prompt(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let line = match &state.input {
         Input::Command(text) => {
-            let namespaces: Vec<String> = state.stores.namespaces.rows().iter().map(|row| row.name.to_string()).collect();
+            let namespaces: Vec<String> = state
+                .stores
+                .namespaces
+                .rows()
+                .iter()
+                .map(|row| row.name.to_string())
+                .collect();
             let contexts: Vec<String> = state.contexts.iter().map(|c| c.name.clone()).collect();
             let hint = command::suggestion(text, &namespaces, &contexts).unwrap_or_default();
             Line::from(vec![
@@ -67,7 +78,10 @@ pub fn prompt(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled(" /", theme.filter),
             Span::styled(text.clone(), theme.filter),
             Span::styled("█", theme.filter),
-            Span::styled("   !x inverts · -l app=x by labels · enter keeps · esc clears", theme.muted),
+            Span::styled(
+                "   !x inverts · -l app=x by labels · enter keeps · esc clears",
+                theme.muted,
+            ),
         ]),
         Input::Search(text) => Line::from(vec![
             Span::styled(" search /", theme.filter),
@@ -79,7 +93,10 @@ pub fn prompt(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 Span::styled(" config: ", theme.warn),
                 Span::styled(
                     if state.warnings.len() > 1 {
-                        format!("{warning} (+{} more, see the log)", state.warnings.len() - 1)
+                        format!(
+                            "{warning} (+{} more, see the log)",
+                            state.warnings.len() - 1
+                        )
                     } else {
                         warning.to_string()
                     },
@@ -100,7 +117,10 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         match state.connection() {
             WatchStatus::Live => ("● live".to_string(), theme.ok),
             WatchStatus::Loading => ("◌ loading".to_string(), theme.info),
-            WatchStatus::Reconnecting { since, .. } => (format!("↻ reconnecting · stale since {}", clock(since)), theme.warn),
+            WatchStatus::Reconnecting { since, .. } => (
+                format!("↻ reconnecting · stale since {}", clock(since)),
+                theme.warn,
+            ),
             WatchStatus::Forbidden { .. } => ("● live".to_string(), theme.ok),
         }
     };
@@ -119,5 +139,8 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else if let Some(error) = &state.last_error {
         spans.push(Span::styled(format!(" last error: {error}"), theme.muted));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.status_bar), area);
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(theme.status_bar),
+        area,
+    );
 }

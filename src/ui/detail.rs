@@ -27,7 +27,10 @@ fn highlight(line: &str, needle: &str, theme: &Theme) -> Line<'static> {
         if begin > at {
             spans.push(Span::styled(line[at..begin].to_string(), theme.text));
         }
-        spans.push(Span::styled(line[begin..end].to_string(), theme.search_match));
+        spans.push(Span::styled(
+            line[begin..end].to_string(),
+            theme.search_match,
+        ));
         at = end;
     }
     if at < line.len() {
@@ -44,7 +47,10 @@ pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, theme: &Theme) {
         } else {
             format!("{}/{}", detail.current_match + 1, detail.matches.len())
         };
-        title.push(Span::styled(format!("/{} [{position}] ", detail.search), theme.filter));
+        title.push(Span::styled(
+            format!("/{} [{position}] ", detail.search),
+            theme.filter,
+        ));
     }
     let block = Block::default()
         .borders(Borders::ALL)
@@ -53,7 +59,10 @@ pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, theme: &Theme) {
     let body: Vec<Line> = if detail.loading {
         vec![Line::styled("loading…", theme.muted)]
     } else if let Some(error) = &detail.error {
-        vec![Line::styled(format!("cannot fetch it: {error}"), theme.error)]
+        vec![Line::styled(
+            format!("cannot fetch it: {error}"),
+            theme.error,
+        )]
     } else {
         let height = area.height.saturating_sub(2) as usize;
         detail

@@ -12,7 +12,10 @@ use crate::config::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
-    for (context, heading) in [(KeyContext::Global, "Views"), (KeyContext::Pager, "YAML / describe pager")] {
+    for (context, heading) in [
+        (KeyContext::Global, "Views"),
+        (KeyContext::Pager, "YAML / describe pager"),
+    ] {
         lines.push(Line::styled(heading, theme.header));
         for (keys, help) in state.keymap.help_lines(context) {
             lines.push(Line::from(vec![
@@ -24,7 +27,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     lines.push(Line::styled("Commands", theme.header));
     for (names, kind) in ViewKind::COMMANDS {
-        let aliases = names.iter().map(|name| format!(":{name}")).collect::<Vec<_>>().join(" ");
+        let aliases = names
+            .iter()
+            .map(|name| format!(":{name}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         lines.push(Line::from(vec![
             Span::styled(format!("  {aliases:<40}"), theme.key),
             Span::styled(kind.title(), theme.text),
@@ -38,14 +45,24 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled(format!("  {:<40}", ":ctx NAME"), theme.key),
         Span::styled("switch context", theme.text),
     ]));
-    lines.push(Line::from(vec![Span::styled(format!("  {:<40}", ":q"), theme.key), Span::styled("quit", theme.text)]));
-    let [vertical] = Layout::vertical([Constraint::Percentage(90)]).flex(Flex::Center).areas(area);
-    let [popup] = Layout::horizontal([Constraint::Max(76)]).flex(Flex::Center).areas(vertical);
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {:<40}", ":q"), theme.key),
+        Span::styled("quit", theme.text),
+    ]));
+    let [vertical] = Layout::vertical([Constraint::Percentage(90)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Max(76)])
+        .flex(Flex::Center)
+        .areas(vertical);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus)
         .title(Span::styled(" Help — esc closes ", theme.title));
     frame.render_widget(Clear, popup);
     let scroll = state.help_scroll.min(lines.len().saturating_sub(1)) as u16;
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
+        popup,
+    );
 }

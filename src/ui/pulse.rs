@@ -23,7 +23,10 @@ fn pane<'a>(title: &str, theme: &Theme) -> Block<'a> {
 }
 
 fn in_scope(state: &State, namespace: &str) -> bool {
-    state.namespace.as_deref().is_none_or(|scope| scope == namespace)
+    state
+        .namespace
+        .as_deref()
+        .is_none_or(|scope| scope == namespace)
 }
 
 fn bar(percent: u64, width: usize) -> String {
@@ -39,7 +42,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Fill(1),
     ])
     .areas(area);
-    let [cluster_area, nodes_area] = Layout::horizontal([Constraint::Length(40), Constraint::Fill(1)]).areas(top);
+    let [cluster_area, nodes_area] =
+        Layout::horizontal([Constraint::Length(40), Constraint::Fill(1)]).areas(top);
     cluster(frame, cluster_area, state, theme);
     nodes(frame, nodes_area, state, theme);
     failing(frame, middle, state, theme);
@@ -47,7 +51,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn cluster(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let pods: Vec<&PodRow> = state.stores.pods.rows().iter().filter(|pod| in_scope(state, &pod.namespace)).collect();
+    let pods: Vec<&PodRow> = state
+        .stores
+        .pods
+        .rows()
+        .iter()
+        .filter(|pod| in_scope(state, &pod.namespace))
+        .collect();
     let mut by_state: BTreeMap<&str, (usize, Health)> = BTreeMap::new();
     for pod in &pods {
         let label = match pod.health {
@@ -59,10 +69,16 @@ fn cluster(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         entry.0 += 1;
     }
     let mut lines = vec![
-        Line::from(vec![Span::styled("context  ", theme.muted), Span::styled(state.context.context.clone(), theme.text)]),
+        Line::from(vec![
+            Span::styled("context  ", theme.muted),
+            Span::styled(state.context.context.clone(), theme.text),
+        ]),
         Line::from(vec![
             Span::styled("server   ", theme.muted),
-            Span::styled(state.server_version.clone().unwrap_or_else(|| "…".into()), theme.text),
+            Span::styled(
+                state.server_version.clone().unwrap_or_else(|| "…".into()),
+                theme.text,
+            ),
         ]),
         Line::from(vec![
             Span::styled("nodes    ", theme.muted),
@@ -70,16 +86,32 @@ fn cluster(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled("  namespaces ", theme.muted),
             Span::styled(state.stores.namespaces.len().to_string(), theme.text),
         ]),
-        Line::from(vec![Span::styled("pods     ", theme.muted), Span::styled(pods.len().to_string(), theme.text)]),
+        Line::from(vec![
+            Span::styled("pods     ", theme.muted),
+            Span::styled(pods.len().to_string(), theme.text),
+        ]),
     ];
     let mut states: Vec<_> = by_state.into_iter().collect();
-    states.sort_by_key(|(_, (count, health))| (std::cmp::Reverse(*health == Health::Ok), std::cmp::Reverse(*count)));
+    states.sort_by_key(|(_, (count, health))| {
+        (
+            std::cmp::Reverse(*health == Health::Ok),
+            std::cmp::Reverse(*count),
+        )
+    });
     let mut spans = Vec::new();
     for (label, (count, health)) in states {
-        spans.push(Span::styled(format!("{label} {count}  "), health_style(theme, health)));
+        spans.push(Span::styled(
+            format!("{label} {count}  "),
+            health_style(theme, health),
+        ));
     }
     lines.push(Line::from(spans));
-    frame.render_widget(Paragraph::new(lines).block(pane("cluster", theme)).wrap(ratatui::widgets::Wrap { trim: true }), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(pane("cluster", theme))
+            .wrap(ratatui::widgets::Wrap { trim: true }),
+        area,
+    );
 }
 
 fn nodes(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -88,22 +120,47 @@ fn nodes(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(block, area);
     if let Some(why) = &state.metrics.unavailable {
         let hint = Paragraph::new(Line::styled(format!("no metrics: {why}"), theme.muted));
-        frame.render_widget(hint, Rect { y: inner.bottom().saturating_sub(1), height: 1, ..inner });
+        frame.render_widget(
+            hint,
+            Rect {
+                y: inner.bottom().saturating_sub(1),
+                height: 1,
+                ..inner
+            },
+        );
     }
-    let mut names: Vec<&str> = state.stores.nodes.rows().iter().map(|node| node.name.as_ref()).collect();
+    let mut names: Vec<&str> = state
+        .stores
+        .nodes
+        .rows()
+        .iter()
+        .map(|node| node.name.as_ref())
+        .collect();
     names.sort_unstable();
     for (index, name) in names.iter().enumerate() {
         let y = inner.y + (index as u16) * 2;
-        if y + 1 >= inner.bottom() + 1 {
+        if y >= inner.bottom() {
             break;
         }
-        let Some(node) = state.stores.nodes.get(&crate::cluster::rows::RowKey::new("", name)) else {
+        let Some(node) = state
+            .stores
+            .nodes
+            .get(&crate::cluster::rows::RowKey::new("", name))
+        else {
             continue;
         };
         let history = state.metrics.node_history.get(*name);
         let latest = history.and_then(|h| h.back()).copied();
-        let [label, gauges, spark] = Layout::horizontal([Constraint::Length(18), Constraint::Length(30), Constraint::Fill(1)])
-            .areas(Rect { y, height: 2.min(inner.bottom() - y), ..inner });
+        let [label, gauges, spark] = Layout::horizontal([
+            Constraint::Length(18),
+            Constraint::Length(30),
+            Constraint::Fill(1),
+        ])
+        .areas(Rect {
+            y,
+            height: 2.min(inner.bottom() - y),
+            ..inner
+        });
         frame.render_widget(
             Paragraph::new(vec![
                 Line::styled(name.to_string(), health_style(theme, node.health)),
@@ -129,9 +186,22 @@ fn nodes(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         if let Some(history) = history {
             let cpu: Vec<u64> = history.iter().map(|(cpu, _)| *cpu).collect();
             let mem: Vec<u64> = history.iter().map(|(_, mem)| *mem).collect();
-            let [cpu_area, mem_area] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(spark);
-            frame.render_widget(Sparkline::default().data(&cpu).max(100).style(theme.sparkline), cpu_area);
-            frame.render_widget(Sparkline::default().data(&mem).max(100).style(theme.sparkline), mem_area);
+            let [cpu_area, mem_area] =
+                Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(spark);
+            frame.render_widget(
+                Sparkline::default()
+                    .data(&cpu)
+                    .max(100)
+                    .style(theme.sparkline),
+                cpu_area,
+            );
+            frame.render_widget(
+                Sparkline::default()
+                    .data(&mem)
+                    .max(100)
+                    .style(theme.sparkline),
+                mem_area,
+            );
         }
     }
 }
@@ -142,15 +212,23 @@ fn failing(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .pods
         .rows()
         .iter()
-        .filter(|pod| in_scope(state, &pod.namespace) && pod.is_failing(state.now, state.pending_grace))
+        .filter(|pod| {
+            in_scope(state, &pod.namespace) && pod.is_failing(state.now, state.pending_grace)
+        })
         .collect();
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     let mut lines: Vec<Line> = pods
         .iter()
         .map(|pod| {
             Line::from(vec![
-                Span::styled(format!("{:<48} ", format!("{}/{}", pod.namespace, pod.name)), theme.text),
-                Span::styled(format!("{:<26} ", pod.status), health_style(theme, pod.health)),
+                Span::styled(
+                    format!("{:<48} ", format!("{}/{}", pod.namespace, pod.name)),
+                    theme.text,
+                ),
+                Span::styled(
+                    format!("{:<26} ", pod.status),
+                    health_style(theme, pod.health),
+                ),
                 Span::styled(format!("{:<14} ", pod.restarts_text(state.now)), theme.warn),
                 Span::styled(format!("{:<7} ", age(pod.created, state.now)), theme.muted),
                 Span::styled(pod.message.to_string(), theme.muted),
@@ -172,12 +250,15 @@ fn warnings(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .iter()
         .filter(|event| event.warning && in_scope(state, &event.namespace))
         .collect();
-    events.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+    events.sort_by_key(|event| std::cmp::Reverse(event.last_seen));
     let lines: Vec<Line> = events
         .iter()
         .take(area.height.saturating_sub(2) as usize)
         .map(|event| {
-            let when = event.last_seen.map(|seen| human_duration(state.now - seen)).unwrap_or_default();
+            let when = event
+                .last_seen
+                .map(|seen| human_duration(state.now - seen))
+                .unwrap_or_default();
             Line::from(vec![
                 Span::styled(format!("{when:>6} "), theme.muted),
                 Span::styled(format!("{:<20} ", event.reason), theme.warn),
@@ -186,5 +267,8 @@ fn warnings(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             ])
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(pane("recent warnings", theme)), area);
+    frame.render_widget(
+        Paragraph::new(lines).block(pane("recent warnings", theme)),
+        area,
+    );
 }

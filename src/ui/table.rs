@@ -25,7 +25,10 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::Age | ColumnId::LastSeen => Constraint::Length(7),
         ColumnId::Node => Constraint::Length(12),
         ColumnId::Cpu | ColumnId::Mem => Constraint::Length(6),
-        ColumnId::CpuOfRequest | ColumnId::MemOfLimit | ColumnId::CpuPercent | ColumnId::MemPercent => Constraint::Length(6),
+        ColumnId::CpuOfRequest
+        | ColumnId::MemOfLimit
+        | ColumnId::CpuPercent
+        | ColumnId::MemPercent => Constraint::Length(6),
         ColumnId::Ip => Constraint::Length(12),
         ColumnId::UpToDate | ColumnId::Available => Constraint::Length(10),
         ColumnId::Rollout => Constraint::Fill(2),
@@ -47,29 +50,53 @@ fn width(column: ColumnId) -> Constraint {
     }
 }
 
-fn row_cells(state: &State, theme: &Theme, kind: ViewKind, pin: &Pin, index: usize, columns: &[ColumnId]) -> Vec<Cell> {
-    let map = |f: &dyn Fn(ColumnId) -> Cell| columns.iter().map(|column| f(*column)).collect::<Vec<_>>();
+fn row_cells(
+    state: &State,
+    theme: &Theme,
+    kind: ViewKind,
+    pin: &Pin,
+    index: usize,
+    columns: &[ColumnId],
+) -> Vec<Cell> {
+    let map =
+        |f: &dyn Fn(ColumnId) -> Cell| columns.iter().map(|column| f(*column)).collect::<Vec<_>>();
     match kind {
         ViewKind::Resource(ResourceKind::Pods) => match state.stores.pods.rows().get(index) {
             Some(row) => map(&|column| cells::pod(state, theme, row, column)),
             None => Vec::new(),
         },
-        ViewKind::Resource(kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets)) => {
-            match state.stores.workloads(kind).and_then(|store| store.rows().get(index)) {
+        ViewKind::Resource(
+            kind @ (ResourceKind::Deployments
+            | ResourceKind::StatefulSets
+            | ResourceKind::DaemonSets),
+        ) => {
+            match state
+                .stores
+                .workloads(kind)
+                .and_then(|store| store.rows().get(index))
+            {
                 Some(row) => map(&|column| cells::workload(state, theme, row, column)),
                 None => Vec::new(),
             }
         }
-        ViewKind::Resource(ResourceKind::Namespaces) => match state.stores.namespaces.rows().get(index) {
-            Some(row) => {
-                let counts = state.pod_counts().get(row.name.as_ref()).copied();
-                map(&|column| cells::namespace(state, theme, row, counts, column))
+        ViewKind::Resource(ResourceKind::Namespaces) => {
+            match state.stores.namespaces.rows().get(index) {
+                Some(row) => {
+                    let counts = state.pod_counts().get(row.name.as_ref()).copied();
+                    map(&|column| cells::namespace(state, theme, row, counts, column))
+                }
+                None => Vec::new(),
             }
-            None => Vec::new(),
-        },
+        }
         ViewKind::Resource(ResourceKind::Nodes) => match state.stores.nodes.rows().get(index) {
             Some(row) => {
-                let pods = state.stores.pods.rows().iter().filter(|pod| pod.node == row.name).count();
+                let pods = state
+                    .stores
+                    .pods
+                    .rows()
+                    .iter()
+                    .filter(|pod| pod.node == row.name)
+                    .count();
                 map(&|column| cells::node(state, theme, row, pods, column))
             }
             None => Vec::new(),
@@ -80,7 +107,11 @@ fn row_cells(state: &State, theme: &Theme, kind: ViewKind, pin: &Pin, index: usi
         },
         ViewKind::Containers => {
             let container = match pin {
-                Pin::Pod(key) => state.stores.pods.get(key).and_then(|pod| pod.containers.get(index)),
+                Pin::Pod(key) => state
+                    .stores
+                    .pods
+                    .get(key)
+                    .and_then(|pod| pod.containers.get(index)),
                 _ => None,
             };
             match container {
@@ -91,7 +122,11 @@ fn row_cells(state: &State, theme: &Theme, kind: ViewKind, pin: &Pin, index: usi
         ViewKind::Contexts => match state.contexts.get(index) {
             Some(context) => map(&|column| match column {
                 ColumnId::Current => (
-                    if context.name == state.context.context { "*".into() } else { String::new() },
+                    if context.name == state.context.context {
+                        "*".into()
+                    } else {
+                        String::new()
+                    },
                     theme.ok,
                 ),
                 ColumnId::Name => (context.name.clone(), theme.text),
@@ -110,7 +145,9 @@ fn title(state: &State) -> Vec<Span<'static>> {
     let scope = match &view.pin {
         Pin::Selector { owner, .. } => owner.clone(),
         Pin::Pod(key) => format!("pod/{key}"),
-        Pin::None if view.kind.namespaced() => state.namespace.clone().unwrap_or_else(|| "all".to_string()),
+        Pin::None if view.kind.namespaced() => {
+            state.namespace.clone().unwrap_or_else(|| "all".to_string())
+        }
         Pin::None => String::new(),
     };
     let total = match view.kind {
@@ -131,7 +168,11 @@ fn title(state: &State) -> Vec<Span<'static>> {
         spans.push(Span::raw(format!(" </{}>", view.filter_text)));
     }
     if let Some((column, descending)) = view.sort {
-        spans.push(Span::raw(format!(" ↕{}{}", column.title(), if descending { "↓" } else { "↑" })));
+        spans.push(Span::raw(format!(
+            " ↕{}{}",
+            column.title(),
+            if descending { "↓" } else { "↑" }
+        )));
     }
     spans.push(Span::raw(" "));
     spans
@@ -140,10 +181,16 @@ fn title(state: &State) -> Vec<Span<'static>> {
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let view = state.view();
     let status = view.kind.resource().map(|kind| state.status_of(kind));
-    let mut title_spans: Vec<Span> = title(state).into_iter().map(|span| span.style(theme.title)).collect();
+    let mut title_spans: Vec<Span> = title(state)
+        .into_iter()
+        .map(|span| span.style(theme.title))
+        .collect();
     let stale = match &status {
         Some(WatchStatus::Reconnecting { since, .. }) => {
-            title_spans.push(Span::styled(format!("stale since {} ", clock(*since)), theme.stale));
+            title_spans.push(Span::styled(
+                format!("stale since {} ", clock(*since)),
+                theme.stale,
+            ));
             true
         }
         _ => false,
@@ -156,7 +203,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let text = vec![
             Line::styled("forbidden", theme.error),
             Line::styled(message.clone(), theme.muted),
-            Line::styled("bosun keeps trying once a minute; other views are unaffected.", theme.muted),
+            Line::styled(
+                "bosun keeps trying once a minute; other views are unaffected.",
+                theme.muted,
+            ),
         ];
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
@@ -196,11 +246,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .map(|column| Span::styled(format!("{} ", column.title()), theme.header))
                 .collect::<Vec<_>>(),
         );
-        frame.render_widget(Paragraph::new(vec![header, Line::styled(message, theme.muted)]).block(block), area);
+        frame.render_widget(
+            Paragraph::new(vec![header, Line::styled(message, theme.muted)]).block(block),
+            area,
+        );
         return;
     }
-    let header = TableRow::new(columns.iter().map(|column| TableCell::from(column.title()).style(theme.header)));
+    let header = TableRow::new(
+        columns
+            .iter()
+            .map(|column| TableCell::from(column.title()).style(theme.header)),
+    );
     let widths: Vec<Constraint> = columns.iter().map(|column| width(*column)).collect();
-    let table = Table::new(rows, widths).header(header).block(block).column_spacing(1);
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1);
     frame.render_widget(table, area);
 }

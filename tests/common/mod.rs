@@ -22,7 +22,9 @@ use ratatui::backend::TestBackend;
 use tokio::sync::mpsc;
 
 pub fn samples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join("cluster")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join("cluster")
 }
 
 pub async fn sample_cluster() -> SimCluster {
@@ -36,7 +38,8 @@ pub async fn sample_cluster() -> SimCluster {
 }
 
 pub async fn kube_client(sim: &SimCluster) -> kube::Client {
-    let kubeconfig = kube::config::Kubeconfig::read_from(sim.kubeconfig_path()).expect("sim kubeconfig");
+    let kubeconfig =
+        kube::config::Kubeconfig::read_from(sim.kubeconfig_path()).expect("sim kubeconfig");
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
         .await
         .expect("config");
@@ -71,7 +74,13 @@ impl Harness {
                 watch_list: WatchListSetting::Auto,
             },
         );
-        for event in runtime.execute(Effect::Connect { epoch: 0, context: None }).await {
+        for event in runtime
+            .execute(Effect::Connect {
+                epoch: 0,
+                context: None,
+            })
+            .await
+        {
             update(&mut state, event);
         }
         Harness {
@@ -94,7 +103,12 @@ impl Harness {
 
     /// Feed events from the workers until `done` holds (checked after each
     /// batch, with the screen redrawn), or fail after `timeout`.
-    pub async fn wait_for(&mut self, what: &str, timeout: Duration, done: impl Fn(&State, &str) -> bool) {
+    pub async fn wait_for(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&State, &str) -> bool,
+    ) {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let screen = self.screen();
@@ -119,7 +133,8 @@ impl Harness {
             KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
             _ => KeyModifiers::NONE,
         };
-        self.handle(AppEvent::Key(KeyEvent::new(code, modifiers))).await;
+        self.handle(AppEvent::Key(KeyEvent::new(code, modifiers)))
+            .await;
     }
 
     pub async fn keys(&mut self, text: &str) {

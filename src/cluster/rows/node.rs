@@ -62,7 +62,9 @@ impl NodeRow {
         let name = node.metadata.name.clone().unwrap_or_default();
         let status = node.status.clone().unwrap_or_default();
         let conditions = status.conditions.unwrap_or_default();
-        let ready = conditions.iter().find(|condition| condition.type_ == "Ready");
+        let ready = conditions
+            .iter()
+            .find(|condition| condition.type_ == "Ready");
         let mut text = match ready.map(|condition| condition.status.as_str()) {
             Some("True") => "Ready".to_string(),
             Some("False") => "NotReady".to_string(),
@@ -105,8 +107,12 @@ impl NodeRow {
             version: version.into(),
             internal_ip: internal_ip.into(),
             created: node.metadata.creation_timestamp.as_ref().map(epoch),
-            cpu_allocatable: allocatable.get("cpu").and_then(|q| quantity::cpu_millis(&q.0)),
-            mem_allocatable: allocatable.get("memory").and_then(|q| quantity::bytes(&q.0)),
+            cpu_allocatable: allocatable
+                .get("cpu")
+                .and_then(|q| quantity::cpu_millis(&q.0)),
+            mem_allocatable: allocatable
+                .get("memory")
+                .and_then(|q| quantity::bytes(&q.0)),
             pressures: pressures.join(",").into(),
             labels: compact_labels(node.metadata.labels.as_ref()),
             name: name.into(),

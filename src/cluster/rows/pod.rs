@@ -124,7 +124,8 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
         reason = status_reason.to_string();
     }
     for condition in status.conditions.iter().flatten() {
-        if condition.type_ == "PodScheduled" && condition.reason.as_deref() == Some("SchedulingGated")
+        if condition.type_ == "PodScheduled"
+            && condition.reason.as_deref() == Some("SchedulingGated")
         {
             reason = "SchedulingGated".to_string();
         }
@@ -145,7 +146,8 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
         last_restart = later(last_restart, last_termination(container));
         let sidecar = is_restartable_init(init_spec(&container.name));
         if sidecar {
-            sidecar_restarts = sidecar_restarts.saturating_add(container.restart_count.max(0) as u32);
+            sidecar_restarts =
+                sidecar_restarts.saturating_add(container.restart_count.max(0) as u32);
             sidecar_last_restart = later(sidecar_last_restart, last_termination(container));
         }
         // A started sidecar (restartable init container) counts like a
@@ -197,7 +199,10 @@ pub fn summarize(pod: &Pod) -> PodStatusSummary {
             let waiting = state.and_then(|state| state.waiting.as_ref());
             let terminated = state.and_then(|state| state.terminated.as_ref());
             let running = state.and_then(|state| state.running.as_ref());
-            if let Some(why) = waiting.and_then(|w| w.reason.as_deref()).filter(|r| !r.is_empty()) {
+            if let Some(why) = waiting
+                .and_then(|w| w.reason.as_deref())
+                .filter(|r| !r.is_empty())
+            {
                 reason = why.to_string();
             } else if let Some(terminated) = terminated {
                 reason = match terminated.reason.as_deref().filter(|r| !r.is_empty()) {
@@ -312,7 +317,12 @@ fn failure_message(pod: &Pod) -> String {
                 .message
                 .clone()
                 .filter(|message| !message.is_empty())
-                .unwrap_or_else(|| format!("container {} exited with code {}", container.name, terminated.exit_code));
+                .unwrap_or_else(|| {
+                    format!(
+                        "container {} exited with code {}",
+                        container.name, terminated.exit_code
+                    )
+                });
         }
     }
     for condition in status.conditions.iter().flatten() {
@@ -332,11 +342,19 @@ fn container_state(status: Option<&ContainerStatus>) -> (String, Health, Option<
     if let Some(running) = &state.running {
         let ready = status.is_some_and(|status| status.ready);
         let health = if ready { Health::Ok } else { Health::Warn };
-        return ("Running".to_string(), health, epoch_opt(running.started_at.as_ref()));
+        return (
+            "Running".to_string(),
+            health,
+            epoch_opt(running.started_at.as_ref()),
+        );
     }
     if let Some(waiting) = &state.waiting {
         let reason = waiting.reason.clone().unwrap_or_default();
-        let health = if is_error_status(&reason) { Health::Error } else { Health::Pending };
+        let health = if is_error_status(&reason) {
+            Health::Error
+        } else {
+            Health::Pending
+        };
         return (format!("Waiting: {reason}"), health, None);
     }
     if let Some(terminated) = &state.terminated {
@@ -344,7 +362,11 @@ fn container_state(status: Option<&ContainerStatus>) -> (String, Health, Option<
             .reason
             .clone()
             .unwrap_or_else(|| format!("ExitCode:{}", terminated.exit_code));
-        let health = if terminated.exit_code == 0 { Health::Done } else { Health::Error };
+        let health = if terminated.exit_code == 0 {
+            Health::Done
+        } else {
+            Health::Error
+        };
         return (
             format!("Terminated: {reason}"),
             health,
@@ -356,7 +378,11 @@ fn container_state(status: Option<&ContainerStatus>) -> (String, Health, Option<
 
 fn resource(container: &Container, limits: bool, key: &str) -> Option<u64> {
     let resources = container.resources.as_ref()?;
-    let map = if limits { resources.limits.as_ref()? } else { resources.requests.as_ref()? };
+    let map = if limits {
+        resources.limits.as_ref()?
+    } else {
+        resources.requests.as_ref()?
+    };
     let value = map.get(key)?;
     if key == "cpu" {
         quantity::cpu_millis(&value.0)
@@ -381,9 +407,15 @@ fn container_rows(pod: &Pod) -> Box<[ContainerRow]> {
     };
     let status = pod.status.as_ref();
     let find = |statuses: Option<&Vec<ContainerStatus>>, name: &str| {
-        statuses.and_then(|statuses| statuses.iter().find(|status| status.name == name)).cloned()
+        statuses
+            .and_then(|statuses| statuses.iter().find(|status| status.name == name))
+            .cloned()
     };
-    let inits = spec.init_containers.iter().flatten().map(|container| (container, true));
+    let inits = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|container| (container, true));
     let mains = spec.containers.iter().map(|container| (container, false));
     inits
         .chain(mains)
@@ -438,7 +470,9 @@ impl PodRow {
         let name = pod.metadata.name.clone().unwrap_or_default();
         let spec = pod.spec.as_ref();
         let containers: &[Container] = spec.map(|spec| spec.containers.as_slice()).unwrap_or(&[]);
-        let node = spec.and_then(|spec| spec.node_name.clone()).unwrap_or_default();
+        let node = spec
+            .and_then(|spec| spec.node_name.clone())
+            .unwrap_or_default();
         let status = pod.status.as_ref();
         let message = if matches!(health, Health::Ok | Health::Done) {
             String::new()
@@ -452,8 +486,14 @@ impl PodRow {
             restarts: summary.restarts,
             last_restart: summary.last_restart,
             created: pod.metadata.creation_timestamp.as_ref().map(epoch),
-            ip: status.and_then(|status| status.pod_ip.clone()).unwrap_or_default().into(),
-            phase: status.and_then(|status| status.phase.clone()).unwrap_or_default().into(),
+            ip: status
+                .and_then(|status| status.pod_ip.clone())
+                .unwrap_or_default()
+                .into(),
+            phase: status
+                .and_then(|status| status.phase.clone())
+                .unwrap_or_default()
+                .into(),
             labels: compact_labels(pod.metadata.labels.as_ref()),
             cpu_request: sum_resource(containers, false, "cpu"),
             cpu_limit: sum_resource(containers, true, "cpu"),
@@ -474,7 +514,11 @@ impl PodRow {
     pub fn restarts_text(&self, now: Epoch) -> String {
         match self.last_restart {
             Some(when) if self.restarts > 0 => {
-                format!("{} ({} ago)", self.restarts, crate::cluster::age::human_duration(now - when))
+                format!(
+                    "{} ({} ago)",
+                    self.restarts,
+                    crate::cluster::age::human_duration(now - when)
+                )
             }
             _ => self.restarts.to_string(),
         }
@@ -486,7 +530,9 @@ impl PodRow {
             Health::Error => true,
             Health::Pending => {
                 self.status.as_ref() != "Terminating"
-                    && self.created.is_some_and(|created| now - created > pending_grace)
+                    && self
+                        .created
+                        .is_some_and(|created| now - created > pending_grace)
             }
             _ => false,
         }

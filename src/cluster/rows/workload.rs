@@ -54,12 +54,15 @@ impl RolloutState {
     }
 }
 
+/// One matchExpressions entry: key, operator, values.
+pub type Expression = (Box<str>, Box<str>, Box<[Box<str>]>);
+
 /// A label selector kept for drill-down (workload -> its pods).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Selector {
     pub match_labels: Labels,
     /// (key, operator, values) of matchExpressions.
-    pub expressions: Box<[(Box<str>, Box<str>, Box<[Box<str>]>)]>,
+    pub expressions: Box<[Expression]>,
 }
 
 impl Selector {
@@ -123,7 +126,11 @@ impl Selector {
             .map(|(key, value)| format!("{key}={value}"))
             .collect();
         for (key, operator, values) in self.expressions.iter() {
-            let list = values.iter().map(|v| v.as_ref()).collect::<Vec<_>>().join(",");
+            let list = values
+                .iter()
+                .map(|v| v.as_ref())
+                .collect::<Vec<_>>()
+                .join(",");
             parts.push(match operator.as_ref() {
                 "In" => format!("{key} in ({list})"),
                 "NotIn" => format!("{key} notin ({list})"),
