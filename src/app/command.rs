@@ -172,6 +172,10 @@ mod tests {
             Some("ctx homelab".into())
         );
         assert_eq!(complete("zzz", &namespaces, &contexts), None);
-        assert_eq!(suggestion("nod", &namespaces, &contexts), Some("es".into()));
+        assert_eq!(suggestion("nod", &namespaces, &contexts), Some("e".into()));
+        assert_eq!(
+            suggestion("dep", &namespaces, &contexts),
+            Some("loy".into())
+        );
     }
 }

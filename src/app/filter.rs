@@ -32,7 +32,7 @@ impl Filter {
         matches!(self, Filter::None)
     }
 
-    pub fn matches(&self, row: &impl Row) -> bool {
+    pub fn matches<R: Row + ?Sized>(&self, row: &R) -> bool {
         self.matches_parts(row.search_text(), row.labels())
     }
 

@@ -132,6 +132,19 @@ pub struct ContextEntry {
     pub server: String,
 }
 
+impl crate::cluster::rows::Row for ContextEntry {
+    fn ident(&self) -> (&str, &str) {
+        ("", &self.name)
+    }
+    fn labels(&self) -> &[(Box<str>, Box<str>)] {
+        &[]
+    }
+    fn search_text(&self) -> &str {
+        // Context names are matched as typed; the filter lower-cases input.
+        &self.name
+    }
+}
+
 impl ContextEntry {
     /// Every context of a kubeconfig, for `:ctx`.
     pub fn all(loaded: &crate::cluster::client::LoadedKubeconfig) -> Vec<ContextEntry> {
@@ -278,6 +291,26 @@ impl State {
             }
         }
         worst
+    }
+
+    /// Namespace names, sorted, for completion.
+    pub fn namespace_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .stores
+            .namespaces
+            .rows()
+            .iter()
+            .map(|row| row.name.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn context_names(&self) -> Vec<String> {
+        self.contexts
+            .iter()
+            .map(|context| context.name.clone())
+            .collect()
     }
 
     /// Pods per namespace: (total, failing), for the namespaces view.

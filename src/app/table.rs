@@ -6,7 +6,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
 use crate::cluster::kind::ResourceKind;
-use crate::cluster::rows::{PodRow, RowKey, WorkloadRow};
+use crate::cluster::rows::{PodRow, Row, RowKey, WorkloadRow};
 
 use super::state::State;
 use super::view::{ColumnId, Pin, ViewKind, ViewState};
@@ -231,74 +231,16 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
     indices
 }
 
-/// Does the row at store index `index` pass the view's `/` filter?
-fn passes_filter(state: &State, view: &ViewState, index: usize) -> bool {
-    let filter = &view.filter;
-    if filter.is_none() {
-        return true;
-    }
+/// The row at store index `index` of the view's source (a store, a pod's
+/// containers, the contexts).
+fn row_at<'a>(state: &'a State, view: &ViewState, index: usize) -> Option<&'a dyn Row> {
     match view.kind {
         ViewKind::Resource(ResourceKind::Pods) => state
             .stores
             .pods
             .rows()
             .get(index)
-            .is_some_and(|row| filter.matches(row)),
-        ViewKind::Resource(
-            kind @ (ResourceKind::Deployments
-            | ResourceKind::StatefulSets
-            | ResourceKind::DaemonSets),
-        ) => state
-            .stores
-            .workloads(kind)
-            .and_then(|store| store.rows().get(index))
-            .is_some_and(|row| filter.matches(row)),
-        ViewKind::Resource(ResourceKind::Namespaces) => state
-            .stores
-            .namespaces
-            .rows()
-            .get(index)
-            .is_some_and(|row| filter.matches(row)),
-        ViewKind::Resource(ResourceKind::Nodes) => state
-            .stores
-            .nodes
-            .rows()
-            .get(index)
-            .is_some_and(|row| filter.matches(row)),
-        ViewKind::Resource(ResourceKind::Events) => state
-            .stores
-            .events
-            .rows()
-            .get(index)
-            .is_some_and(|row| filter.matches(row)),
-        ViewKind::Containers => match &view.pin {
-            Pin::Pod(key) => state
-                .stores
-                .pods
-                .get(key)
-                .and_then(|pod| pod.containers.get(index))
-                .is_some_and(|container| filter.matches_parts(&container.name.to_lowercase(), &[])),
-            _ => false,
-        },
-        ViewKind::Contexts => state
-            .contexts
-            .get(index)
-            .is_some_and(|context| filter.matches_parts(&context.name.to_lowercase(), &[])),
-        ViewKind::Pulse => false,
-    }
-}
-
-/// Namespace and name of the row at `position` of the view's visible list,
-/// borrowed (no allocation: this runs over every row on a refresh).
-fn ident_at<'a>(state: &'a State, view: &ViewState, position: usize) -> Option<(&'a str, &'a str)> {
-    let index = *view.visible.get(position)? as usize;
-    match view.kind {
-        ViewKind::Resource(ResourceKind::Pods) => state
-            .stores
-            .pods
-            .rows()
-            .get(index)
-            .map(|row| (row.namespace.as_ref(), row.name.as_ref())),
+            .map(|row| row as &dyn Row),
         ViewKind::Resource(
             kind @ (ResourceKind::Deployments
             | ResourceKind::StatefulSets
@@ -308,25 +250,25 @@ fn ident_at<'a>(state: &'a State, view: &ViewState, position: usize) -> Option<(
             .workloads(kind)?
             .rows()
             .get(index)
-            .map(|row| (row.namespace.as_ref(), row.name.as_ref())),
+            .map(|row| row as &dyn Row),
         ViewKind::Resource(ResourceKind::Namespaces) => state
             .stores
             .namespaces
             .rows()
             .get(index)
-            .map(|row| ("", row.name.as_ref())),
+            .map(|row| row as &dyn Row),
         ViewKind::Resource(ResourceKind::Nodes) => state
             .stores
             .nodes
             .rows()
             .get(index)
-            .map(|row| ("", row.name.as_ref())),
+            .map(|row| row as &dyn Row),
         ViewKind::Resource(ResourceKind::Events) => state
             .stores
             .events
             .rows()
             .get(index)
-            .map(|row| (row.namespace.as_ref(), row.name.as_ref())),
+            .map(|row| row as &dyn Row),
         ViewKind::Containers => match &view.pin {
             Pin::Pod(key) => state
                 .stores
@@ -334,15 +276,25 @@ fn ident_at<'a>(state: &'a State, view: &ViewState, position: usize) -> Option<(
                 .get(key)?
                 .containers
                 .get(index)
-                .map(|container| ("", container.name.as_ref())),
+                .map(|row| row as &dyn Row),
             _ => None,
         },
-        ViewKind::Contexts => state
-            .contexts
-            .get(index)
-            .map(|context| ("", context.name.as_str())),
+        ViewKind::Contexts => state.contexts.get(index).map(|row| row as &dyn Row),
         ViewKind::Pulse => None,
     }
+}
+
+/// Does the row at store index `index` pass the view's `/` filter?
+fn passes_filter(state: &State, view: &ViewState, index: usize) -> bool {
+    view.filter.is_none()
+        || row_at(state, view, index)
+            .is_some_and(|row| view.filter.matches_parts(row.search_text(), row.labels()))
+}
+
+/// Namespace and name of the row at `position` of the view's visible list,
+/// borrowed (no allocation: this runs over every row on a refresh).
+fn ident_at<'a>(state: &'a State, view: &ViewState, position: usize) -> Option<(&'a str, &'a str)> {
+    row_at(state, view, *view.visible.get(position)? as usize).map(|row| row.ident())
 }
 
 /// The key of the row at `position` of the view's visible list.

@@ -443,18 +443,6 @@ fn apply_search(state: &mut State, text: String) {
     }
 }
 
-fn namespace_names(state: &State) -> Vec<String> {
-    let mut names: Vec<String> = state
-        .stores
-        .namespaces
-        .rows()
-        .iter()
-        .map(|row| row.name.to_string())
-        .collect();
-    names.sort();
-    names
-}
-
 fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let mut input = std::mem::take(&mut state.input);
@@ -484,8 +472,8 @@ fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         }
         KeyCode::Tab | KeyCode::Right => {
             if let Input::Command(line) = &mut input {
-                let contexts: Vec<String> = state.contexts.iter().map(|c| c.name.clone()).collect();
-                if let Some(completed) = command::complete(line, &namespace_names(state), &contexts)
+                if let Some(completed) =
+                    command::complete(line, &state.namespace_names(), &state.context_names())
                 {
                     *line = completed;
                 }

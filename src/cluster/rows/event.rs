@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::core::v1::Event;
 
-use super::{Row, RowKey};
+use super::Row;
 use crate::cluster::age::{Epoch, epoch, epoch_opt};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +23,8 @@ pub struct EventRow {
 }
 
 impl Row for EventRow {
-    fn key(&self) -> RowKey {
-        RowKey::new(&self.namespace, &self.name)
+    fn ident(&self) -> (&str, &str) {
+        (&self.namespace, &self.name)
     }
     fn labels(&self) -> &[(Box<str>, Box<str>)] {
         &[]

@@ -71,7 +71,12 @@ pub fn compact_labels(labels: Option<&std::collections::BTreeMap<String, String>
 /// A row every view table can show: identity, labels and the text filter
 /// matches against.
 pub trait Row {
-    fn key(&self) -> RowKey;
+    /// Namespace ("" when cluster-scoped) and name, borrowed.
+    fn ident(&self) -> (&str, &str);
+    fn key(&self) -> RowKey {
+        let (namespace, name) = self.ident();
+        RowKey::new(namespace, name)
+    }
     fn labels(&self) -> &[(Box<str>, Box<str>)];
     /// Lower-cased text that `/` filters match (name, namespace, status ...).
     fn search_text(&self) -> &str;

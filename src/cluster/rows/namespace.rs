@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Namespace;
 
-use super::{Labels, Row, RowKey, compact_labels};
+use super::{Labels, Row, compact_labels};
 use crate::cluster::age::{Epoch, epoch};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -16,8 +16,8 @@ pub struct NamespaceRow {
 }
 
 impl Row for NamespaceRow {
-    fn key(&self) -> RowKey {
-        RowKey::new("", &self.name)
+    fn ident(&self) -> (&str, &str) {
+        ("", &self.name)
     }
     fn labels(&self) -> &[(Box<str>, Box<str>)] {
         &self.labels

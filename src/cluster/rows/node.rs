@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::core::v1::Node;
 
-use super::{Health, Labels, Row, RowKey, compact_labels};
+use super::{Health, Labels, Row, compact_labels};
 use crate::cluster::age::{Epoch, epoch};
 use crate::cluster::quantity;
 
@@ -24,8 +24,8 @@ pub struct NodeRow {
 }
 
 impl Row for NodeRow {
-    fn key(&self) -> RowKey {
-        RowKey::new("", &self.name)
+    fn ident(&self) -> (&str, &str) {
+        ("", &self.name)
     }
     fn labels(&self) -> &[(Box<str>, Box<str>)] {
         &self.labels

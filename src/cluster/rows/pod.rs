@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod, PodStatus};
 
-use super::{Health, Labels, Row, RowKey, compact_labels};
+use super::{Health, Labels, Row, compact_labels};
 use crate::cluster::age::{Epoch, epoch, epoch_opt};
 use crate::cluster::quantity;
 
@@ -53,11 +53,24 @@ pub struct ContainerRow {
     pub mem_request: Option<u64>,
     pub mem_limit: Option<u64>,
     pub ports: Box<str>,
+    search: Box<str>,
+}
+
+impl Row for ContainerRow {
+    fn ident(&self) -> (&str, &str) {
+        ("", &self.name)
+    }
+    fn labels(&self) -> &[(Box<str>, Box<str>)] {
+        &[]
+    }
+    fn search_text(&self) -> &str {
+        &self.search
+    }
 }
 
 impl Row for PodRow {
-    fn key(&self) -> RowKey {
-        RowKey::new(&self.namespace, &self.name)
+    fn ident(&self) -> (&str, &str) {
+        (&self.namespace, &self.name)
     }
     fn labels(&self) -> &[(Box<str>, Box<str>)] {
         &self.labels
@@ -444,7 +457,7 @@ fn container_rows(pod: &Pod) -> Box<[ContainerRow]> {
                 image: container.image.clone().unwrap_or_default().into(),
                 init,
                 ready: container_status.as_ref().is_some_and(|status| status.ready),
-                state: state.into(),
+                state: state.clone().into(),
                 health,
                 restarts: container_status
                     .as_ref()
@@ -456,6 +469,13 @@ fn container_rows(pod: &Pod) -> Box<[ContainerRow]> {
                 mem_request: resource(container, false, "memory"),
                 mem_limit: resource(container, true, "memory"),
                 ports: ports.into(),
+                search: format!(
+                    "{} {} {state}",
+                    container.name,
+                    container.image.as_deref().unwrap_or_default()
+                )
+                .to_lowercase()
+                .into(),
             }
         })
         .collect()

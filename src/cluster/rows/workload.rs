@@ -4,7 +4,7 @@
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use super::{Health, Labels, Row, RowKey, compact_labels};
+use super::{Health, Labels, Row, compact_labels};
 use crate::cluster::age::{Epoch, epoch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -161,8 +161,8 @@ pub struct WorkloadRow {
 }
 
 impl Row for WorkloadRow {
-    fn key(&self) -> RowKey {
-        RowKey::new(&self.namespace, &self.name)
+    fn ident(&self) -> (&str, &str) {
+        (&self.namespace, &self.name)
     }
     fn labels(&self) -> &[(Box<str>, Box<str>)] {
         &self.labels
