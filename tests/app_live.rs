@@ -323,3 +323,118 @@ async fn forbidden_kind_shows_forbidden_in_that_view_only() {
     assert!(!screen.contains("forbidden"), "{screen}");
     assert!(screen.contains("coredns"), "{screen}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_means_no_redraw_and_no_requests_beyond_watches() {
+    let sim = sample_cluster().await;
+    let mut app = Harness::start(&sim, ViewKind::Resource(ResourceKind::Namespaces), 160, 40).await;
+    app.wait_for("all live", WAIT, |state, _| {
+        live(state) && state.metrics.generation > 0
+    })
+    .await;
+    app.screen();
+    assert!(!app.state.dirty);
+    let requests = sim.request_count();
+    // Three seconds of ticks and whatever the workers send (bookmarks,
+    // metrics): nothing on the namespaces view changes, so nothing redraws.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        app.drain().await;
+        app.handle(bosun::app::AppEvent::Tick).await;
+        assert!(!app.state.dirty, "an idle tick asked for a redraw");
+    }
+    // At most one metrics poll (two requests) in that time; watches stay open.
+    let extra = sim.request_count() - requests;
+    assert!(extra <= 2, "{extra} requests while idle");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctx_switches_live_between_clusters() {
+    let first = sample_cluster().await;
+    let second = bosun::sim::SimCluster::start(bosun::sim::SimOptions {
+        synthetic_pods: 30,
+        ..bosun::sim::SimOptions::default()
+    })
+    .await
+    .expect("second cluster");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = dir.path().join("config");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: homelab\nclusters:\n- name: homelab\n  cluster: {{server: \"{}\"}}\n- name: office\n  cluster: {{server: \"{}\"}}\nusers:\n- name: me\n  user: {{token: t}}\ncontexts:\n- name: homelab\n  context: {{cluster: homelab, user: me}}\n- name: office\n  context: {{cluster: office, user: me}}\n",
+            first.url(),
+            second.url()
+        ),
+    )
+    .expect("write kubeconfig");
+    let mut app = Harness::with_kubeconfig(
+        &kubeconfig,
+        bosun::config::settings::WatchListSetting::Auto,
+        PODS,
+        160,
+        40,
+    )
+    .await;
+    app.wait_for("homelab pods", WAIT, |_, screen| screen.contains("coredns"))
+        .await;
+
+    // :ctx lists the contexts; enter on one switches to it.
+    app.key(KeyCode::Char(':')).await;
+    app.keys("ctx").await;
+    app.key(KeyCode::Enter).await;
+    let screen = app.screen();
+    assert!(screen.contains("Contexts"), "{screen}");
+    assert!(screen.contains("office"), "{screen}");
+    app.key(KeyCode::Char(':')).await;
+    app.keys("ctx office").await;
+    app.key(KeyCode::Enter).await;
+    app.wait_for("office pods", WAIT, |state, screen| {
+        state.context.context == "office"
+            && screen.contains("load-")
+            && state.status_of(ResourceKind::Pods) == WatchStatus::Live
+    })
+    .await;
+    let screen = app.screen();
+    assert!(
+        !screen.contains("coredns"),
+        "rows of the old context linger:\n{screen}"
+    );
+    assert!(screen.contains("ctx office"), "{screen}");
+    // An unknown context is refused with the known ones named.
+    app.key(KeyCode::Char(':')).await;
+    app.keys("ctx nowhere").await;
+    app.key(KeyCode::Enter).await;
+    let screen = app.screen();
+    assert!(screen.contains("no context \"nowhere\""), "{screen}");
+    assert_eq!(app.state.context.context, "office");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_lists_are_used_when_served_and_fall_back_when_rejected() {
+    for (watch_list, version) in [(true, "v1.34.1+k3s1"), (false, "v1.33.3+k3s1")] {
+        let sim = bosun::sim::SimCluster::start(bosun::sim::SimOptions {
+            seed_dir: Some(common::samples_dir()),
+            watch_list,
+            server_version: version.to_string(),
+            ..bosun::sim::SimOptions::default()
+        })
+        .await
+        .expect("sim");
+        // Ask for streaming lists explicitly: a server without them must
+        // still end up listed (the watcher falls back to list+watch).
+        let mut app = Harness::with_kubeconfig(
+            sim.kubeconfig_path(),
+            bosun::config::settings::WatchListSetting::Stream,
+            PODS,
+            160,
+            40,
+        )
+        .await;
+        app.wait_for("pods listed", WAIT, |state, _| {
+            state.status_of(ResourceKind::Pods) == WatchStatus::Live
+                && state.stores.pods.len() == 46
+        })
+        .await;
+    }
+}

@@ -86,8 +86,41 @@ fn on_tick(state: &mut State) {
     }
 }
 
+/// Which kinds' rows the current view shows (directly or as counts), so a
+/// change elsewhere costs no redraw.
+fn view_shows(state: &State, kind: ResourceKind) -> bool {
+    let view = state.view().kind;
+    match view {
+        ViewKind::Pulse => matches!(
+            kind,
+            ResourceKind::Pods
+                | ResourceKind::Nodes
+                | ResourceKind::Events
+                | ResourceKind::Namespaces
+        ),
+        ViewKind::Containers => kind == ResourceKind::Pods,
+        ViewKind::Contexts => false,
+        ViewKind::Resource(ResourceKind::Namespaces | ResourceKind::Nodes) => {
+            view == ViewKind::Resource(kind) || kind == ResourceKind::Pods
+        }
+        ViewKind::Resource(shown) => shown == kind,
+    }
+}
+
 fn on_cluster(state: &mut State, message: ClusterMessage) {
-    state.dirty = true;
+    let visible = match &message {
+        ClusterMessage::Watch(WatchMessage::Rows(rows)) => view_shows(state, rows.kind()),
+        // Usage shows in the pods and nodes tables and the overview.
+        ClusterMessage::Metrics(_) => matches!(
+            state.view().kind,
+            ViewKind::Pulse | ViewKind::Resource(ResourceKind::Pods | ResourceKind::Nodes)
+        ),
+        // Statuses and the server version show in the bars.
+        _ => true,
+    };
+    if visible {
+        state.dirty = true;
+    }
     match message {
         ClusterMessage::Watch(WatchMessage::Rows(rows)) => match rows {
             KindRows::Pods(update) => state.stores.pods.apply(update),

@@ -56,6 +56,18 @@ pub enum KindRows {
     Events(RowUpdate<EventRow>),
 }
 
+impl KindRows {
+    pub fn kind(&self) -> ResourceKind {
+        match self {
+            KindRows::Pods(_) => ResourceKind::Pods,
+            KindRows::Workloads(kind, _) => *kind,
+            KindRows::Namespaces(_) => ResourceKind::Namespaces,
+            KindRows::Nodes(_) => ResourceKind::Nodes,
+            KindRows::Events(_) => ResourceKind::Events,
+        }
+    }
+}
+
 /// How to get the initial state of a watch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListStrategy {

@@ -56,8 +56,25 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(sim: &SimCluster, view: ViewKind, width: u16, height: u16) -> Harness {
+        Harness::with_kubeconfig(
+            sim.kubeconfig_path(),
+            WatchListSetting::Auto,
+            view,
+            width,
+            height,
+        )
+        .await
+    }
+
+    pub async fn with_kubeconfig(
+        kubeconfig: &Path,
+        watch_list: WatchListSetting,
+        view: ViewKind,
+        width: u16,
+        height: u16,
+    ) -> Harness {
         let loaded = locate_kubeconfig(&KubeconfigSearch {
-            flag: Some(sim.kubeconfig_path().to_path_buf()),
+            flag: Some(kubeconfig.to_path_buf()),
             ..KubeconfigSearch::default()
         })
         .expect("kubeconfig loads");
@@ -71,7 +88,7 @@ impl Harness {
             sender,
             RuntimeOptions {
                 metrics_interval: Duration::from_secs(5),
-                watch_list: WatchListSetting::Auto,
+                watch_list,
             },
         );
         for event in runtime
@@ -92,7 +109,7 @@ impl Harness {
         }
     }
 
-    async fn handle(&mut self, event: AppEvent) {
+    pub async fn handle(&mut self, event: AppEvent) {
         let mut queue = vec![event];
         while let Some(event) = queue.pop() {
             for effect in update(&mut self.state, event) {
@@ -125,6 +142,13 @@ impl Harness {
                 Ok(None) => panic!("event channel closed while waiting for {what}"),
                 Err(_) => panic!("timed out waiting for {what}; screen:\n{screen}"),
             }
+        }
+    }
+
+    /// Handle whatever the workers sent, without waiting.
+    pub async fn drain(&mut self) {
+        while let Ok(event) = self.receiver.try_recv() {
+            self.handle(event).await;
         }
     }
 
