@@ -318,3 +318,15 @@ fn stale_rows_say_since_when() {
     assert!(text.contains("stale since"), "{text}");
     assert!(text.contains("reconnecting"), "{text}");
 }
+
+#[test]
+fn pods_view_at_80x24_keeps_the_important_columns() {
+    let mut state = sample_state();
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    run::draw(&mut terminal, &mut state, &Theme::builtin_default()).expect("draw");
+    let text = format!("{}", terminal.backend());
+    for column in ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS"] {
+        assert!(text.contains(column), "{column} missing:\n{text}");
+    }
+    assert_snapshot!(terminal.backend());
+}

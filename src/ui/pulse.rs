@@ -42,8 +42,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Constraint::Fill(1),
     ])
     .areas(area);
+    let cluster_width = if area.width < 120 { 30 } else { 40 };
     let [cluster_area, nodes_area] =
-        Layout::horizontal([Constraint::Length(40), Constraint::Fill(1)]).areas(top);
+        Layout::horizontal([Constraint::Length(cluster_width), Constraint::Fill(1)]).areas(top);
     cluster(frame, cluster_area, state, theme);
     nodes(frame, nodes_area, state, theme);
     failing(frame, middle, state, theme);
@@ -149,10 +150,12 @@ fn nodes(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         else {
             continue;
         };
+        let label_width =
+            (names.iter().map(|name| name.len()).max().unwrap_or(10) as u16 + 2).min(24);
         let history = state.metrics.node_history.get(*name);
         let latest = history.and_then(|h| h.back()).copied();
         let [label, gauges, spark] = Layout::horizontal([
-            Constraint::Length(18),
+            Constraint::Length(label_width),
             Constraint::Length(30),
             Constraint::Fill(1),
         ])
@@ -217,19 +220,35 @@ fn failing(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         })
         .collect();
     pods.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    // Columns as wide as their longest entry, so the reason gets the rest.
+    let name_width = pods
+        .iter()
+        .map(|pod| pod.namespace.len() + pod.name.len() + 1)
+        .max()
+        .unwrap_or(0)
+        .min(48);
+    let status_width = pods
+        .iter()
+        .map(|pod| pod.status.len())
+        .max()
+        .unwrap_or(0)
+        .min(26);
     let mut lines: Vec<Line> = pods
         .iter()
         .map(|pod| {
             Line::from(vec![
                 Span::styled(
-                    format!("{:<48} ", format!("{}/{}", pod.namespace, pod.name)),
+                    format!(
+                        "{:<name_width$} ",
+                        format!("{}/{}", pod.namespace, pod.name)
+                    ),
                     theme.text,
                 ),
                 Span::styled(
-                    format!("{:<26} ", pod.status),
+                    format!("{:<status_width$} ", pod.status),
                     health_style(theme, pod.health),
                 ),
-                Span::styled(format!("{:<14} ", pod.restarts_text(state.now)), theme.warn),
+                Span::styled(format!("{:<13} ", pod.restarts_text(state.now)), theme.warn),
                 Span::styled(format!("{:<7} ", age(pod.created, state.now)), theme.muted),
                 Span::styled(pod.message.to_string(), theme.muted),
             ])

@@ -17,11 +17,11 @@ use super::chrome::clock;
 
 fn width(column: ColumnId) -> Constraint {
     match column {
-        ColumnId::Namespace => Constraint::Length(16),
+        ColumnId::Namespace => Constraint::Length(14),
         ColumnId::Name => Constraint::Fill(3),
         ColumnId::Ready => Constraint::Length(5),
         ColumnId::Status => Constraint::Length(18),
-        ColumnId::Restarts => Constraint::Length(13),
+        ColumnId::Restarts => Constraint::Length(12),
         ColumnId::Age | ColumnId::LastSeen => Constraint::Length(7),
         ColumnId::Node => Constraint::Length(12),
         ColumnId::Cpu | ColumnId::Mem => Constraint::Length(6),
@@ -47,6 +47,53 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::Cluster => Constraint::Fill(1),
         ColumnId::Server => Constraint::Fill(2),
         ColumnId::Current => Constraint::Length(8),
+    }
+}
+
+/// Which column goes first when the terminal is too narrow: higher goes
+/// sooner. NAME never goes.
+fn drop_order(column: ColumnId) -> u8 {
+    match column {
+        ColumnId::Name => 0,
+        ColumnId::Status | ColumnId::State | ColumnId::Message | ColumnId::Rollout => 1,
+        ColumnId::Ready | ColumnId::Reason | ColumnId::Current => 2,
+        ColumnId::Namespace | ColumnId::Object | ColumnId::Pods => 3,
+        ColumnId::Restarts | ColumnId::Health | ColumnId::LastSeen => 4,
+        ColumnId::Age | ColumnId::Type => 5,
+        ColumnId::Roles | ColumnId::Cluster => 6,
+        ColumnId::Node | ColumnId::Image | ColumnId::CpuPercent | ColumnId::MemPercent => 7,
+        ColumnId::Cpu | ColumnId::Mem | ColumnId::UpToDate | ColumnId::Version => 8,
+        ColumnId::Available | ColumnId::Count | ColumnId::Init => 9,
+        ColumnId::CpuOfRequest | ColumnId::MemOfLimit | ColumnId::Server => 10,
+        ColumnId::Ip | ColumnId::Ports => 11,
+    }
+}
+
+/// The least a column needs: its fixed width, or 12 for stretchy ones.
+fn min_width(column: ColumnId) -> u16 {
+    match width(column) {
+        Constraint::Length(length) => length,
+        _ if column == ColumnId::Name => 24,
+        _ => 12,
+    }
+}
+
+/// Drop columns, least important first, until the rest fit `available`.
+pub fn fit_columns(mut columns: Vec<ColumnId>, available: u16) -> Vec<ColumnId> {
+    loop {
+        let needed: u16 = columns.iter().map(|column| min_width(*column) + 1).sum();
+        if needed <= available || columns.len() <= 1 {
+            return columns;
+        }
+        let Some(position) = columns
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, column)| drop_order(**column))
+            .map(|(position, _)| position)
+        else {
+            return columns;
+        };
+        columns.remove(position);
     }
 }
 
@@ -211,7 +258,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
-    let columns = columns(view.kind, state.all_namespaces() && view.pin == Pin::None);
+    let columns = fit_columns(
+        columns(view.kind, state.all_namespaces() && view.pin == Pin::None),
+        area.width.saturating_sub(2),
+    );
     let inner_rows = area.height.saturating_sub(3) as usize;
     let start = view.offset.min(view.visible.len());
     let end = (start + inner_rows).min(view.visible.len());
