@@ -58,6 +58,8 @@ async fn measure(kubeconfig: std::path::PathBuf, expected: usize) {
         RuntimeOptions {
             metrics_interval: Duration::from_secs(15),
             watch_list: WatchListSetting::List,
+            audit: bosun::audit::AuditLog::default(),
+            rollout_timeout: Duration::from_secs(60),
         },
     );
     for event in runtime

@@ -27,6 +27,9 @@ pub struct Cli {
     /// View to open at start: pods, deploy, sts, ds, ns, nodes, events, pulse, ctx.
     #[arg(short = 'c', long = "command", value_name = "VIEW")]
     pub view: Option<String>,
+    /// Refuse every mutating key and subcommand (restart, delete, kill, scale ...).
+    #[arg(long, global = true)]
+    pub readonly: bool,
     /// Run against a simulated homelab cluster; needs no cluster.
     #[arg(long)]
     pub demo: bool,

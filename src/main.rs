@@ -127,6 +127,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     );
     state.warnings = warnings;
     state.pending_grace = settings.pending_grace.as_secs() as i64;
+    state.readonly = cli.readonly || settings.readonly;
     if demo.is_some() {
         // The demo is a whole homelab: show all of it unless asked otherwise.
         state.namespace = None;
@@ -146,6 +147,8 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
         RuntimeOptions {
             metrics_interval: settings.metrics_interval,
             watch_list: settings.watch_list,
+            audit: bosun::audit::AuditLog::new(paths.audit_file()),
+            rollout_timeout: settings.rollout_timeout,
         },
     );
     for event in runtime

@@ -20,6 +20,10 @@ pub enum Action {
     Yaml,
     Describe,
     Sort(ColumnId),
+    Restart,
+    Delete,
+    Kill,
+    Scale,
     /// Pager only: next / previous search match.
     NextMatch,
     PrevMatch,
@@ -50,6 +54,22 @@ impl Action {
         (Action::Bottom, "bottom", "last row"),
         (Action::Yaml, "yaml", "YAML of the selected object"),
         (Action::Describe, "describe", "describe the selected object"),
+        (
+            Action::Restart,
+            "restart",
+            "rollout restart (deploy, sts, ds), with progress",
+        ),
+        (Action::Scale, "scale", "scale (deploy, sts)"),
+        (
+            Action::Delete,
+            "delete",
+            "delete the selected object (confirm)",
+        ),
+        (
+            Action::Kill,
+            "kill",
+            "kill the selected pod: grace period 0 (confirm)",
+        ),
         (Action::Sort(ColumnId::Name), "sort_name", "sort by name"),
         (
             Action::Sort(ColumnId::Namespace),

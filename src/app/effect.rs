@@ -1,5 +1,6 @@
 //! What `update` asks the runtime to do; the only way state reaches the API.
 
+use crate::cluster::actions::Mutation;
 use crate::cluster::fetch::DetailKind;
 use crate::cluster::kind::ResourceKind;
 use crate::cluster::rows::RowKey;
@@ -16,6 +17,11 @@ pub enum Effect {
         kind: ResourceKind,
         key: RowKey,
         detail: DetailKind,
+    },
+    /// Carry out a confirmed mutation; a restart is then followed.
+    Mutate {
+        request: u64,
+        mutation: Mutation,
     },
     Quit,
 }

@@ -4,6 +4,7 @@ use crossterm::event::KeyEvent;
 
 use crate::cluster::client::ContextInfo;
 use crate::cluster::metrics::MetricsMessage;
+use crate::cluster::rollout::RolloutProgress;
 use crate::cluster::watch::WatchMessage;
 
 /// What a connection's workers report; tagged with the connection epoch so
@@ -51,6 +52,22 @@ pub enum AppEvent {
     Detail {
         request: u64,
         result: Result<String, String>,
+    },
+    /// A mutation finished (the rollout it starts may go on).
+    MutationDone {
+        request: u64,
+        result: Result<String, String>,
+    },
+    /// A followed rollout moved.
+    Rollout {
+        request: u64,
+        progress: RolloutProgress,
+    },
+    /// A followed rollout ended: Ok holds the final state (complete or
+    /// failed), Err says why bosun could not tell.
+    RolloutDone {
+        request: u64,
+        result: Result<RolloutProgress, String>,
     },
     /// SIGTERM / SIGHUP: leave cleanly.
     Terminate,

@@ -13,12 +13,18 @@ use crate::config::settings::WatchListSetting;
 
 use super::effect::Effect;
 use super::event::{AppEvent, ClusterMessage};
+use crate::audit::AuditLog;
+use crate::cluster::actions::{self, Mutation};
+use crate::cluster::rollout;
 
 const VERSION_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct RuntimeOptions {
     pub metrics_interval: Duration,
     pub watch_list: WatchListSetting,
+    pub audit: AuditLog,
+    /// How long a restart's rollout is followed before giving up.
+    pub rollout_timeout: Duration,
 }
 
 pub struct Runtime {
@@ -26,6 +32,8 @@ pub struct Runtime {
     sender: mpsc::Sender<AppEvent>,
     options: RuntimeOptions,
     client: Option<kube::Client>,
+    /// The connected context's name, for the audit log.
+    context: String,
     /// Workers of the current connection; aborted on switch and drop.
     workers: Vec<JoinHandle<()>>,
 }
@@ -51,6 +59,7 @@ impl Runtime {
             sender,
             options,
             client: None,
+            context: String::new(),
             workers: Vec::new(),
         }
     }
@@ -86,6 +95,24 @@ impl Runtime {
                 });
                 Vec::new()
             }
+            Effect::Mutate { request, mutation } => {
+                let Some(client) = self.client.clone() else {
+                    return vec![AppEvent::MutationDone {
+                        request,
+                        result: Err("not connected to a cluster".to_string()),
+                    }];
+                };
+                tokio::spawn(mutate(
+                    client,
+                    request,
+                    mutation,
+                    self.options.audit.clone(),
+                    self.context.clone(),
+                    self.options.rollout_timeout,
+                    self.sender.clone(),
+                ));
+                Vec::new()
+            }
             Effect::Quit => {
                 self.stop_workers();
                 Vec::new()
@@ -108,6 +135,7 @@ impl Runtime {
             }
         };
         self.client = Some(client.clone());
+        self.context = info.context.clone();
         let app = self.sender.clone();
         let setting = self.options.watch_list;
         let metrics_interval = self.options.metrics_interval;
@@ -156,6 +184,59 @@ impl Runtime {
         self.workers.push(supervisor);
         vec![AppEvent::Connected { epoch, info }]
     }
+}
+
+/// Carry out a mutation, audit it, and follow a restart's rollout.
+async fn mutate(
+    client: kube::Client,
+    request: u64,
+    mutation: Mutation,
+    audit: AuditLog,
+    context: String,
+    rollout_timeout: Duration,
+    sender: mpsc::Sender<AppEvent>,
+) {
+    let result = actions::perform(&client, &mutation).await;
+    if let Err(error) = audit.record(&context, "tui", &mutation.describe(), &result) {
+        tracing::error!(%error, "cannot write the audit log");
+    }
+    let restarted = match (&mutation, &result) {
+        (Mutation::Restart { kind, key }, Ok(_)) => Some((*kind, key.clone())),
+        _ => None,
+    };
+    if sender
+        .send(AppEvent::MutationDone { request, result })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let Some((kind, key)) = restarted else {
+        return;
+    };
+    let progress_sender = sender.clone();
+    let mut on_progress = move |progress| {
+        // Progress may be dropped when the app is busy; the end is not.
+        let _ = progress_sender.try_send(AppEvent::Rollout { request, progress });
+    };
+    let outcome = rollout::follow(&client, kind, &key, rollout_timeout, &mut on_progress).await;
+    let audited = match &outcome {
+        Ok(progress) if progress.state == crate::cluster::rows::RolloutState::Complete => {
+            Ok(progress.summary())
+        }
+        Ok(progress) => Err(progress.summary()),
+        Err(error) => Err(error.clone()),
+    };
+    let action = format!("rollout of {}", mutation.describe());
+    if let Err(error) = audit.record(&context, "tui", &action, &audited) {
+        tracing::error!(%error, "cannot write the audit log");
+    }
+    let _ = sender
+        .send(AppEvent::RolloutDone {
+            request,
+            result: outcome,
+        })
+        .await;
 }
 
 impl Drop for Runtime {

@@ -2,11 +2,13 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::cluster::actions::Mutation;
 use crate::cluster::age::Epoch;
 use crate::cluster::client::ContextInfo;
 use crate::cluster::fetch::DetailKind;
 use crate::cluster::kind::ResourceKind;
 use crate::cluster::metrics::Usage;
+use crate::cluster::rollout::RolloutProgress;
 use crate::cluster::rows::{EventRow, NamespaceRow, NodeRow, PodRow, RowKey, WorkloadRow};
 use crate::cluster::watch::WatchStatus;
 use crate::config::ConfigWarning;
@@ -109,6 +111,25 @@ pub enum Input {
     Filter(String),
     /// Search inside the pager.
     Search(String),
+    /// New replica count for `State::scale_target`.
+    Scale(String),
+}
+
+/// A destructive action waiting for y/n.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub question: String,
+    pub mutation: Mutation,
+}
+
+/// A restart followed in the rollout panel while the user browses on.
+#[derive(Debug, Clone)]
+pub struct RolloutPanel {
+    pub request: u64,
+    pub title: String,
+    pub progress: Option<RolloutProgress>,
+    /// The final word and when it came (the panel fades after a while).
+    pub finished: Option<(Result<String, String>, Epoch)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +218,11 @@ pub struct State {
     pub last_error: Option<String>,
     pub warnings: Vec<ConfigWarning>,
     pub keymap: Keymap,
+    pub confirm: Option<Confirm>,
+    pub scale_target: Option<(ResourceKind, RowKey)>,
+    pub rollouts: Vec<RolloutPanel>,
+    /// --readonly: every mutating key is refused.
+    pub readonly: bool,
     pub pending_grace: i64,
     pub epoch: u64,
     pub next_request: u64,
@@ -232,6 +258,10 @@ impl State {
             last_error: None,
             warnings: Vec::new(),
             keymap,
+            confirm: None,
+            scale_target: None,
+            rollouts: Vec::new(),
+            readonly: false,
             pending_grace: 300,
             epoch: 0,
             next_request: 0,

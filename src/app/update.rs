@@ -3,10 +3,12 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::cluster::actions::Mutation;
 use crate::cluster::age::human_duration;
 use crate::cluster::fetch::DetailKind;
 use crate::cluster::kind::ResourceKind;
 use crate::cluster::metrics::MetricsMessage;
+use crate::cluster::rows::RolloutState;
 use crate::cluster::watch::{KindRows, WatchMessage, WatchStatus};
 use crate::config::keymap::KeyContext;
 
@@ -15,12 +17,14 @@ use super::command::{self, Command};
 use super::effect::Effect;
 use super::event::{AppEvent, ClusterMessage};
 use super::filter::Filter;
-use super::state::{Detail, HISTORY_LEN, Input, Level, State};
+use super::state::{Confirm, Detail, HISTORY_LEN, Input, Level, RolloutPanel, State};
 use super::table;
 use super::view::{Pin, ViewKind, ViewState, columns};
 
 /// How long a flash message stays in the status bar.
 const FLASH_SECONDS: i64 = 6;
+/// How long a finished rollout stays in the panel.
+const ROLLOUT_LINGER_SECONDS: i64 = 10;
 
 pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
     let mut effects = Vec::new();
@@ -64,6 +68,67 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
+        AppEvent::MutationDone { request, result } => {
+            match result {
+                Ok(text) => state.flash(Level::Info, text),
+                Err(error) => {
+                    state.flash(Level::Error, error.clone());
+                    if let Some(panel) = state
+                        .rollouts
+                        .iter_mut()
+                        .find(|panel| panel.request == request)
+                    {
+                        panel.finished = Some((Err(error), state.now));
+                    }
+                }
+            }
+            state.dirty = true;
+        }
+        AppEvent::Rollout { request, progress } => {
+            if let Some(panel) = state
+                .rollouts
+                .iter_mut()
+                .find(|panel| panel.request == request)
+                && panel.finished.is_none()
+            {
+                panel.progress = Some(progress);
+                state.dirty = true;
+            }
+        }
+        AppEvent::RolloutDone { request, result } => {
+            let now = state.now;
+            let Some(panel) = state
+                .rollouts
+                .iter_mut()
+                .find(|panel| panel.request == request)
+            else {
+                return effects;
+            };
+            let outcome = match result {
+                Ok(progress) => {
+                    let summary = progress.summary();
+                    let complete = progress.state == RolloutState::Complete;
+                    panel.progress = Some(progress);
+                    if complete { Ok(summary) } else { Err(summary) }
+                }
+                Err(error) => Err(error),
+            };
+            let message = format!(
+                "{}: {}",
+                panel.title,
+                match &outcome {
+                    Ok(text) | Err(text) => text.clone(),
+                }
+            );
+            panel.finished = Some((outcome.clone(), now));
+            let level = if outcome.is_ok() {
+                Level::Info
+            } else {
+                Level::Error
+            };
+            state.flash(level, message);
+            state.dirty = true;
+        }
         AppEvent::Terminate => {
             state.quit = true;
             effects.push(Effect::Quit);
@@ -79,6 +144,17 @@ fn on_tick(state: &mut State) {
         && state.now - flash.at >= FLASH_SECONDS
     {
         state.flash = None;
+        state.dirty = true;
+    }
+    let panels = state.rollouts.len();
+    let now = state.now;
+    state.rollouts.retain(|panel| {
+        panel
+            .finished
+            .as_ref()
+            .is_none_or(|(_, at)| now - at < ROLLOUT_LINGER_SECONDS)
+    });
+    if state.rollouts.len() != panels {
         state.dirty = true;
     }
     if table::clock_signature(state) != before {
@@ -173,6 +249,10 @@ fn on_cluster(state: &mut State, message: ClusterMessage) {
 }
 
 fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    if state.confirm.is_some() {
+        on_confirm_key(state, key, effects);
+        return;
+    }
     if state.input != Input::None {
         on_input_key(state, key, effects);
         return;
@@ -247,7 +327,140 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
                 _ => Some((column, false)),
             };
         }
+        Action::Restart => ask_restart(state),
+        Action::Delete => ask_delete(state, false),
+        Action::Kill => ask_delete(state, true),
+        Action::Scale => ask_scale(state),
         Action::NextMatch | Action::PrevMatch => {}
+    }
+}
+
+/// Refuse a mutation in read-only mode; true when refused.
+fn refused_readonly(state: &mut State, verb: &str) -> bool {
+    if state.readonly {
+        state.flash(
+            Level::Warn,
+            format!("read-only mode: {verb} is disabled (started with --readonly)"),
+        );
+    }
+    state.readonly
+}
+
+fn selected_resource(state: &State) -> Option<(ResourceKind, crate::cluster::rows::RowKey)> {
+    let view = state.view();
+    match (view.kind, &view.pin) {
+        (ViewKind::Resource(kind), _) => view.selected.clone().map(|key| (kind, key)),
+        _ => None,
+    }
+}
+
+fn ask_restart(state: &mut State) {
+    if refused_readonly(state, "restart") {
+        return;
+    }
+    match selected_resource(state) {
+        Some((
+            kind @ (ResourceKind::Deployments
+            | ResourceKind::StatefulSets
+            | ResourceKind::DaemonSets),
+            key,
+        )) => {
+            let mutation = Mutation::Restart { kind, key };
+            state.confirm = Some(Confirm {
+                question: format!(
+                    "Rollout restart {}?",
+                    mutation.describe().trim_start_matches("restart ")
+                ),
+                mutation,
+            });
+        }
+        _ => state.flash(
+            Level::Warn,
+            "restart works on deployments, statefulsets and daemonsets",
+        ),
+    }
+}
+
+fn ask_delete(state: &mut State, kill: bool) {
+    if refused_readonly(state, if kill { "kill" } else { "delete" }) {
+        return;
+    }
+    let Some((kind, key)) = selected_resource(state) else {
+        state.flash(Level::Warn, "select an object first");
+        return;
+    };
+    let mutation = if kill {
+        if kind != ResourceKind::Pods {
+            state.flash(
+                Level::Warn,
+                "kill works on pods; use delete for other objects",
+            );
+            return;
+        }
+        Mutation::Kill { key }
+    } else {
+        Mutation::Delete { kind, key }
+    };
+    let question = match &mutation {
+        Mutation::Kill { .. } => format!(
+            "Kill {} now (grace period 0)?",
+            mutation.describe().trim_start_matches("kill ")
+        ),
+        _ => format!(
+            "Delete {}?",
+            mutation.describe().trim_start_matches("delete ")
+        ),
+    };
+    state.confirm = Some(Confirm { question, mutation });
+}
+
+fn ask_scale(state: &mut State) {
+    if refused_readonly(state, "scale") {
+        return;
+    }
+    match selected_resource(state) {
+        Some((kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets), key)) => {
+            let current = state
+                .stores
+                .workloads(kind)
+                .and_then(|store| store.get(&key))
+                .map(|row| row.desired.to_string())
+                .unwrap_or_default();
+            state.scale_target = Some((kind, key));
+            state.input = Input::Scale(current);
+        }
+        _ => state.flash(Level::Warn, "scale works on deployments and statefulsets"),
+    }
+}
+
+/// Start a confirmed (or typed-in) mutation.
+fn start_mutation(state: &mut State, mutation: Mutation, effects: &mut Vec<Effect>) {
+    state.next_request += 1;
+    let request = state.next_request;
+    if let Mutation::Restart { .. } = &mutation {
+        state.rollouts.push(RolloutPanel {
+            request,
+            title: mutation.describe(),
+            progress: None,
+            finished: None,
+        });
+    }
+    state.flash(Level::Info, format!("{}…", mutation.describe()));
+    effects.push(Effect::Mutate { request, mutation });
+}
+
+fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    match key.code {
+        KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+            if let Some(confirm) = state.confirm.take() {
+                start_mutation(state, confirm.mutation, effects);
+            }
+        }
+        KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+            state.confirm = None;
+            state.flash(Level::Info, "cancelled");
+        }
+        _ => {}
     }
 }
 
@@ -480,7 +693,9 @@ fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let mut input = std::mem::take(&mut state.input);
     let text = match &mut input {
-        Input::Command(text) | Input::Filter(text) | Input::Search(text) => text,
+        Input::Command(text) | Input::Filter(text) | Input::Search(text) | Input::Scale(text) => {
+            text
+        }
         Input::None => return,
     };
     match key.code {
@@ -504,12 +719,11 @@ fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
             text.pop();
         }
         KeyCode::Tab | KeyCode::Right => {
-            if let Input::Command(line) = &mut input {
-                if let Some(completed) =
+            if let Input::Command(line) = &mut input
+                && let Some(completed) =
                     command::complete(line, &state.namespace_names(), &state.context_names())
-                {
-                    *line = completed;
-                }
+            {
+                *line = completed;
             }
         }
         KeyCode::Enter => {
@@ -521,6 +735,29 @@ fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
                     }
                 }
                 Input::Search(line) => apply_search(state, line),
+                Input::Scale(line) => match (line.trim().parse::<i32>(), state.scale_target.take())
+                {
+                    (Ok(replicas), Some((kind, key))) if replicas >= 0 => {
+                        start_mutation(
+                            state,
+                            Mutation::Scale {
+                                kind,
+                                key,
+                                replicas,
+                            },
+                            effects,
+                        );
+                    }
+                    (_, Some(target)) => {
+                        state.flash(
+                            Level::Error,
+                            format!("\"{}\" is not a replica count", line.trim()),
+                        );
+                        state.scale_target = Some(target);
+                        state.input = Input::Scale(line);
+                    }
+                    (_, None) => {}
+                },
                 Input::None => {}
             }
             return;

@@ -89,3 +89,21 @@ async fn events_for(client: &kube::Client, object: &Value) -> Vec<Value> {
         }
     }
 }
+
+/// Delete one object (default grace period unless given).
+pub async fn delete(
+    client: &kube::Client,
+    kind: ResourceKind,
+    key: &RowKey,
+    grace_seconds: Option<u32>,
+) -> Result<(), String> {
+    let api = api_for(client, kind, &key.namespace);
+    let mut params = kube::api::DeleteParams::default();
+    if let Some(grace) = grace_seconds {
+        params = params.grace_period(grace);
+    }
+    api.delete(&key.name, &params)
+        .await
+        .map(|_| ())
+        .map_err(|error| super::client::plain_client_error(&error))
+}

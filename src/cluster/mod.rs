@@ -2,6 +2,7 @@
 //! discovery, watchers projecting objects into rows, metrics, on-demand
 //! fetches. Never imports ratatui.
 
+pub mod actions;
 pub mod age;
 pub mod client;
 pub mod describe;
@@ -9,6 +10,7 @@ pub mod fetch;
 pub mod kind;
 pub mod metrics;
 pub mod quantity;
+pub mod rollout;
 pub mod rows;
 pub mod selector;
 pub mod watch;

@@ -44,6 +44,10 @@ impl Paths {
         self.config_dir.as_ref().map(|dir| dir.join("themes"))
     }
 
+    pub fn audit_file(&self) -> Option<PathBuf> {
+        self.state_dir.as_ref().map(|dir| dir.join("audit.log"))
+    }
+
     pub fn log_file(&self) -> Option<PathBuf> {
         self.state_dir.as_ref().map(|dir| dir.join("bosun.log"))
     }
@@ -66,6 +70,10 @@ pub struct Settings {
     pub watch_list: WatchListSetting,
     /// A Pending pod older than this is "failing" in the overview.
     pub pending_grace: Duration,
+    /// Refuse every mutation, as --readonly does.
+    pub readonly: bool,
+    /// How long a restart's rollout is followed.
+    pub rollout_timeout: Duration,
     pub keymap: Keymap,
 }
 
@@ -77,6 +85,8 @@ impl Default for Settings {
             metrics_interval: Duration::from_secs(15),
             watch_list: WatchListSetting::Auto,
             pending_grace: Duration::from_secs(300),
+            readonly: false,
+            rollout_timeout: Duration::from_secs(300),
             keymap: Keymap::defaults(),
         }
     }
@@ -174,6 +184,19 @@ impl Settings {
                     None => warn(
                         "pending_grace",
                         "expected a duration like \"5m\"".to_string(),
+                    ),
+                },
+                "readonly" => match value.as_bool() {
+                    Some(readonly) => self.readonly = readonly,
+                    None => warn("readonly", "expected true or false".to_string()),
+                },
+                "rollout_timeout" => match value.as_str().and_then(parse_duration) {
+                    Some(duration) if duration >= Duration::from_secs(10) => {
+                        self.rollout_timeout = duration
+                    }
+                    _ => warn(
+                        "rollout_timeout",
+                        "expected a duration of at least \"10s\", like \"5m\"".to_string(),
                     ),
                 },
                 "watch_list" => match value.as_str() {

@@ -4,10 +4,12 @@
 
 mod api_error;
 mod body;
+mod controller;
 mod discovery;
 mod faults;
 mod kubeconfig;
 mod live;
+mod logs;
 mod metrics;
 mod objects;
 mod patch;
@@ -85,6 +87,11 @@ pub struct SimOptions {
     pub event_log_capacity: usize,
     /// Run the demo liveliness ticker.
     pub live: bool,
+    /// How long each step of a rollout takes (pod created, pod ready, old
+    /// pod deleted): the workload controllers tick at this interval.
+    pub rollout_step: Duration,
+    /// One log line per container per interval; `follow` streams at this pace.
+    pub log_interval: Duration,
 }
 
 impl Default for SimOptions {
@@ -97,6 +104,8 @@ impl Default for SimOptions {
             bookmark_interval: Duration::from_secs(10),
             event_log_capacity: 20_000,
             live: false,
+            rollout_step: Duration::from_millis(300),
+            log_interval: Duration::from_secs(1),
         }
     }
 }
@@ -109,6 +118,7 @@ pub struct SimCluster {
     kubeconfig_path: PathBuf,
     kubeconfig_yaml: String,
     live: Option<tokio::task::JoinHandle<()>>,
+    controller: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for SimCluster {
@@ -221,6 +231,7 @@ impl SimCluster {
     pub async fn start(opts: SimOptions) -> Result<SimCluster, SimError> {
         let registry = Registry::builtin();
         let (store, metrics) = build_store(&opts, &registry)?;
+        let ctl = controller::Controller::new(&store, &registry);
         let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let addr = listener.local_addr()?;
         let live = opts.live;
@@ -235,6 +246,7 @@ impl SimCluster {
         let yaml = kubeconfig::render(&format!("http://{addr}"));
         let (dir, path) = write_kubeconfig(&yaml, addr.port())?;
         let live = live.then(|| live::spawn(shared.clone()));
+        let controller = controller::spawn(shared.clone(), ctl);
         tracing::info!(url = %format!("http://{addr}"), kubeconfig = %path.display(), "simulated cluster listening");
         Ok(SimCluster {
             shared,
@@ -243,6 +255,7 @@ impl SimCluster {
             kubeconfig_path: path,
             kubeconfig_yaml: yaml,
             live,
+            controller,
         })
     }
 
@@ -258,9 +271,33 @@ impl SimCluster {
         self.kubeconfig_yaml.clone()
     }
 
-    /// Cuts every open watch stream mid-body (the client sees an error, not a clean end).
+    /// Cuts every open watch stream and every `follow` log stream mid-body
+    /// (the client sees an error, not a clean end).
     pub fn drop_watches(&self) {
         self.shared.cut.send_modify(|g| *g += 1);
+        self.drop_log_streams();
+    }
+
+    /// Cuts only the open `follow` log streams, abruptly.
+    pub fn drop_log_streams(&self) {
+        self.shared.log_cut.send_modify(|g| *g += 1);
+    }
+
+    /// While stalled, new pods of the workload `namespace/name` (any kind)
+    /// stay Pending in `ImagePullBackOff`, so its rollout never finishes.
+    /// Lifting the stall lets them become ready at the next step.
+    pub fn stall_rollouts(&self, namespace: &str, name: &str, stalled: bool) {
+        self.shared.knobs.stall(namespace, name, stalled);
+    }
+
+    /// Sets the Deployment's Progressing condition to False /
+    /// ProgressDeadlineExceeded, as the deployment controller does after
+    /// `progressDeadlineSeconds` without progress. It stays until the
+    /// rollout completes or the Deployment changes again. (The controller
+    /// also does this by itself once a rollout makes no progress for
+    /// `spec.progressDeadlineSeconds` of real time.)
+    pub fn exceed_deadline(&self, namespace: &str, name: &str) -> Result<(), SimError> {
+        Ok(controller::exceed_deadline(&self.shared, namespace, name)?)
     }
 
     /// Forgets all watch history: resuming from any earlier resourceVersion gets 410.
@@ -362,6 +399,7 @@ impl Drop for SimCluster {
         if let Some(h) = self.live.take() {
             h.abort();
         }
+        self.controller.abort();
         let _ = std::fs::remove_dir_all(&self.kubeconfig_dir);
     }
 }

@@ -4,6 +4,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::SimOptions;
+use super::controller::Knobs;
 use super::faults::Faults;
 use super::metrics::MetricsBase;
 use super::registry::Registry;
@@ -17,6 +18,10 @@ pub(crate) struct Shared {
     pub metrics: MetricsBase,
     /// Bumped by `drop_watches`; every open watch cuts its stream.
     pub cut: tokio::sync::watch::Sender<u64>,
+    /// Bumped by `drop_watches` / `drop_log_streams`; every `follow` log stream cuts.
+    pub log_cut: tokio::sync::watch::Sender<u64>,
+    /// Fault knobs of the workload controllers.
+    pub knobs: Knobs,
     pub requests: AtomicU64,
     pub server_address: String,
 }
@@ -36,6 +41,8 @@ impl Shared {
             faults: Faults::default(),
             metrics,
             cut: tokio::sync::watch::Sender::new(0),
+            log_cut: tokio::sync::watch::Sender::new(0),
+            knobs: Knobs::default(),
             requests: AtomicU64::new(0),
             server_address,
         }

@@ -83,6 +83,22 @@ pub fn prompt(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 theme.muted,
             ),
         ]),
+        Input::Scale(text) => Line::from(vec![
+            Span::styled(
+                format!(
+                    " scale {} to: ",
+                    state
+                        .scale_target
+                        .as_ref()
+                        .map(|(kind, key)| format!("{}/{}", kind.kind().to_lowercase(), key))
+                        .unwrap_or_default()
+                ),
+                theme.prompt,
+            ),
+            Span::styled(text.clone(), theme.prompt),
+            Span::styled("█", theme.prompt),
+            Span::styled("   replicas · enter applies · esc cancels", theme.muted),
+        ]),
         Input::Search(text) => Line::from(vec![
             Span::styled(" search /", theme.filter),
             Span::styled(text.clone(), theme.filter),

@@ -3,9 +3,11 @@
 
 mod cells;
 mod chrome;
+mod confirm;
 mod detail;
 mod help;
 mod pulse;
+mod rollouts;
 mod table;
 
 use ratatui::Frame;
@@ -39,6 +41,16 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     .areas(area);
     chrome::header(frame, header, state, theme);
     chrome::prompt(frame, prompt, state, theme);
+    let panel_height = if state.rollouts.is_empty() {
+        0
+    } else {
+        state.rollouts.len().min(4) as u16 + 2
+    };
+    let [body, panel] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(panel_height)]).areas(body);
+    if panel_height > 0 {
+        rollouts::draw(frame, panel, state, theme);
+    }
     if let Some(detail) = &state.detail {
         detail::draw(frame, body, detail, theme);
     } else {
@@ -50,5 +62,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     chrome::status_bar(frame, status, state, theme);
     if state.help_open {
         help::draw(frame, area, state, theme);
+    }
+    if let Some(question) = &state.confirm {
+        confirm::draw(frame, area, &question.question, theme);
     }
 }

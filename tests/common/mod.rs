@@ -52,6 +52,8 @@ pub struct Harness {
     receiver: mpsc::Receiver<AppEvent>,
     pub terminal: Terminal<TestBackend>,
     pub theme: Theme,
+    /// Holds the audit log the runtime writes (`audit.log`).
+    pub audit_dir: tempfile::TempDir,
 }
 
 impl Harness {
@@ -83,12 +85,15 @@ impl Harness {
         state.namespace = None;
         state.contexts = ContextEntry::all(&loaded);
         let (sender, receiver) = mpsc::channel(1024);
+        let audit_dir = tempfile::tempdir().expect("audit dir");
         let mut runtime = Runtime::new(
             loaded,
             sender,
             RuntimeOptions {
                 metrics_interval: Duration::from_secs(5),
                 watch_list,
+                audit: bosun::audit::AuditLog::new(Some(audit_dir.path().join("audit.log"))),
+                rollout_timeout: Duration::from_secs(30),
             },
         );
         for event in runtime
@@ -106,6 +111,7 @@ impl Harness {
             receiver,
             terminal: Terminal::new(TestBackend::new(width, height)).expect("test terminal"),
             theme: Theme::builtin_default(),
+            audit_dir,
         }
     }
 

@@ -149,6 +149,9 @@ pub struct WorkloadRow {
     pub namespace: Box<str>,
     pub name: Box<str>,
     pub desired: i32,
+    /// Pods of any revision (status.replicas); more than `updated` means
+    /// old pods are still around.
+    pub current: i32,
     pub ready: i32,
     pub updated: i32,
     pub available: i32,
@@ -183,7 +186,7 @@ impl WorkloadRow {
     fn build(
         kind: WorkloadKind,
         meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-        counts: [i32; 4],
+        counts: [i32; 5],
         rollout: RolloutState,
         selector: Selector,
         images: String,
@@ -191,10 +194,11 @@ impl WorkloadRow {
         let namespace = meta.namespace.clone().unwrap_or_default();
         let name = meta.name.clone().unwrap_or_default();
         let search = format!("{namespace}/{name} {}", rollout.text()).to_lowercase();
-        let [desired, ready, updated, available] = counts;
+        let [desired, current, ready, updated, available] = counts;
         WorkloadRow {
             kind,
             desired,
+            current,
             ready,
             updated,
             available,
@@ -225,6 +229,7 @@ impl WorkloadRow {
             &deployment.metadata,
             [
                 desired,
+                status.replicas.unwrap_or(0),
                 status.ready_replicas.unwrap_or(0),
                 status.updated_replicas.unwrap_or(0),
                 status.available_replicas.unwrap_or(0),
@@ -251,6 +256,7 @@ impl WorkloadRow {
             &statefulset.metadata,
             [
                 desired,
+                status.replicas,
                 status.ready_replicas.unwrap_or(0),
                 status.updated_replicas.unwrap_or(0),
                 status.available_replicas.unwrap_or(0),
@@ -276,6 +282,7 @@ impl WorkloadRow {
             &daemonset.metadata,
             [
                 status.desired_number_scheduled,
+                status.current_number_scheduled,
                 status.number_ready,
                 status.updated_number_scheduled.unwrap_or(0),
                 status.number_available.unwrap_or(0),

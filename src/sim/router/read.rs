@@ -4,12 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Method, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::super::api_error::ApiError;
 use super::super::body::{self, Body};
+use super::super::logs::{self, LogQuery};
 use super::super::metrics;
-use super::super::objects::meta_str;
 use super::super::registry::Virtual;
 use super::super::state::Shared;
 use super::super::watch::{self, WatchParams};
@@ -139,7 +139,22 @@ pub(super) fn metrics(
     }
 }
 
-/// A few plausible lines per container until the log simulation lands.
+fn log_number<T: std::str::FromStr + PartialOrd + Default>(
+    q: &super::Query,
+    key: &str,
+) -> Result<Option<T>, ApiError> {
+    match q.get(key) {
+        None | Some("") => Ok(None),
+        Some(v) => match v.parse::<T>() {
+            Ok(n) if n >= T::default() => Ok(Some(n)),
+            _ => Err(ApiError::bad_request(format!(
+                "{key}: Invalid value: \"{v}\": must be a non-negative integer"
+            ))),
+        },
+    }
+}
+
+/// `pods/{name}/log`, answered by the log simulation.
 pub(super) fn log(
     shared: &Arc<Shared>,
     rp: &ResourcePath,
@@ -148,64 +163,33 @@ pub(super) fn log(
     if ctx.method != Method::GET {
         return Err(ApiError::method_not_allowed());
     }
-    let def = shared.registry.get(rp.id);
-    let name = rp.name.as_deref().unwrap_or_default();
-    let pod: Value = {
-        let store = shared.read();
-        let s = store
-            .get(rp.id, rp.ns.as_deref().unwrap_or_default(), name)
-            .ok_or_else(|| ApiError::not_found(def, name))?;
-        s.value.as_ref().clone()
+    let q = &ctx.query;
+    let since_time = match q.get("sinceTime") {
+        None | Some("") => None,
+        Some(t) => Some(t.parse::<jiff::Timestamp>().map_err(|_| {
+            ApiError::bad_request(format!(
+                "sinceTime: Invalid value: \"{t}\": not an RFC3339 time"
+            ))
+        })?),
     };
-    let containers: Vec<String> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let container = match ctx.query.get("container") {
-        Some(c) if containers.iter().any(|x| x == c) => c.to_string(),
-        Some(c) => {
-            return Err(ApiError::bad_request(format!(
-                "container {c} is not valid for pod {name}"
-            )));
-        }
-        None if containers.len() == 1 => containers[0].clone(),
-        None => {
-            return Err(ApiError::bad_request(format!(
-                "a container name must be specified for pod {name}, choose one of: [{}]",
-                containers.join(" ")
-            )));
-        }
+    let query = LogQuery {
+        container: q
+            .get("container")
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
+        follow: q.flag("follow"),
+        tail_lines: log_number(q, "tailLines")?,
+        since_seconds: log_number(q, "sinceSeconds")?,
+        since_time,
+        timestamps: q.flag("timestamps"),
+        previous: q.flag("previous"),
+        limit_bytes: log_number(q, "limitBytes")?,
     };
-    let started = pod
-        .pointer("/status/startTime")
-        .and_then(Value::as_str)
-        .unwrap_or("2026-01-01T00:00:00Z");
-    let ts = ctx.query.flag("timestamps");
-    let mut lines: Vec<String> = (0..20)
-        .map(|i| {
-            let msg = format!(
-                "level=info msg=\"{container} handled request\" pod={} seq={i}",
-                meta_str(&pod, "name").unwrap_or_default()
-            );
-            if ts { format!("{started} {msg}") } else { msg }
-        })
-        .collect();
-    if let Some(n) = ctx
-        .query
-        .get("tailLines")
-        .and_then(|t| t.parse::<usize>().ok())
-    {
-        let skip = lines.len().saturating_sub(n);
-        lines.drain(..skip);
-    }
-    let mut text = lines.join("\n");
-    if !text.is_empty() {
-        text.push('\n');
-    }
-    Ok(body::bytes_response(200, "text/plain", text))
+    logs::serve(
+        shared,
+        rp.id,
+        rp.ns.as_deref().unwrap_or_default(),
+        rp.name.as_deref().unwrap_or_default(),
+        &query,
+    )
 }

@@ -1,0 +1,42 @@
+//! The y/n dialog in front of destructive actions.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::config::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, question: &str, theme: &Theme) {
+    let width =
+        (question.chars().count() as u16 + 6).clamp(40, area.width.saturating_sub(4).max(10));
+    let [vertical] = Layout::vertical([Constraint::Length(6)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [popup] = Layout::horizontal([Constraint::Length(width)])
+        .flex(Flex::Center)
+        .areas(vertical);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.warn)
+        .title(Span::styled(" confirm ", theme.warn));
+    let lines = vec![
+        Line::styled(question.to_string(), theme.text),
+        Line::default(),
+        Line::from(vec![
+            Span::styled("y", theme.key),
+            Span::styled("/", theme.muted),
+            Span::styled("enter", theme.key),
+            Span::styled(" do it   ", theme.muted),
+            Span::styled("n", theme.key),
+            Span::styled("/", theme.muted),
+            Span::styled("esc", theme.key),
+            Span::styled(" cancel", theme.muted),
+        ]),
+    ];
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        popup,
+    );
+}
