@@ -42,6 +42,21 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Rollout restart a workload, as `kubectl rollout restart`; with --wait,
+    /// follow it like `kubectl rollout status` (exit 0 done, 1 failed, 2 error).
+    Restart {
+        /// deploy/NAME, sts/NAME or ds/NAME.
+        target: String,
+        /// Namespace (default: the context's, else "default").
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// Wait for the rollout to finish.
+        #[arg(long)]
+        wait: bool,
+        /// How long to wait, e.g. 90s, 5m.
+        #[arg(long, default_value = "5m")]
+        timeout: String,
+    },
     /// Run the simulated cluster in the foreground and print its kubeconfig path
     /// (for trying kubectl against it, and for benchmarks).
     #[command(hide = true)]

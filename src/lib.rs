@@ -10,5 +10,6 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod demo;
+pub mod headless;
 pub mod sim;
 pub mod ui;

@@ -72,6 +72,28 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     }
     let mut warnings: Vec<ConfigWarning> = Vec::new();
     let settings = Settings::load(paths.config_file().as_deref(), &mut warnings);
+    if let Some(Command::Restart {
+        target,
+        namespace,
+        wait,
+        timeout,
+    }) = cli.command
+    {
+        for warning in &warnings {
+            eprintln!("bosun: warning: {warning}");
+        }
+        let loaded = locate_kubeconfig(&KubeconfigSearch::from_process(cli.kubeconfig.clone()))?;
+        let args = bosun::headless::RestartArgs {
+            target,
+            namespace,
+            wait,
+            timeout,
+            context: cli.context.clone(),
+            readonly: cli.readonly || settings.readonly,
+        };
+        let audit = bosun::audit::AuditLog::new(paths.audit_file());
+        return Ok(bosun::headless::restart(&loaded, args, &audit).await);
+    }
     let depth = ColorDepth::from_env();
     let theme_name = cli.theme.clone().unwrap_or_else(|| settings.theme.clone());
     let theme = load_theme(

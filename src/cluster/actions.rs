@@ -67,12 +67,11 @@ impl Mutation {
     }
 }
 
-/// RFC 3339 "now" to the second, as kubectl writes restartedAt.
+/// RFC 3339 "now" for restartedAt. kubectl writes whole seconds, which
+/// makes a second restart within the same second a silent no-op; the
+/// fraction keeps every restart a real template change.
 pub fn restart_stamp() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map(|now| now.to_string())
-        .unwrap_or_else(|_| jiff::Timestamp::now().to_string())
+    jiff::Timestamp::now().to_string()
 }
 
 fn restart_patch(stamp: &str) -> serde_json::Value {

@@ -160,7 +160,7 @@ impl Instance {
             };
         }
         let path = PATHS[(k % PATHS.len() as u64) as usize];
-        let status = if k % 17 == 0 { 404 } else { 200 };
+        let status = if k.is_multiple_of(17) { 404 } else { 200 };
         let ip = format!("10.42.{}.{}", k % 3, (k >> 4) % 250 + 1);
         match self.flavor {
             Flavor::Nginx => format!(
@@ -180,7 +180,7 @@ impl Instance {
             Flavor::Redis => format!(
                 "1:M {} * {} seq={seq}",
                 t.strftime("%d %b %Y %H:%M:%S%.3f"),
-                if k % 2 == 0 {
+                if k.is_multiple_of(2) {
                     "1 changes in 3600 seconds. Saving..."
                 } else {
                     "Background saving terminated with success"

@@ -1,0 +1,162 @@
+//! Headless twins of the TUI's actions, for scripts and cron: same cluster
+//! code, plain output, exit codes like kubectl's.
+
+use std::process::ExitCode;
+
+use crate::audit::AuditLog;
+use crate::cluster::actions::{self, Mutation};
+use crate::cluster::client::{LoadedKubeconfig, client_for};
+use crate::cluster::kind::ResourceKind;
+use crate::cluster::rollout;
+use crate::cluster::rows::{RolloutState, RowKey};
+use crate::config::settings::parse_duration;
+
+/// Exit codes: 0 done, 1 the action ran but failed (rollout failed or timed
+/// out), 2 could not run it (bad arguments, no cluster, refused).
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
+/// `deploy/blog` -> (Deployments, "blog").
+pub fn parse_workload(target: &str) -> Result<(ResourceKind, String), String> {
+    let (kind, name) = target.split_once('/').ok_or_else(|| {
+        format!(
+            "\"{target}\": expected KIND/NAME, like deploy/blog, sts/mariadb or ds/node-exporter"
+        )
+    })?;
+    let kind = match kind.to_ascii_lowercase().as_str() {
+        "deploy" | "deployment" | "deployments" | "deployment.apps" => ResourceKind::Deployments,
+        "sts" | "statefulset" | "statefulsets" | "statefulset.apps" => ResourceKind::StatefulSets,
+        "ds" | "daemonset" | "daemonsets" | "daemonset.apps" => ResourceKind::DaemonSets,
+        other => {
+            return Err(format!(
+                "\"{other}\" cannot be restarted: use deploy/, sts/ or ds/"
+            ));
+        }
+    };
+    if name.is_empty() {
+        return Err(format!("\"{target}\": the name is missing"));
+    }
+    Ok((kind, name.to_string()))
+}
+
+pub struct RestartArgs {
+    pub target: String,
+    pub namespace: Option<String>,
+    pub wait: bool,
+    pub timeout: String,
+    pub context: Option<String>,
+    pub readonly: bool,
+}
+
+/// `bosun restart deploy/NAME [-n NS] [--wait] [--timeout 5m]`.
+pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &AuditLog) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("bosun: {message}");
+        ExitCode::from(EXIT_ERROR)
+    };
+    if args.readonly {
+        return fail(format!(
+            "read-only mode: refusing to restart {}",
+            args.target
+        ));
+    }
+    let (kind, name) = match parse_workload(&args.target) {
+        Ok(parsed) => parsed,
+        Err(error) => return fail(error),
+    };
+    let Some(timeout) = parse_duration(&args.timeout) else {
+        return fail(format!(
+            "--timeout \"{}\": expected a duration like 90s or 5m",
+            args.timeout
+        ));
+    };
+    let (client, info) = match client_for(loaded, args.context.as_deref()).await {
+        Ok(pair) => pair,
+        Err(error) => return fail(error.to_string()),
+    };
+    let namespace = args
+        .namespace
+        .or(info.namespace.clone())
+        .unwrap_or_else(|| "default".to_string());
+    let key = RowKey::new(&namespace, &name);
+    let mutation = Mutation::Restart {
+        kind,
+        key: key.clone(),
+    };
+    let result = actions::perform(&client, &mutation).await;
+    if let Err(error) = audit.record(&info.context, "cli", &mutation.describe(), &result) {
+        eprintln!("bosun: warning: {error}");
+    }
+    match result {
+        Ok(text) => println!("{text}"),
+        Err(error) => return fail(error),
+    }
+    if !args.wait {
+        return ExitCode::SUCCESS;
+    }
+    let mut last = String::new();
+    let mut print = |progress: rollout::RolloutProgress| {
+        let line = progress.summary();
+        if line != last {
+            println!(
+                "Waiting for rollout of {}/{name}: {line}",
+                kind.kind().to_lowercase()
+            );
+            last = line;
+        }
+    };
+    let outcome = rollout::follow(&client, kind, &key, timeout, &mut print).await;
+    let audited = match &outcome {
+        Ok(progress) if progress.state == RolloutState::Complete => Ok(progress.summary()),
+        Ok(progress) => Err(progress.summary()),
+        Err(error) => Err(error.clone()),
+    };
+    if let Err(error) = audit.record(
+        &info.context,
+        "cli",
+        &format!("rollout of {}", mutation.describe()),
+        &audited,
+    ) {
+        eprintln!("bosun: warning: {error}");
+    }
+    match audited {
+        Ok(_) => {
+            println!(
+                "{}/{name} successfully rolled out",
+                kind.kind().to_lowercase()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(why) => {
+            eprintln!(
+                "bosun: rollout of {}/{name} did not finish: {why}",
+                kind.kind().to_lowercase()
+            );
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_workload_targets() {
+        assert_eq!(
+            parse_workload("deploy/blog"),
+            Ok((ResourceKind::Deployments, "blog".into()))
+        );
+        assert_eq!(
+            parse_workload("statefulset/mariadb"),
+            Ok((ResourceKind::StatefulSets, "mariadb".into()))
+        );
+        assert_eq!(
+            parse_workload("ds/node-exporter"),
+            Ok((ResourceKind::DaemonSets, "node-exporter".into()))
+        );
+        assert!(parse_workload("pod/x").is_err());
+        assert!(parse_workload("blog").is_err());
+        assert!(parse_workload("deploy/").is_err());
+    }
+}
