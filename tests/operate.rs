@@ -268,11 +268,15 @@ async fn readonly_refuses_every_mutation() {
     })
     .await;
     select(&mut app, "minio/minio").await;
-    for key in ['r', 's'] {
+    for key in ['r', 's', 'e'] {
         app.key(KeyCode::Char(key)).await;
         let screen = app.screen();
         assert!(screen.contains("read-only mode"), "{screen}");
-        assert!(app.state.confirm.is_none() && app.state.input == bosun::app::state::Input::None);
+        assert!(
+            app.state.confirm.is_none()
+                && app.state.editor.is_none()
+                && app.state.input == bosun::app::state::Input::None
+        );
     }
     for key in ['d', 'k'] {
         ctrl(&mut app, key).await;
@@ -370,4 +374,99 @@ async fn restart_subcommand_waits_and_reports_by_exit_code() {
     let audit = std::fs::read_to_string(state.path().join("audit.log")).expect("audit log");
     assert_eq!(audit.lines().count(), 4, "{audit}");
     assert!(audit.contains("\"source\":\"cli\""));
+}
+
+fn replace_in_editor(app: &mut Harness, from: &str, to: &str) {
+    let editor = app.state.editor.as_mut().expect("the editor is open");
+    let text = editor.text().replacen(from, to, 1);
+    assert_ne!(text, editor.text(), "\"{from}\" is not in the editor");
+    editor.textarea = ratatui_textarea::TextArea::new(text.lines().map(str::to_string).collect());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edit_applies_and_keeps_the_text_on_conflict_or_bad_yaml() {
+    let sim = sample_cluster().await;
+    let mut app = Harness::start(&sim, DEPLOYMENTS, 160, 40).await;
+    app.wait_for("deployments", WAIT, |state, _| {
+        state.status_of(ResourceKind::Deployments) == WatchStatus::Live
+    })
+    .await;
+    select(&mut app, "minio/minio").await;
+    app.key(KeyCode::Char('e')).await;
+    app.wait_for("the editor", WAIT, |_, screen| {
+        screen.contains("edit deployment/minio -n minio") && screen.contains("kind: Deployment")
+    })
+    .await;
+    // Keys reach the text.
+    app.keys("#").await;
+    assert!(
+        app.state
+            .editor
+            .as_ref()
+            .is_some_and(|editor| editor.modified())
+    );
+
+    // Bad YAML: refused inline, text kept.
+    replace_in_editor(&mut app, "kind: Deployment", "kind: Deployment\n  : : [");
+    ctrl(&mut app, 's').await;
+    app.wait_for("yaml error", WAIT, |_, screen| {
+        screen.contains("not applied: YAML error")
+    })
+    .await;
+    assert!(
+        app.state
+            .editor
+            .as_ref()
+            .is_some_and(|editor| editor.text().contains(": : ["))
+    );
+    replace_in_editor(&mut app, "\n  : : [", "");
+
+    // Someone else changes the object: the update conflicts, text kept.
+    replace_in_editor(&mut app, "replicas: 1", "replicas: 2");
+    let deployments: Api<Deployment> = Api::namespaced(kube_client(&sim).await, "minio");
+    deployments
+        .patch(
+            "minio",
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"metadata": {"labels": {"touched": "yes"}}})),
+        )
+        .await
+        .expect("concurrent change");
+    ctrl(&mut app, 's').await;
+    app.wait_for("conflict", WAIT, |_, screen| {
+        screen.contains("conflict: the object changed")
+    })
+    .await;
+    assert!(
+        app.state
+            .editor
+            .as_ref()
+            .is_some_and(|editor| editor.text().contains("replicas: 2"))
+    );
+
+    // Esc with changes asks once more; then reopen on the live object and apply.
+    app.key(KeyCode::Esc).await;
+    assert!(app.state.editor.is_some());
+    app.key(KeyCode::Esc).await;
+    assert!(app.state.editor.is_none());
+    app.key(KeyCode::Char('e')).await;
+    app.wait_for("the editor again", WAIT, |_, screen| {
+        screen.contains("touched: yes")
+    })
+    .await;
+    replace_in_editor(&mut app, "replicas: 1", "replicas: 2");
+    ctrl(&mut app, 's').await;
+    app.wait_for("applied", WAIT, |state, _| state.editor.is_none())
+        .await;
+    assert!(app.screen().contains("deployment/minio edited"));
+    let minio = deployments.get("minio").await.expect("minio");
+    assert_eq!(minio.spec.and_then(|spec| spec.replicas), Some(2));
+    let actions: Vec<String> = audit(&app)
+        .iter()
+        .map(|entry| entry["result"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(actions.len(), 3, "{actions:?}");
+    assert!(actions[0].starts_with("error: not applied"));
+    assert!(actions[1].starts_with("error: conflict"));
+    assert!(actions[2].starts_with("ok"));
 }

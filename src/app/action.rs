@@ -24,6 +24,7 @@ pub enum Action {
     Delete,
     Kill,
     Scale,
+    Edit,
     /// Pager only: next / previous search match.
     NextMatch,
     PrevMatch,
@@ -60,6 +61,11 @@ impl Action {
             "rollout restart (deploy, sts, ds), with progress",
         ),
         (Action::Scale, "scale", "scale (deploy, sts)"),
+        (
+            Action::Edit,
+            "edit",
+            "edit the live object's YAML (ctrl-s applies, esc leaves)",
+        ),
         (
             Action::Delete,
             "delete",

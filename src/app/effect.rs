@@ -18,6 +18,19 @@ pub enum Effect {
         key: RowKey,
         detail: DetailKind,
     },
+    /// Fetch an object's YAML into the editor.
+    FetchForEdit {
+        request: u64,
+        kind: ResourceKind,
+        key: RowKey,
+    },
+    /// Replace the object with the edited text.
+    ApplyEdit {
+        request: u64,
+        kind: ResourceKind,
+        key: RowKey,
+        yaml: String,
+    },
     /// Carry out a confirmed mutation; a restart is then followed.
     Mutate {
         request: u64,

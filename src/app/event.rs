@@ -53,6 +53,16 @@ pub enum AppEvent {
         request: u64,
         result: Result<String, String>,
     },
+    /// The editor's text arrived (or could not be fetched).
+    EditLoaded {
+        request: u64,
+        result: Result<String, String>,
+    },
+    /// An edit was applied, or refused with the reason (text kept).
+    EditApplied {
+        request: u64,
+        result: Result<String, crate::cluster::fetch::EditError>,
+    },
     /// A mutation finished (the rollout it starts may go on).
     MutationDone {
         request: u64,

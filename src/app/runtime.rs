@@ -95,6 +95,54 @@ impl Runtime {
                 });
                 Vec::new()
             }
+            Effect::FetchForEdit { request, kind, key } => {
+                let Some(client) = self.client.clone() else {
+                    return vec![AppEvent::EditLoaded {
+                        request,
+                        result: Err("not connected to a cluster".to_string()),
+                    }];
+                };
+                let sender = self.sender.clone();
+                tokio::spawn(async move {
+                    let result = crate::cluster::fetch::fetch_for_edit(&client, kind, &key).await;
+                    let _ = sender.send(AppEvent::EditLoaded { request, result }).await;
+                });
+                Vec::new()
+            }
+            Effect::ApplyEdit {
+                request,
+                kind,
+                key,
+                yaml,
+            } => {
+                let Some(client) = self.client.clone() else {
+                    return vec![AppEvent::EditApplied {
+                        request,
+                        result: Err(crate::cluster::fetch::EditError::Rejected(
+                            "not connected to a cluster".to_string(),
+                        )),
+                    }];
+                };
+                let sender = self.sender.clone();
+                let audit = self.options.audit.clone();
+                let context = self.context.clone();
+                tokio::spawn(async move {
+                    let result =
+                        crate::cluster::fetch::apply_edit(&client, kind, &key, &yaml).await;
+                    let action = format!(
+                        "edit {}/{} -n {}",
+                        kind.kind().to_lowercase(),
+                        key.name,
+                        key.namespace
+                    );
+                    let audited = result.clone().map_err(|error| error.to_string());
+                    if let Err(error) = audit.record(&context, "tui", &action, &audited) {
+                        tracing::error!(%error, "cannot write the audit log");
+                    }
+                    let _ = sender.send(AppEvent::EditApplied { request, result }).await;
+                });
+                Vec::new()
+            }
             Effect::Mutate { request, mutation } => {
                 let Some(client) = self.client.clone() else {
                     return vec![AppEvent::MutationDone {

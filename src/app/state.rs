@@ -115,6 +115,33 @@ pub enum Input {
     Scale(String),
 }
 
+/// The YAML editor (`e`), over the live object.
+#[derive(Debug, Clone)]
+pub struct Editor {
+    pub request: u64,
+    pub kind: ResourceKind,
+    pub key: RowKey,
+    pub textarea: ratatui_textarea::TextArea<'static>,
+    /// What was loaded, to tell whether anything changed.
+    pub original: String,
+    pub loading: bool,
+    pub saving: bool,
+    /// The last refusal (conflict, validation), shown inline.
+    pub error: Option<String>,
+    /// Esc once more discards unsaved changes.
+    pub discard_armed: bool,
+}
+
+impl Editor {
+    pub fn text(&self) -> String {
+        self.textarea.lines().join("\n")
+    }
+
+    pub fn modified(&self) -> bool {
+        !self.loading && self.text().trim_end() != self.original.trim_end()
+    }
+}
+
 /// A destructive action waiting for y/n.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirm {
@@ -219,6 +246,7 @@ pub struct State {
     pub warnings: Vec<ConfigWarning>,
     pub keymap: Keymap,
     pub confirm: Option<Confirm>,
+    pub editor: Option<Editor>,
     pub scale_target: Option<(ResourceKind, RowKey)>,
     pub rollouts: Vec<RolloutPanel>,
     /// --readonly: every mutating key is refused.
@@ -259,6 +287,7 @@ impl State {
             warnings: Vec::new(),
             keymap,
             confirm: None,
+            editor: None,
             scale_target: None,
             rollouts: Vec::new(),
             readonly: false,

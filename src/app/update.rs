@@ -68,6 +68,42 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
+        AppEvent::EditLoaded { request, result } => {
+            if let Some(editor) = state.editor.as_mut()
+                && editor.request == request
+            {
+                match result {
+                    Ok(text) => {
+                        editor.textarea = ratatui_textarea::TextArea::new(
+                            text.lines().map(str::to_string).collect(),
+                        );
+                        editor.original = text;
+                        editor.loading = false;
+                    }
+                    Err(error) => {
+                        state.editor = None;
+                        state.flash(Level::Error, format!("cannot edit: {error}"));
+                    }
+                }
+                state.dirty = true;
+            }
+        }
+        AppEvent::EditApplied { request, result } => {
+            if let Some(editor) = state.editor.as_mut()
+                && editor.request == request
+            {
+                editor.saving = false;
+                match result {
+                    Ok(text) => {
+                        state.editor = None;
+                        state.flash(Level::Info, text);
+                    }
+                    // The text stays; the reason shows above it.
+                    Err(error) => editor.error = Some(error.to_string()),
+                }
+                state.dirty = true;
+            }
+        }
         AppEvent::MutationDone { request, result } => {
             match result {
                 Ok(text) => state.flash(Level::Info, text),
@@ -253,6 +289,10 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         on_confirm_key(state, key, effects);
         return;
     }
+    if state.editor.is_some() {
+        on_editor_key(state, key, effects);
+        return;
+    }
     if state.input != Input::None {
         on_input_key(state, key, effects);
         return;
@@ -331,6 +371,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::Delete => ask_delete(state, false),
         Action::Kill => ask_delete(state, true),
         Action::Scale => ask_scale(state),
+        Action::Edit => open_editor(state, effects),
         Action::NextMatch | Action::PrevMatch => {}
     }
 }
@@ -430,6 +471,73 @@ fn ask_scale(state: &mut State) {
             state.input = Input::Scale(current);
         }
         _ => state.flash(Level::Warn, "scale works on deployments and statefulsets"),
+    }
+}
+
+fn open_editor(state: &mut State, effects: &mut Vec<Effect>) {
+    if refused_readonly(state, "edit") {
+        return;
+    }
+    let Some((kind, key)) = selected_resource(state) else {
+        state.flash(Level::Warn, "select an object to edit");
+        return;
+    };
+    state.next_request += 1;
+    let request = state.next_request;
+    state.editor = Some(crate::app::state::Editor {
+        request,
+        kind,
+        key: key.clone(),
+        textarea: ratatui_textarea::TextArea::default(),
+        original: String::new(),
+        loading: true,
+        saving: false,
+        error: None,
+        discard_armed: false,
+    });
+    effects.push(Effect::FetchForEdit { request, kind, key });
+}
+
+fn on_editor_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let Some(editor) = state.editor.as_mut() else {
+        return;
+    };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Esc => {
+            if !editor.modified() || editor.discard_armed {
+                state.editor = None;
+            } else {
+                editor.discard_armed = true;
+                editor.error = Some(
+                    "unsaved changes: esc again discards them, ctrl-s applies them".to_string(),
+                );
+            }
+        }
+        KeyCode::Char('s') if ctrl => {
+            if editor.loading || editor.saving {
+                return;
+            }
+            if !editor.modified() {
+                editor.error = Some("nothing changed".to_string());
+                return;
+            }
+            state.next_request += 1;
+            editor.request = state.next_request;
+            editor.saving = true;
+            editor.error = None;
+            effects.push(Effect::ApplyEdit {
+                request: editor.request,
+                kind: editor.kind,
+                key: editor.key.clone(),
+                yaml: editor.text(),
+            });
+        }
+        _ if !editor.loading && !editor.saving => {
+            editor.discard_armed = false;
+            editor.textarea.input(key);
+        }
+        _ => {}
     }
 }
 

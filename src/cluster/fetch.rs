@@ -107,3 +107,93 @@ pub async fn delete(
         .map(|_| ())
         .map_err(|error| super::client::plain_client_error(&error))
 }
+
+/// The live object as YAML for editing: managedFields and status dropped
+/// (the server ignores status on update), resourceVersion kept so a
+/// concurrent change is detected as a conflict.
+pub async fn fetch_for_edit(
+    client: &kube::Client,
+    kind: ResourceKind,
+    key: &RowKey,
+) -> Result<String, String> {
+    let mut object = get_object(client, kind, key).await?;
+    if let Some(map) = object.as_object_mut() {
+        map.remove("status");
+    }
+    serde_yaml::to_string(&object).map_err(|error| error.to_string())
+}
+
+/// Why an edit could not be applied. The editor keeps the text either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditError {
+    /// Not YAML, or not the same object.
+    Invalid(String),
+    /// 409: someone changed the object since it was opened.
+    Conflict(String),
+    /// The server rejected it (422 validation, 403 ...).
+    Rejected(String),
+}
+
+impl std::fmt::Display for EditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EditError::Invalid(why) => write!(f, "not applied: {why}"),
+            EditError::Conflict(why) => write!(
+                f,
+                "conflict: the object changed since you opened it ({why}). Your text is kept; esc and `e` again to start from the live object"
+            ),
+            EditError::Rejected(why) => write!(f, "rejected by the API server: {why}"),
+        }
+    }
+}
+
+/// Replace the live object with the edited YAML (an update with the
+/// resourceVersion it was read at, as kubectl edit does).
+pub async fn apply_edit(
+    client: &kube::Client,
+    kind: ResourceKind,
+    key: &RowKey,
+    yaml: &str,
+) -> Result<String, EditError> {
+    let value: Value = serde_yaml::from_str(yaml)
+        .map_err(|error| EditError::Invalid(format!("YAML error: {error}")))?;
+    let name = value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if name != key.name.as_ref() {
+        return Err(EditError::Invalid(format!(
+            "metadata.name changed from \"{}\" to \"{name}\"; renaming is not an edit",
+            key.name
+        )));
+    }
+    let object_kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if object_kind != kind.kind() {
+        return Err(EditError::Invalid(format!(
+            "kind changed from {} to \"{object_kind}\"",
+            kind.kind()
+        )));
+    }
+    let object: DynamicObject =
+        serde_json::from_value(value).map_err(|error| EditError::Invalid(error.to_string()))?;
+    let api = api_for(client, kind, &key.namespace);
+    match api
+        .replace(&key.name, &kube::api::PostParams::default(), &object)
+        .await
+    {
+        Ok(_) => Ok(format!(
+            "{}/{} edited",
+            kind.kind().to_lowercase(),
+            key.name
+        )),
+        Err(kube::Error::Api(status)) if status.code == 409 => {
+            Err(EditError::Conflict(status.message.clone()))
+        }
+        Err(error) => Err(EditError::Rejected(super::client::plain_client_error(
+            &error,
+        ))),
+    }
+}

@@ -5,6 +5,7 @@ mod cells;
 mod chrome;
 mod confirm;
 mod detail;
+mod editor;
 mod help;
 mod pulse;
 mod rollouts;
@@ -51,7 +52,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     if panel_height > 0 {
         rollouts::draw(frame, panel, state, theme);
     }
-    if let Some(detail) = &state.detail {
+    if let Some(editor) = &state.editor {
+        editor::draw(frame, body, editor, theme);
+    } else if let Some(detail) = &state.detail {
         detail::draw(frame, body, detail, theme);
     } else {
         match state.view().kind {

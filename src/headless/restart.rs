@@ -1,5 +1,4 @@
-//! Headless twins of the TUI's actions, for scripts and cron: same cluster
-//! code, plain output, exit codes like kubectl's.
+//! `bosun restart`: rollout restart, optionally followed to the end.
 
 use std::process::ExitCode;
 
@@ -11,11 +10,7 @@ use crate::cluster::rollout;
 use crate::cluster::rows::{RolloutState, RowKey};
 use crate::config::settings::parse_duration;
 
-/// Exit codes: 0 done, 1 the action ran but failed (rollout failed or timed
-/// out), 2 could not run it (bad arguments, no cluster, refused).
-pub const EXIT_FAILED: u8 = 1;
-pub const EXIT_ERROR: u8 = 2;
-
+use super::{EXIT_ERROR, EXIT_FAILED};
 /// `deploy/blog` -> (Deployments, "blog").
 pub fn parse_workload(target: &str) -> Result<(ResourceKind, String), String> {
     let (kind, name) = target.split_once('/').ok_or_else(|| {
