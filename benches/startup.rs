@@ -60,6 +60,7 @@ async fn measure(kubeconfig: std::path::PathBuf, expected: usize) {
             watch_list: WatchListSetting::List,
             audit: bosun::audit::AuditLog::default(),
             rollout_timeout: Duration::from_secs(60),
+            kubectl: "kubectl".to_string(),
         },
     );
     for event in runtime

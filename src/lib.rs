@@ -11,5 +11,6 @@ pub mod cluster;
 pub mod config;
 pub mod demo;
 pub mod headless;
+pub mod logbuf;
 pub mod sim;
 pub mod ui;

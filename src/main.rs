@@ -171,6 +171,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
             watch_list: settings.watch_list,
             audit: bosun::audit::AuditLog::new(paths.audit_file()),
             rollout_timeout: settings.rollout_timeout,
+            kubectl: settings.kubectl.clone(),
         },
     );
     for event in runtime
@@ -184,7 +185,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     }
 
     let mut terminal = ratatui::try_init().wrap_err("cannot set up the terminal")?;
-    let input = run::spawn_terminal_events(sender.clone());
+    let mut input = run::TerminalInput::start(sender.clone());
     let ticker = run::spawn_ticker(sender.clone());
     let signals = run::spawn_signals(sender);
     let result = run::run(
@@ -193,10 +194,11 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
         &mut runtime,
         &mut receiver,
         &theme,
+        &mut input,
     )
     .await;
     ratatui::restore();
-    input.abort();
+    drop(input);
     ticker.abort();
     signals.abort();
     drop(runtime);

@@ -32,9 +32,15 @@ impl Screen {
     }
 }
 
-#[test]
-fn demo_draws_pods_shows_help_and_quits_cleanly() {
-    let dirs = tempfile::tempdir().expect("tempdir");
+struct Session {
+    screen: Screen,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
+    pump: std::thread::JoinHandle<()>,
+}
+
+fn start_demo(dirs: &std::path::Path) -> Session {
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: 40,
@@ -46,12 +52,12 @@ fn demo_draws_pods_shows_help_and_quits_cleanly() {
     let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_bosun"));
     command.arg("--demo");
     command.env("TERM", "xterm-256color");
-    command.env("BOSUN_STATE_DIR", dirs.path());
-    command.env("BOSUN_CONFIG_DIR", dirs.path());
-    let mut child = pty.slave.spawn_command(command).expect("bosun starts");
+    command.env("BOSUN_STATE_DIR", dirs);
+    command.env("BOSUN_CONFIG_DIR", dirs);
+    let child = pty.slave.spawn_command(command).expect("bosun starts");
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().expect("reader");
-    let mut writer = pty.master.take_writer().expect("writer");
+    let writer = pty.master.take_writer().expect("writer");
     let screen = Screen {
         parser: Arc::new(Mutex::new(vt100::Parser::new(
             std::num::NonZeroU16::new(40).expect("nonzero"),
@@ -76,6 +82,36 @@ fn demo_draws_pods_shows_help_and_quits_cleanly() {
         }
     });
 
+    Session {
+        screen,
+        writer,
+        child,
+        master: pty.master,
+        pump,
+    }
+}
+
+fn wait_exit(child: &mut Box<dyn portable_pty::Child + Send + Sync>) -> portable_pty::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "bosun did not exit on q");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn demo_draws_pods_shows_help_and_quits_cleanly() {
+    let dirs = tempfile::tempdir().expect("tempdir");
+    let Session {
+        screen,
+        mut writer,
+        mut child,
+        master,
+        pump,
+    } = start_demo(dirs.path());
     screen.wait_for("Pods(all)", Duration::from_secs(30));
     screen.wait_for("coredns", Duration::from_secs(30));
     screen.wait_for("live", Duration::from_secs(30));
@@ -86,17 +122,10 @@ fn demo_draws_pods_shows_help_and_quits_cleanly() {
     std::thread::sleep(Duration::from_millis(300));
     writer.write_all(b"q").expect("type q");
 
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "bosun did not exit on q");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit(&mut child);
     assert!(status.success(), "exit status {status:?}");
     drop(writer);
-    drop(pty.master);
+    drop(master);
     let _ = pump.join();
     let raw = screen.raw.lock().map(|raw| raw.clone()).unwrap_or_default();
     let text = String::from_utf8_lossy(&raw);
@@ -118,4 +147,65 @@ fn demo_draws_pods_shows_help_and_quits_cleanly() {
     assert!(!text[left..].contains("INFO") && !text[left..].contains("WARN"));
     // Diagnostics went to the log file instead.
     assert!(dirs.path().join("bosun.log").exists());
+}
+
+#[test]
+fn shell_hands_the_terminal_over_and_takes_it_back() {
+    let dirs = tempfile::tempdir().expect("tempdir");
+    // A stand-in for kubectl: shows its argv, waits for a line, exits.
+    let fake = dirs.path().join("fake-kubectl");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\necho \"FAKE-EXEC $*\"\nread line\necho \"got $line\"\n",
+    )
+    .expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::write(
+        dirs.path().join("config.toml"),
+        format!("kubectl = {:?}\n", fake.display().to_string()),
+    )
+    .expect("config");
+    let Session {
+        screen,
+        mut writer,
+        mut child,
+        master,
+        pump,
+    } = start_demo(dirs.path());
+    screen.wait_for("coredns", Duration::from_secs(30));
+    writer.write_all(b"/netshoot\r").expect("filter");
+    screen.wait_for("</netshoot>", Duration::from_secs(10));
+    writer.write_all(b"s").expect("shell");
+    screen.wait_for("FAKE-EXEC", Duration::from_secs(10));
+    let text = screen.text();
+    assert!(
+        text.contains("exec -it --namespace default netshoot --container netshoot"),
+        "{text}"
+    );
+    writer.write_all(b"hello\r").expect("type in the shell");
+    // bosun is back: the pods view is drawn again and keys reach it.
+    screen.wait_for("shell closed", Duration::from_secs(10));
+    screen.wait_for("Pods(all)", Duration::from_secs(10));
+    writer.write_all(b"q").expect("quit");
+    let status = wait_exit(&mut child);
+    assert!(status.success(), "exit status {status:?}");
+    drop(writer);
+    drop(master);
+    let _ = pump.join();
+    // The shell, not bosun, got what was typed while it ran.
+    let raw = screen
+        .raw
+        .lock()
+        .map(|raw| String::from_utf8_lossy(&raw).into_owned())
+        .unwrap_or_default();
+    assert!(
+        raw.contains("got hello"),
+        "the shell did not receive the typed line"
+    );
+    let audit = std::fs::read_to_string(dirs.path().join("audit.log")).expect("audit log");
+    assert!(
+        audit.contains("shell pod/netshoot -n default -c netshoot"),
+        "{audit}"
+    );
 }

@@ -23,7 +23,8 @@ pub enum Action {
     Restart,
     Delete,
     Kill,
-    Scale,
+    /// `s`: a shell on pods and containers, scale on deploy/sts (k9s' key).
+    ShellOrScale,
     Edit,
     /// Pager only: next / previous search match.
     NextMatch,
@@ -60,7 +61,11 @@ impl Action {
             "restart",
             "rollout restart (deploy, sts, ds), with progress",
         ),
-        (Action::Scale, "scale", "scale (deploy, sts)"),
+        (
+            Action::ShellOrScale,
+            "shell_or_scale",
+            "shell in a pod/container; scale deploy, sts",
+        ),
         (
             Action::Edit,
             "edit",

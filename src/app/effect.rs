@@ -31,6 +31,11 @@ pub enum Effect {
         key: RowKey,
         yaml: String,
     },
+    /// A shell in a container, in the foreground.
+    Shell {
+        pod: RowKey,
+        container: String,
+    },
     /// Carry out a confirmed mutation; a restart is then followed.
     Mutate {
         request: u64,

@@ -63,6 +63,12 @@ pub enum AppEvent {
         request: u64,
         result: Result<String, crate::cluster::fetch::EditError>,
     },
+    /// The run loop hands the terminal to this program and takes it back.
+    RunInTerminal(crate::cluster::shell::ExternalCommand),
+    /// The foreground program ended (or could not start).
+    ShellDone {
+        result: Result<String, String>,
+    },
     /// A mutation finished (the rollout it starts may go on).
     MutationDone {
         request: u64,

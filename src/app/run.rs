@@ -51,6 +51,42 @@ pub fn draw<B: Backend>(
     Ok(())
 }
 
+/// What the run loop needs of the real terminal to hand it to another
+/// program (a shell) and take it back.
+pub trait Foreground {
+    /// Stop reading keys, leave raw mode and the alternate screen.
+    fn release(&mut self);
+    /// Take the terminal back and read keys again.
+    fn reclaim(&mut self);
+}
+
+/// Run a program in the foreground; the terminal is restored around it.
+fn run_in_terminal<B: Backend>(
+    terminal: &mut Terminal<B>,
+    foreground: &mut dyn Foreground,
+    command: &crate::cluster::shell::ExternalCommand,
+) -> Result<String, String> {
+    foreground.release();
+    let status = tokio::task::block_in_place(|| {
+        std::process::Command::new(&command.program)
+            .args(&command.args)
+            .envs(command.env.iter().map(|(key, value)| (key, value)))
+            .status()
+    });
+    foreground.reclaim();
+    // The screen holds whatever the program left: draw everything anew.
+    // (resize, not clear: clear asks the terminal for the cursor position,
+    // an answer the key reader may swallow.)
+    if let Ok(size) = terminal.size() {
+        let _ = terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+    }
+    match status {
+        Ok(status) if status.success() => Ok("shell closed".to_string()),
+        Ok(status) => Err(format!("the shell ended with {status}")),
+        Err(error) => Err(format!("cannot run {}: {error}", command.program.display())),
+    }
+}
+
 /// Run until quit. `events` carries keys (from the terminal or a test),
 /// ticks and every worker's messages.
 pub async fn run<B: Backend>(
@@ -59,9 +95,23 @@ pub async fn run<B: Backend>(
     runtime: &mut Runtime,
     events: &mut mpsc::Receiver<AppEvent>,
     theme: &Theme,
+    foreground: &mut dyn Foreground,
 ) -> Result<(), B::Error> {
     let mut last_draw: Option<Instant> = None;
+    let mut commands = Vec::new();
     loop {
+        for command in commands.drain(..) {
+            let result = run_in_terminal(terminal, foreground, &command);
+            handle(
+                state,
+                runtime,
+                AppEvent::ShellDone { result },
+                &mut Vec::new(),
+            )
+            .await;
+            state.dirty = true;
+            last_draw = None;
+        }
         if state.quit {
             return Ok(());
         }
@@ -74,14 +124,14 @@ pub async fn run<B: Backend>(
             }
             tokio::select! {
                 event = events.recv() => match event {
-                    Some(event) => handle_batch(state, runtime, events, event).await,
+                    Some(event) => handle_batch(state, runtime, events, event, &mut commands).await,
                     None => return Ok(()),
                 },
                 _ = tokio::time::sleep_until(due) => {}
             }
         } else {
             match events.recv().await {
-                Some(event) => handle_batch(state, runtime, events, event).await,
+                Some(event) => handle_batch(state, runtime, events, event, &mut commands).await,
                 None => return Ok(()),
             }
         }
@@ -93,24 +143,40 @@ async fn handle_batch(
     runtime: &mut Runtime,
     events: &mut mpsc::Receiver<AppEvent>,
     first: AppEvent,
+    commands: &mut Vec<crate::cluster::shell::ExternalCommand>,
 ) {
-    handle(state, runtime, first).await;
+    handle(state, runtime, first, commands).await;
     let mut handled = 1;
     while handled < MAX_BATCH {
         let Ok(event) = events.try_recv() else {
             break;
         };
-        handle(state, runtime, event).await;
+        handle(state, runtime, event, commands).await;
         handled += 1;
+        if !commands.is_empty() {
+            // Hand the terminal over before anything else happens.
+            break;
+        }
         if state.quit {
             break;
         }
     }
 }
 
-async fn handle(state: &mut State, runtime: &mut Runtime, event: AppEvent) {
+/// Update with one event and carry out its effects; programs that want the
+/// terminal are collected for the loop.
+pub async fn handle(
+    state: &mut State,
+    runtime: &mut Runtime,
+    event: AppEvent,
+    commands: &mut Vec<crate::cluster::shell::ExternalCommand>,
+) {
     let mut queue = vec![event];
     while let Some(event) = queue.pop() {
+        if let AppEvent::RunInTerminal(command) = event {
+            commands.push(command);
+            continue;
+        }
         for effect in update(state, event) {
             queue.extend(runtime.execute(effect).await);
         }
@@ -168,4 +234,46 @@ pub fn spawn_signals(sender: mpsc::Sender<AppEvent>) -> tokio::task::JoinHandle<
         }
         let _ = sender.send(AppEvent::Terminate).await;
     })
+}
+
+/// The real terminal's keys, pausable while a shell owns the terminal.
+pub struct TerminalInput {
+    sender: mpsc::Sender<AppEvent>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TerminalInput {
+    pub fn start(sender: mpsc::Sender<AppEvent>) -> Self {
+        let task = Some(spawn_terminal_events(sender.clone()));
+        TerminalInput { sender, task }
+    }
+}
+
+impl Foreground for TerminalInput {
+    fn release(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        ratatui::restore();
+    }
+
+    fn reclaim(&mut self) {
+        if let Err(error) = crossterm::terminal::enable_raw_mode() {
+            tracing::error!(%error, "cannot re-enter raw mode");
+        }
+        if let Err(error) =
+            crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
+        {
+            tracing::error!(%error, "cannot re-enter the alternate screen");
+        }
+        self.task = Some(spawn_terminal_events(self.sender.clone()));
+    }
+}
+
+impl Drop for TerminalInput {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
 }

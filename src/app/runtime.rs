@@ -25,6 +25,8 @@ pub struct RuntimeOptions {
     pub audit: AuditLog,
     /// How long a restart's rollout is followed before giving up.
     pub rollout_timeout: Duration,
+    /// kubectl for `s` (shell): a name on PATH or a path.
+    pub kubectl: String,
 }
 
 pub struct Runtime {
@@ -142,6 +144,32 @@ impl Runtime {
                     let _ = sender.send(AppEvent::EditApplied { request, result }).await;
                 });
                 Vec::new()
+            }
+            Effect::Shell { pod, container } => {
+                let command = crate::cluster::shell::exec_command(
+                    &self.options.kubectl,
+                    &self.kubeconfig.source,
+                    &self.context,
+                    &pod,
+                    &container,
+                    std::env::var_os("PATH").as_deref(),
+                );
+                let action = format!("shell pod/{} -n {} -c {container}", pod.name, pod.namespace);
+                let audited = command
+                    .as_ref()
+                    .map(|_| String::new())
+                    .map_err(Clone::clone);
+                if let Err(error) =
+                    self.options
+                        .audit
+                        .record(&self.context, "tui", &action, &audited)
+                {
+                    tracing::error!(%error, "cannot write the audit log");
+                }
+                match command {
+                    Ok(command) => vec![AppEvent::RunInTerminal(command)],
+                    Err(error) => vec![AppEvent::ShellDone { result: Err(error) }],
+                }
             }
             Effect::Mutate { request, mutation } => {
                 let Some(client) = self.client.clone() else {

@@ -68,6 +68,16 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
+        AppEvent::RunInTerminal(_) => {
+            // Handled by the run loop, which owns the terminal.
+        }
+        AppEvent::ShellDone { result } => {
+            match result {
+                Ok(text) => state.flash(Level::Info, text),
+                Err(error) => state.flash(Level::Error, error),
+            }
+            state.dirty = true;
+        }
         AppEvent::EditLoaded { request, result } => {
             if let Some(editor) = state.editor.as_mut()
                 && editor.request == request
@@ -370,7 +380,12 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::Restart => ask_restart(state),
         Action::Delete => ask_delete(state, false),
         Action::Kill => ask_delete(state, true),
-        Action::Scale => ask_scale(state),
+        Action::ShellOrScale => match state.view().kind {
+            ViewKind::Resource(ResourceKind::Pods) | ViewKind::Containers => {
+                open_shell(state, effects)
+            }
+            _ => ask_scale(state),
+        },
         Action::Edit => open_editor(state, effects),
         Action::NextMatch | Action::PrevMatch => {}
     }
@@ -472,6 +487,38 @@ fn ask_scale(state: &mut State) {
         }
         _ => state.flash(Level::Warn, "scale works on deployments and statefulsets"),
     }
+}
+
+fn open_shell(state: &mut State, effects: &mut Vec<Effect>) {
+    if refused_readonly(state, "shell") {
+        return;
+    }
+    let view = state.view();
+    let (pod, container) = match (&view.kind, &view.pin) {
+        (ViewKind::Containers, Pin::Pod(pod)) => (
+            pod.clone(),
+            view.selected.as_ref().map(|key| key.name.to_string()),
+        ),
+        (ViewKind::Resource(ResourceKind::Pods), _) => match view.selected.clone() {
+            Some(pod) => {
+                // The first regular container, as kubectl picks by default.
+                let container = state
+                    .stores
+                    .pods
+                    .get(&pod)
+                    .and_then(|row| row.containers.iter().find(|container| !container.init))
+                    .map(|container| container.name.to_string());
+                (pod, container)
+            }
+            None => return,
+        },
+        _ => return,
+    };
+    let Some(container) = container else {
+        state.flash(Level::Warn, "this pod has no container to open a shell in");
+        return;
+    };
+    effects.push(Effect::Shell { pod, container });
 }
 
 fn open_editor(state: &mut State, effects: &mut Vec<Effect>) {

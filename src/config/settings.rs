@@ -74,6 +74,9 @@ pub struct Settings {
     pub readonly: bool,
     /// How long a restart's rollout is followed.
     pub rollout_timeout: Duration,
+    /// kubectl for shells: a name on PATH or a path (k3s' `k3s kubectl`
+    /// is used when there is no kubectl).
+    pub kubectl: String,
     pub keymap: Keymap,
 }
 
@@ -87,6 +90,7 @@ impl Default for Settings {
             pending_grace: Duration::from_secs(300),
             readonly: false,
             rollout_timeout: Duration::from_secs(300),
+            kubectl: "kubectl".to_string(),
             keymap: Keymap::defaults(),
         }
     }
@@ -198,6 +202,12 @@ impl Settings {
                         "rollout_timeout",
                         "expected a duration of at least \"10s\", like \"5m\"".to_string(),
                     ),
+                },
+                "kubectl" => match value.as_str() {
+                    Some(program) if !program.trim().is_empty() => {
+                        self.kubectl = program.to_string()
+                    }
+                    _ => warn("kubectl", "expected a program name or path".to_string()),
                 },
                 "watch_list" => match value.as_str() {
                     Some("auto") => self.watch_list = WatchListSetting::Auto,

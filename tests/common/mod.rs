@@ -94,6 +94,7 @@ impl Harness {
                 watch_list,
                 audit: bosun::audit::AuditLog::new(Some(audit_dir.path().join("audit.log"))),
                 rollout_timeout: Duration::from_secs(30),
+                kubectl: "kubectl".to_string(),
             },
         );
         for event in runtime
