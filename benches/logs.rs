@@ -190,8 +190,9 @@ fn main() {
         return;
     }
     println!("LogBuffer ingestion, capacity {CAPACITY}, batches of {BATCH}");
+    // First, so "before" is the process's baseline.
+    endless();
     report("push, 1 source (in order)", LINES, push_only(1));
     report("push, 2 interleaved sources (merges)", LINES, push_only(2));
     report("parse_line + box + push, 1 source", LINES, parse_and_push());
-    endless();
 }

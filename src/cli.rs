@@ -42,6 +42,34 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print a pod's or a workload's logs, like `kubectl logs` and stern:
+    /// several pods or containers are merged in time order, each line
+    /// prefixed `pod/container` (exit 0 done, 1 a source failed, 2 error).
+    Logs {
+        /// POD, pod/NAME, deploy/NAME, sts/NAME or ds/NAME.
+        target: String,
+        /// Namespace (default: the context's, else "default").
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// Only this container (default: all of them).
+        #[arg(short = 'c', long)]
+        container: Option<String>,
+        /// Keep streaming new lines until interrupted.
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// Only lines newer than this, e.g. 30s, 5m, 1h.
+        #[arg(long, value_name = "DURATION")]
+        since: Option<String>,
+        /// Only the last N lines of each container (-1: all).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        tail: Option<i64>,
+        /// The previous (terminated) instance of each container.
+        #[arg(short = 'p', long)]
+        previous: bool,
+        /// Show the kubelet's timestamp on each line.
+        #[arg(long)]
+        timestamps: bool,
+    },
     /// Rollout restart a workload, as `kubectl rollout restart`; with --wait,
     /// follow it like `kubectl rollout status` (exit 0 done, 1 failed, 2 error).
     Restart {

@@ -72,6 +72,34 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     }
     let mut warnings: Vec<ConfigWarning> = Vec::new();
     let settings = Settings::load(paths.config_file().as_deref(), &mut warnings);
+    if let Some(Command::Logs {
+        target,
+        namespace,
+        container,
+        follow,
+        since,
+        tail,
+        previous,
+        timestamps,
+    }) = cli.command
+    {
+        for warning in &warnings {
+            eprintln!("bosun: warning: {warning}");
+        }
+        let loaded = locate_kubeconfig(&KubeconfigSearch::from_process(cli.kubeconfig.clone()))?;
+        let args = bosun::headless::logs::LogsArgs {
+            target,
+            namespace,
+            container,
+            follow,
+            since,
+            tail,
+            previous,
+            timestamps,
+            context: cli.context.clone(),
+        };
+        return Ok(bosun::headless::logs::logs(&loaded, args).await);
+    }
     if let Some(Command::Restart {
         target,
         namespace,
@@ -172,6 +200,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
             audit: bosun::audit::AuditLog::new(paths.audit_file()),
             rollout_timeout: settings.rollout_timeout,
             kubectl: settings.kubectl.clone(),
+            save_dir: paths.state_dir.as_ref().map(|dir| dir.join("logs")),
         },
     );
     for event in runtime

@@ -502,16 +502,14 @@ struct Run {
 }
 
 async fn bosun(sim: &SimCluster, args: &[&str]) -> Run {
-    let output = tokio::process::Command::new(
-        std::env::var_os("TMP_LOGS_BIN").unwrap_or(env!("CARGO_BIN_EXE_bosun").into()),
-    )
-    .arg("--kubeconfig")
-    .arg(sim.kubeconfig_path())
-    .arg("logs")
-    .args(args)
-    .env("NO_COLOR", "1")
-    .kill_on_drop(true)
-    .output();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .arg("--kubeconfig")
+        .arg(sim.kubeconfig_path())
+        .arg("logs")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true)
+        .output();
     let output = tokio::time::timeout(Duration::from_secs(30), output)
         .await
         .expect("bosun logs finishes in time")
@@ -645,17 +643,15 @@ async fn binary_previous_and_exit_codes() {
 async fn binary_follows_and_exits_quietly_when_stdout_closes() {
     let sim = sample_cluster().await;
     // `bosun logs -f deploy/blog | head -n 3`
-    let mut child = tokio::process::Command::new(
-        std::env::var_os("TMP_LOGS_BIN").unwrap_or(env!("CARGO_BIN_EXE_bosun").into()),
-    )
-    .arg("--kubeconfig")
-    .arg(sim.kubeconfig_path())
-    .args(["logs", "-f", "deploy/blog", "-n", "blog"])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .kill_on_drop(true)
-    .spawn()
-    .expect("bosun runs");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .arg("--kubeconfig")
+        .arg(sim.kubeconfig_path())
+        .args(["logs", "-f", "deploy/blog", "-n", "blog"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("bosun runs");
     let stdout = child.stdout.take().expect("stdout");
     let mut reader = tokio::io::BufReader::new(stdout).lines();
     for _ in 0..3 {

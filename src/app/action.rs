@@ -26,6 +26,8 @@ pub enum Action {
     /// `s`: a shell on pods and containers, scale on deploy/sts (k9s' key).
     ShellOrScale,
     Edit,
+    Logs,
+    PreviousLogs,
     /// Pager only: next / previous search match.
     NextMatch,
     PrevMatch,
@@ -65,6 +67,16 @@ impl Action {
             Action::ShellOrScale,
             "shell_or_scale",
             "shell in a pod/container; scale deploy, sts",
+        ),
+        (
+            Action::Logs,
+            "logs",
+            "logs of a pod, container or workload (all its pods)",
+        ),
+        (
+            Action::PreviousLogs,
+            "previous_logs",
+            "logs of the previous (terminated) containers",
         ),
         (
             Action::Edit,

@@ -5,7 +5,7 @@ use crate::cluster::fetch::DetailKind;
 use crate::cluster::kind::ResourceKind;
 use crate::cluster::rows::RowKey;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Effect {
     /// (Re)connect to a context: stop the old workers, start new ones.
     Connect {
@@ -30,6 +30,24 @@ pub enum Effect {
         kind: ResourceKind,
         key: RowKey,
         yaml: String,
+    },
+    /// Stream one container's log for a logs session.
+    TailLogs {
+        session: u64,
+        source: u32,
+        target: crate::cluster::logs::LogTarget,
+        options: crate::cluster::logs::LogOptions,
+    },
+    /// Stop every stream of a session.
+    StopLogs {
+        session: u64,
+    },
+    /// Put text on the clipboard (OSC 52: works over SSH).
+    Clipboard(String),
+    /// Write the logs buffer to a file.
+    SaveLogs {
+        name: String,
+        text: String,
     },
     /// A shell in a container, in the foreground.
     Shell {

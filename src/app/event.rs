@@ -63,6 +63,17 @@ pub enum AppEvent {
         request: u64,
         result: Result<String, crate::cluster::fetch::EditError>,
     },
+    /// A log stream's lines or state, for a logs session.
+    Log {
+        session: u64,
+        event: crate::cluster::logs::LogEvent,
+    },
+    /// The logs were saved (the path) or not.
+    Saved {
+        result: Result<String, String>,
+    },
+    /// The run loop writes this to the terminal as OSC 52.
+    Clipboard(String),
     /// The run loop hands the terminal to this program and takes it back.
     RunInTerminal(crate::cluster::shell::ExternalCommand),
     /// The foreground program ended (or could not start).

@@ -5,6 +5,7 @@ pub mod command;
 pub mod effect;
 pub mod event;
 pub mod filter;
+pub mod logs;
 pub mod run;
 pub mod runtime;
 pub mod state;

@@ -45,6 +45,9 @@ pub fn draw<B: Backend>(
 ) -> Result<(), B::Error> {
     let size = terminal.size()?;
     table::refresh(state);
+    if let Some(view) = state.logs.as_mut() {
+        view.refresh();
+    }
     scroll_into_view(state, size.height.saturating_sub(CHROME_ROWS) as usize);
     terminal.draw(|frame| crate::ui::draw(frame, state, theme))?;
     state.dirty = false;
@@ -58,6 +61,17 @@ pub trait Foreground {
     fn release(&mut self);
     /// Take the terminal back and read keys again.
     fn reclaim(&mut self);
+    /// Put text on the user's clipboard with OSC 52 (works over SSH).
+    fn clipboard(&mut self, text: &str);
+}
+
+/// The OSC 52 sequence that sets the clipboard.
+pub fn osc52(text: &str) -> String {
+    use base64::Engine;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    )
 }
 
 /// Run a program in the foreground; the terminal is restored around it.
@@ -98,19 +112,24 @@ pub async fn run<B: Backend>(
     foreground: &mut dyn Foreground,
 ) -> Result<(), B::Error> {
     let mut last_draw: Option<Instant> = None;
-    let mut commands = Vec::new();
+    let mut requests = Vec::new();
     loop {
-        for command in commands.drain(..) {
-            let result = run_in_terminal(terminal, foreground, &command);
-            handle(
-                state,
-                runtime,
-                AppEvent::ShellDone { result },
-                &mut Vec::new(),
-            )
-            .await;
-            state.dirty = true;
-            last_draw = None;
+        for request in std::mem::take(&mut requests) {
+            match request {
+                TerminalRequest::Run(command) => {
+                    let result = run_in_terminal(terminal, foreground, &command);
+                    handle(
+                        state,
+                        runtime,
+                        AppEvent::ShellDone { result },
+                        &mut requests,
+                    )
+                    .await;
+                    state.dirty = true;
+                    last_draw = None;
+                }
+                TerminalRequest::Clipboard(text) => foreground.clipboard(&text),
+            }
         }
         if state.quit {
             return Ok(());
@@ -124,14 +143,14 @@ pub async fn run<B: Backend>(
             }
             tokio::select! {
                 event = events.recv() => match event {
-                    Some(event) => handle_batch(state, runtime, events, event, &mut commands).await,
+                    Some(event) => handle_batch(state, runtime, events, event, &mut requests).await,
                     None => return Ok(()),
                 },
                 _ = tokio::time::sleep_until(due) => {}
             }
         } else {
             match events.recv().await {
-                Some(event) => handle_batch(state, runtime, events, event, &mut commands).await,
+                Some(event) => handle_batch(state, runtime, events, event, &mut requests).await,
                 None => return Ok(()),
             }
         }
@@ -143,17 +162,17 @@ async fn handle_batch(
     runtime: &mut Runtime,
     events: &mut mpsc::Receiver<AppEvent>,
     first: AppEvent,
-    commands: &mut Vec<crate::cluster::shell::ExternalCommand>,
+    requests: &mut Vec<TerminalRequest>,
 ) {
-    handle(state, runtime, first, commands).await;
+    handle(state, runtime, first, requests).await;
     let mut handled = 1;
     while handled < MAX_BATCH {
         let Ok(event) = events.try_recv() else {
             break;
         };
-        handle(state, runtime, event, commands).await;
+        handle(state, runtime, event, requests).await;
         handled += 1;
-        if !commands.is_empty() {
+        if !requests.is_empty() {
             // Hand the terminal over before anything else happens.
             break;
         }
@@ -163,22 +182,31 @@ async fn handle_batch(
     }
 }
 
-/// Update with one event and carry out its effects; programs that want the
+/// What only the loop that owns the terminal can do.
+#[derive(Debug)]
+pub enum TerminalRequest {
+    Run(crate::cluster::shell::ExternalCommand),
+    Clipboard(String),
+}
+
+/// Update with one event and carry out its effects; requests for the
 /// terminal are collected for the loop.
 pub async fn handle(
     state: &mut State,
     runtime: &mut Runtime,
     event: AppEvent,
-    commands: &mut Vec<crate::cluster::shell::ExternalCommand>,
+    requests: &mut Vec<TerminalRequest>,
 ) {
     let mut queue = vec![event];
     while let Some(event) = queue.pop() {
-        if let AppEvent::RunInTerminal(command) = event {
-            commands.push(command);
-            continue;
-        }
-        for effect in update(state, event) {
-            queue.extend(runtime.execute(effect).await);
+        match event {
+            AppEvent::RunInTerminal(command) => requests.push(TerminalRequest::Run(command)),
+            AppEvent::Clipboard(text) => requests.push(TerminalRequest::Clipboard(text)),
+            event => {
+                for effect in update(state, event) {
+                    queue.extend(runtime.execute(effect).await);
+                }
+            }
         }
     }
 }
@@ -267,6 +295,17 @@ impl Foreground for TerminalInput {
             tracing::error!(%error, "cannot re-enter the alternate screen");
         }
         self.task = Some(spawn_terminal_events(self.sender.clone()));
+    }
+
+    fn clipboard(&mut self, text: &str) {
+        use std::io::Write;
+        let mut stdout = std::io::stdout();
+        if let Err(error) = stdout
+            .write_all(osc52(text).as_bytes())
+            .and_then(|_| stdout.flush())
+        {
+            tracing::warn!(%error, "cannot write the clipboard sequence");
+        }
     }
 }
 

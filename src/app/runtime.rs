@@ -27,6 +27,8 @@ pub struct RuntimeOptions {
     pub rollout_timeout: Duration,
     /// kubectl for `s` (shell): a name on PATH or a path.
     pub kubectl: String,
+    /// Where `s` in the logs view saves (the state directory's logs/).
+    pub save_dir: Option<std::path::PathBuf>,
 }
 
 pub struct Runtime {
@@ -38,6 +40,8 @@ pub struct Runtime {
     context: String,
     /// Workers of the current connection; aborted on switch and drop.
     workers: Vec<JoinHandle<()>>,
+    /// Log streams by session, aborted when the logs view closes.
+    log_streams: Vec<(u64, JoinHandle<()>)>,
 }
 
 /// Streaming lists are on by default from Kubernetes 1.34 (DESIGN §5).
@@ -63,12 +67,16 @@ impl Runtime {
             client: None,
             context: String::new(),
             workers: Vec::new(),
+            log_streams: Vec::new(),
         }
     }
 
     fn stop_workers(&mut self) {
         for worker in self.workers.drain(..) {
             worker.abort();
+        }
+        for (_, task) in self.log_streams.drain(..) {
+            task.abort();
         }
     }
 
@@ -142,6 +150,70 @@ impl Runtime {
                         tracing::error!(%error, "cannot write the audit log");
                     }
                     let _ = sender.send(AppEvent::EditApplied { request, result }).await;
+                });
+                Vec::new()
+            }
+            Effect::TailLogs {
+                session,
+                source,
+                target,
+                options,
+            } => {
+                let Some(client) = self.client.clone() else {
+                    return vec![AppEvent::Log {
+                        session,
+                        event: crate::cluster::logs::LogEvent::Ended {
+                            source,
+                            reason: Some("not connected to a cluster".to_string()),
+                        },
+                    }];
+                };
+                let app = self.sender.clone();
+                let task = tokio::spawn(async move {
+                    let (sender, mut receiver) =
+                        mpsc::channel::<crate::cluster::logs::LogEvent>(64);
+                    let stream = tokio::spawn(crate::cluster::logs::tail(
+                        client, source, target, options, sender,
+                    ));
+                    while let Some(event) = receiver.recv().await {
+                        if app.send(AppEvent::Log { session, event }).await.is_err() {
+                            break;
+                        }
+                    }
+                    stream.abort();
+                });
+                self.log_streams.retain(|(_, task)| !task.is_finished());
+                self.log_streams.push((session, task));
+                Vec::new()
+            }
+            Effect::StopLogs { session } => {
+                for (_, task) in self.log_streams.iter().filter(|(id, _)| *id == session) {
+                    task.abort();
+                }
+                self.log_streams.retain(|(id, _)| *id != session);
+                Vec::new()
+            }
+            Effect::Clipboard(text) => vec![AppEvent::Clipboard(text)],
+            Effect::SaveLogs { name, text } => {
+                let Some(dir) = self.options.save_dir.clone() else {
+                    return vec![AppEvent::Saved {
+                        result: Err("no state directory to save into".to_string()),
+                    }];
+                };
+                let sender = self.sender.clone();
+                tokio::spawn(async move {
+                    let stamp = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S").to_string();
+                    let path = dir.join(format!("{name}-{stamp}.log"));
+                    let lines = text.lines().count();
+                    let result = tokio::task::spawn_blocking(move || {
+                        std::fs::create_dir_all(&dir)
+                            .and_then(|_| std::fs::write(&path, text))
+                            .map(|_| format!("saved {lines} lines to {}", path.display()))
+                            .map_err(|error| format!("cannot save to {}: {error}", path.display()))
+                    })
+                    .await
+                    .unwrap_or_else(|error| Err(error.to_string()));
+                    let _ = sender.send(AppEvent::Saved { result }).await;
                 });
                 Vec::new()
             }

@@ -113,6 +113,8 @@ pub enum Input {
     Search(String),
     /// New replica count for `State::scale_target`.
     Scale(String),
+    /// The logs view's `&` filter.
+    LogFilter(String),
 }
 
 /// The YAML editor (`e`), over the live object.
@@ -247,6 +249,9 @@ pub struct State {
     pub keymap: Keymap,
     pub confirm: Option<Confirm>,
     pub editor: Option<Editor>,
+    pub logs: Option<super::logs::LogView>,
+    /// Lines the logs view keeps (ring buffer).
+    pub log_capacity: usize,
     pub scale_target: Option<(ResourceKind, RowKey)>,
     pub rollouts: Vec<RolloutPanel>,
     /// --readonly: every mutating key is refused.
@@ -288,6 +293,8 @@ impl State {
             keymap,
             confirm: None,
             editor: None,
+            logs: None,
+            log_capacity: 100_000,
             scale_target: None,
             rollouts: Vec::new(),
             readonly: false,

@@ -40,7 +40,7 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
         AppEvent::Tick => on_tick(state),
         AppEvent::Cluster { epoch, message } => {
             if epoch == state.epoch {
-                on_cluster(state, message);
+                on_cluster(state, message, &mut effects);
             }
         }
         AppEvent::Connected { epoch, info } => {
@@ -68,7 +68,15 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
                 state.dirty = true;
             }
         }
-        AppEvent::RunInTerminal(_) => {
+        AppEvent::Log { session, event } => super::logs::on_log_event(state, session, event),
+        AppEvent::Saved { result } => {
+            match result {
+                Ok(text) => state.flash(Level::Info, text),
+                Err(error) => state.flash(Level::Error, error),
+            }
+            state.dirty = true;
+        }
+        AppEvent::RunInTerminal(_) | AppEvent::Clipboard(_) => {
             // Handled by the run loop, which owns the terminal.
         }
         AppEvent::ShellDone { result } => {
@@ -229,7 +237,11 @@ fn view_shows(state: &State, kind: ResourceKind) -> bool {
     }
 }
 
-fn on_cluster(state: &mut State, message: ClusterMessage) {
+fn on_cluster(state: &mut State, message: ClusterMessage, effects: &mut Vec<Effect>) {
+    let pods_changed = matches!(
+        &message,
+        ClusterMessage::Watch(WatchMessage::Rows(KindRows::Pods(_)))
+    );
     let visible = match &message {
         ClusterMessage::Watch(WatchMessage::Rows(rows)) => view_shows(state, rows.kind()),
         // Usage shows in the pods and nodes tables and the overview.
@@ -292,6 +304,10 @@ fn on_cluster(state: &mut State, message: ClusterMessage) {
         ClusterMessage::ServerVersion(Ok(version)) => state.server_version = Some(version),
         ClusterMessage::ServerVersion(Err(error)) => state.last_error = Some(error),
     }
+    if pods_changed && state.logs.is_some() {
+        // Pods of a followed workload join its log view as they start.
+        super::logs::reconcile_sources(state, effects);
+    }
 }
 
 fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
@@ -299,12 +315,15 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         on_confirm_key(state, key, effects);
         return;
     }
+    if state.input != Input::None {
+        on_input_key(state, key, effects);
+        return;
+    }
     if state.editor.is_some() {
         on_editor_key(state, key, effects);
         return;
     }
-    if state.input != Input::None {
-        on_input_key(state, key, effects);
+    if !state.help_open && state.logs.is_some() && super::logs::on_logs_key(state, key, effects) {
         return;
     }
     if state.help_open {
@@ -387,6 +406,8 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             _ => ask_scale(state),
         },
         Action::Edit => open_editor(state, effects),
+        Action::Logs => open_logs(state, false, effects),
+        Action::PreviousLogs => open_logs(state, true, effects),
         Action::NextMatch | Action::PrevMatch => {}
     }
 }
@@ -519,6 +540,82 @@ fn open_shell(state: &mut State, effects: &mut Vec<Effect>) {
         return;
     };
     effects.push(Effect::Shell { pod, container });
+}
+
+fn open_logs(state: &mut State, previous: bool, effects: &mut Vec<Effect>) {
+    use super::logs::{LogScope, LogView, reconcile_sources};
+    let view = state.view();
+    let scope = match (view.kind, &view.pin, view.selected.clone()) {
+        (ViewKind::Resource(ResourceKind::Pods), _, Some(key)) => LogScope::Pod {
+            key,
+            container: None,
+        },
+        (ViewKind::Containers, Pin::Pod(pod), Some(container)) => LogScope::Pod {
+            key: pod.clone(),
+            container: Some(container.name.to_string()),
+        },
+        (
+            ViewKind::Resource(
+                kind @ (ResourceKind::Deployments
+                | ResourceKind::StatefulSets
+                | ResourceKind::DaemonSets),
+            ),
+            _,
+            Some(key),
+        ) => match state
+            .stores
+            .workloads(kind)
+            .and_then(|store| store.get(&key))
+        {
+            Some(row) => LogScope::Workload {
+                kind,
+                key,
+                selector: row.selector.clone(),
+            },
+            None => return,
+        },
+        _ => {
+            state.flash(Level::Warn, "logs work on pods, containers and workloads");
+            return;
+        }
+    };
+    let title = match &scope {
+        LogScope::Pod {
+            key,
+            container: Some(container),
+        } => format!("pod/{} -c {container} -n {}", key.name, key.namespace),
+        LogScope::Pod {
+            key,
+            container: None,
+        } => format!("pod/{} -n {}", key.name, key.namespace),
+        LogScope::Workload { kind, key, .. } => format!(
+            "{}/{} -n {}",
+            kind.kind().to_lowercase(),
+            key.name,
+            key.namespace
+        ),
+    };
+    state.next_request += 1;
+    state.logs = Some(LogView::new(
+        state.next_request,
+        title,
+        scope,
+        previous,
+        state.log_capacity,
+    ));
+    reconcile_sources(state, effects);
+    if state
+        .logs
+        .as_ref()
+        .is_some_and(|view| view.sources.is_empty())
+    {
+        let what = if previous {
+            "no previous (terminated) container"
+        } else {
+            "no container with logs yet"
+        };
+        state.flash(Level::Warn, what);
+    }
 }
 
 fn open_editor(state: &mut State, effects: &mut Vec<Effect>) {
@@ -848,9 +945,11 @@ fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let mut input = std::mem::take(&mut state.input);
     let text = match &mut input {
-        Input::Command(text) | Input::Filter(text) | Input::Search(text) | Input::Scale(text) => {
-            text
-        }
+        Input::Command(text)
+        | Input::Filter(text)
+        | Input::Search(text)
+        | Input::Scale(text)
+        | Input::LogFilter(text) => text,
         Input::None => return,
     };
     match key.code {
@@ -889,7 +988,15 @@ fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
                         state.flash(Level::Error, format!("filter: {error}"));
                     }
                 }
-                Input::Search(line) => apply_search(state, line),
+                Input::Search(line) => match state.logs.as_mut() {
+                    Some(view) => super::logs::set_search(view, line),
+                    None => apply_search(state, line),
+                },
+                Input::LogFilter(line) => {
+                    if let Some(view) = state.logs.as_mut() {
+                        super::logs::set_filter(view, line);
+                    }
+                }
                 Input::Scale(line) => match (line.trim().parse::<i32>(), state.scale_target.take())
                 {
                     (Ok(replicas), Some((kind, key))) if replicas >= 0 => {

@@ -349,6 +349,8 @@ pub async fn tail<T: From<LogEvent> + Send + 'static>(
             .ok()
     });
     let mut attempt = 0u32;
+    // Whether a stream was ever opened: a 404 after that means the pod went.
+    let mut connected = false;
     let ended = |reason: Option<String>| LogEvent::Ended { source, reason };
     loop {
         let resumed = attempt > 0;
@@ -373,6 +375,7 @@ pub async fn tail<T: From<LogEvent> + Send + 'static>(
         attempt = attempt.saturating_add(1);
         let error = match api.log_stream(&target.pod.name, &params).await {
             Ok(reader) => {
+                connected = true;
                 let mut delivered = false;
                 let outcome = pump(
                     reader,
@@ -413,7 +416,7 @@ pub async fn tail<T: From<LogEvent> + Send + 'static>(
                 }
             }
             // The pod went away while we were following it: a normal end.
-            Err(kube::Error::Api(status)) if status.code == 404 && resumed => {
+            Err(kube::Error::Api(status)) if status.code == 404 && connected => {
                 send(&sender, ended(None)).await;
                 return;
             }

@@ -99,6 +99,15 @@ pub fn prompt(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled("█", theme.prompt),
             Span::styled("   replicas · enter applies · esc cancels", theme.muted),
         ]),
+        Input::LogFilter(text) => Line::from(vec![
+            Span::styled(" filter &", theme.filter),
+            Span::styled(text.clone(), theme.filter),
+            Span::styled("█", theme.filter),
+            Span::styled(
+                "   keeps matching lines with context (C cycles the context)",
+                theme.muted,
+            ),
+        ]),
         Input::Search(text) => Line::from(vec![
             Span::styled(" search /", theme.filter),
             Span::styled(text.clone(), theme.filter),

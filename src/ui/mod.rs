@@ -7,6 +7,7 @@ mod confirm;
 mod detail;
 mod editor;
 mod help;
+mod logs;
 mod pulse;
 mod rollouts;
 mod table;
@@ -54,6 +55,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     }
     if let Some(editor) = &state.editor {
         editor::draw(frame, body, editor, theme);
+    } else if let Some(view) = &state.logs {
+        logs::draw(frame, body, view, theme);
     } else if let Some(detail) = &state.detail {
         detail::draw(frame, body, detail, theme);
     } else {

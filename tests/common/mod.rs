@@ -54,6 +54,8 @@ pub struct Harness {
     pub theme: Theme,
     /// Holds the audit log the runtime writes (`audit.log`).
     pub audit_dir: tempfile::TempDir,
+    /// What the app put on the clipboard (OSC 52 in a terminal).
+    pub clipboard: Vec<String>,
 }
 
 impl Harness {
@@ -95,6 +97,7 @@ impl Harness {
                 audit: bosun::audit::AuditLog::new(Some(audit_dir.path().join("audit.log"))),
                 rollout_timeout: Duration::from_secs(30),
                 kubectl: "kubectl".to_string(),
+                save_dir: Some(audit_dir.path().join("logs")),
             },
         );
         for event in runtime
@@ -113,12 +116,17 @@ impl Harness {
             terminal: Terminal::new(TestBackend::new(width, height)).expect("test terminal"),
             theme: Theme::builtin_default(),
             audit_dir,
+            clipboard: Vec::new(),
         }
     }
 
     pub async fn handle(&mut self, event: AppEvent) {
         let mut queue = vec![event];
         while let Some(event) = queue.pop() {
+            if let AppEvent::Clipboard(text) = event {
+                self.clipboard.push(text);
+                continue;
+            }
             for effect in update(&mut self.state, event) {
                 queue.extend(self.runtime.execute(effect).await);
             }
