@@ -178,6 +178,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     state.warnings = warnings;
     state.pending_grace = settings.pending_grace.as_secs() as i64;
     state.readonly = cli.readonly || settings.readonly;
+    state.log_capacity = settings.log_buffer_lines;
     if demo.is_some() {
         // The demo is a whole homelab: show all of it unless asked otherwise.
         state.namespace = None;

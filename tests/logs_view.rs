@@ -263,3 +263,41 @@ async fn search_filter_copy_save_and_toggles() {
     let text = std::fs::read_to_string(saved[0].path()).expect("saved file");
     assert!(text.lines().count() > 50);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_with_several_containers_asks_which() {
+    let sim = cluster().await;
+    let mut app = Harness::start(&sim, ViewKind::Resource(ResourceKind::Pods), 160, 40).await;
+    app.wait_for("pods", WAIT, |state, _| {
+        state.status_of(ResourceKind::Pods) == WatchStatus::Live
+    })
+    .await;
+    select(&mut app, "harbor-registry").await;
+    app.key(KeyCode::Char('l')).await;
+    let picker = app.state.picker.clone().expect("a container picker");
+    assert_eq!(picker.choices[0], "all containers");
+    assert_eq!(picker.choices.len(), 3, "{:?}", picker.choices);
+    assert!(app.screen().contains("logs of pod/harbor-registry"));
+    app.key(KeyCode::Down).await;
+    app.key(KeyCode::Enter).await;
+    let chosen = picker.choices[1].clone();
+    let view = app.state.logs.as_ref().expect("logs open");
+    assert!(
+        view.title.contains(&format!("-c {chosen}")),
+        "{}",
+        view.title
+    );
+    assert_eq!(view.sources.len(), 1);
+    app.key(KeyCode::Esc).await;
+    // "all containers" streams both, prefixed.
+    app.key(KeyCode::Char('l')).await;
+    app.key(KeyCode::Enter).await;
+    app.wait_for("both containers", WAIT, |state, _| {
+        state
+            .logs
+            .as_ref()
+            .is_some_and(|view| view.sources.len() == 2 && !view.buffer.is_empty())
+    })
+    .await;
+    assert!(app.screen().contains(&format!("/{chosen} ")));
+}

@@ -2,7 +2,10 @@
 //! pod's containers, or a workload's pods merged in time order, with pods
 //! joining and leaving as the workload changes.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
+
+use crate::app::action::Action;
+use crate::config::keymap::KeyContext;
 
 use crate::cluster::kind::ResourceKind;
 use crate::cluster::logs::{LogEvent, LogOptions, LogTarget};
@@ -285,18 +288,20 @@ fn osc52_text(view: &LogView) -> Option<String> {
     view.buffer.get(index).map(|line| line.text.to_string())
 }
 
-/// Keys of the logs view (its own keymap context would be the next step;
-/// these are the keys the issue names).
+/// Keys of the logs view, from the keymap's `[logs]` context. Returns
+/// false for keys it does not bind, so global keys (`?`) still work.
 pub fn on_logs_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) -> bool {
+    let Some(action) = state.keymap.action(KeyContext::Logs, &key) else {
+        return false;
+    };
     let page = state.page_rows.max(1);
     let Some(view) = state.logs.as_mut() else {
         return false;
     };
     view.refresh();
     let last = view.visible.len().saturating_sub(1);
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        KeyCode::Esc => {
+    match action {
+        Action::Back | Action::Quit => {
             if !view.filter.is_empty() || !view.search.is_empty() {
                 view.filter.clear();
                 view.search.clear();
@@ -308,40 +313,32 @@ pub fn on_logs_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) 
                 state.logs = None;
             }
         }
-        KeyCode::Char('q') if !ctrl => {
-            effects.push(Effect::StopLogs {
-                session: view.session,
-            });
-            state.logs = None;
-        }
-        KeyCode::Up | KeyCode::Char('k') => {
+        Action::Up => {
             view.follow = false;
             view.cursor = view.cursor.saturating_sub(1);
         }
-        KeyCode::Down | KeyCode::Char('j') => {
-            view.cursor = (view.cursor + 1).min(last);
-        }
-        KeyCode::PageUp | KeyCode::Char('b') => {
+        Action::Down => view.cursor = (view.cursor + 1).min(last),
+        Action::PageUp => {
             view.follow = false;
             view.cursor = view.cursor.saturating_sub(page);
         }
-        KeyCode::PageDown | KeyCode::Char(' ') => view.cursor = (view.cursor + page).min(last),
-        KeyCode::Home | KeyCode::Char('g') => {
+        Action::PageDown => view.cursor = (view.cursor + page).min(last),
+        Action::Top => {
             view.follow = false;
             view.cursor = 0;
         }
-        KeyCode::End | KeyCode::Char('G') => view.cursor = last,
-        KeyCode::Char('f') => {
+        Action::Bottom => view.cursor = last,
+        Action::Follow => {
             view.follow = !view.follow;
             if view.follow {
                 view.cursor = last;
             }
         }
-        KeyCode::Char('w') => view.wrap = !view.wrap,
-        KeyCode::Char('t') => view.timestamps = !view.timestamps,
-        KeyCode::Char('/') => state.input = super::state::Input::Search(String::new()),
-        KeyCode::Char('&') => state.input = super::state::Input::LogFilter(view.filter.clone()),
-        KeyCode::Char('C') => {
+        Action::Wrap => view.wrap = !view.wrap,
+        Action::Timestamps => view.timestamps = !view.timestamps,
+        Action::Filter => state.input = super::state::Input::Search(String::new()),
+        Action::LogFilter => state.input = super::state::Input::LogFilter(view.filter.clone()),
+        Action::CycleContext => {
             view.context_preset = (view.context_preset + 1) % CONTEXT_PRESETS.len();
             let lines = CONTEXT_PRESETS[view.context_preset];
             state.flash(
@@ -349,12 +346,12 @@ pub fn on_logs_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) 
                 format!("filter keeps {lines} lines of context"),
             );
         }
-        KeyCode::Char('n') | KeyCode::Char('N') => {
+        Action::NextMatch | Action::PrevMatch => {
             if view.matches.is_empty() {
                 return true;
             }
             let count = view.matches.len();
-            view.current_match = if key.code == KeyCode::Char('n') {
+            view.current_match = if action == Action::NextMatch {
                 (view.current_match + 1) % count
             } else {
                 (view.current_match + count - 1) % count
@@ -362,19 +359,19 @@ pub fn on_logs_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) 
             view.follow = false;
             view.cursor = view.matches[view.current_match];
         }
-        KeyCode::Char('c') if !ctrl => match osc52_text(view) {
+        Action::Copy => match osc52_text(view) {
             Some(text) => {
                 effects.push(Effect::Clipboard(text));
                 state.flash(Level::Info, "copied the line (OSC 52)");
             }
             None => state.flash(Level::Warn, "no line to copy"),
         },
-        KeyCode::Char('s') if !ctrl => {
+        Action::Save => {
             let text = view.buffer.to_text(&view.labels(), view.timestamps);
             let name = view.title.replace(['/', ' '], "_");
             effects.push(Effect::SaveLogs { name, text });
         }
-        KeyCode::Char('p') => {
+        Action::TogglePrevious => {
             view.options.previous = !view.options.previous;
             view.options.follow = !view.options.previous;
             let what = if view.options.previous {
@@ -385,15 +382,13 @@ pub fn on_logs_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) 
             state.flash(Level::Info, format!("logs of the {what}"));
             restart_streams(state, effects);
         }
-        KeyCode::Char('L') => {
+        Action::CycleTail => {
             view.tail_preset = (view.tail_preset + 1) % TAIL_PRESETS.len();
             view.options.tail_lines = TAIL_PRESETS[view.tail_preset];
             restart_streams(state, effects);
         }
-        KeyCode::Char(digit @ '1'..='5') => {
-            if let Some((_, seconds, label)) =
-                SINCE_PRESETS.iter().find(|(key, _, _)| *key == digit)
-            {
+        Action::Since(index) => {
+            if let Some((_, seconds, label)) = SINCE_PRESETS.get(index as usize) {
                 view.options.since_seconds = *seconds;
                 view.since_label = label;
                 restart_streams(state, effects);

@@ -144,6 +144,22 @@ impl Editor {
     }
 }
 
+/// What a container choice is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickPurpose {
+    Logs { pod: RowKey, previous: bool },
+    Shell { pod: RowKey },
+}
+
+/// A short list to choose from (a pod's containers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub title: String,
+    pub choices: Vec<String>,
+    pub cursor: usize,
+    pub purpose: PickPurpose,
+}
+
 /// A destructive action waiting for y/n.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirm {
@@ -248,6 +264,7 @@ pub struct State {
     pub warnings: Vec<ConfigWarning>,
     pub keymap: Keymap,
     pub confirm: Option<Confirm>,
+    pub picker: Option<Picker>,
     pub editor: Option<Editor>,
     pub logs: Option<super::logs::LogView>,
     /// Lines the logs view keeps (ring buffer).
@@ -292,6 +309,7 @@ impl State {
             warnings: Vec::new(),
             keymap,
             confirm: None,
+            picker: None,
             editor: None,
             logs: None,
             log_capacity: 100_000,

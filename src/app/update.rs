@@ -17,7 +17,9 @@ use super::command::{self, Command};
 use super::effect::Effect;
 use super::event::{AppEvent, ClusterMessage};
 use super::filter::Filter;
-use super::state::{Confirm, Detail, HISTORY_LEN, Input, Level, RolloutPanel, State};
+use super::state::{
+    Confirm, Detail, HISTORY_LEN, Input, Level, PickPurpose, Picker, RolloutPanel, State,
+};
 use super::table;
 use super::view::{Pin, ViewKind, ViewState, columns};
 
@@ -315,6 +317,10 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         on_confirm_key(state, key, effects);
         return;
     }
+    if state.picker.is_some() {
+        on_picker_key(state, key, effects);
+        return;
+    }
     if state.input != Input::None {
         on_input_key(state, key, effects);
         return;
@@ -408,7 +414,19 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::Edit => open_editor(state, effects),
         Action::Logs => open_logs(state, false, effects),
         Action::PreviousLogs => open_logs(state, true, effects),
-        Action::NextMatch | Action::PrevMatch => {}
+        // Logs-view actions only mean something there (logs.rs).
+        Action::NextMatch
+        | Action::PrevMatch
+        | Action::Follow
+        | Action::Wrap
+        | Action::Timestamps
+        | Action::LogFilter
+        | Action::CycleContext
+        | Action::Copy
+        | Action::Save
+        | Action::TogglePrevious
+        | Action::CycleTail
+        | Action::Since(_) => {}
     }
 }
 
@@ -522,14 +540,17 @@ fn open_shell(state: &mut State, effects: &mut Vec<Effect>) {
         ),
         (ViewKind::Resource(ResourceKind::Pods), _) => match view.selected.clone() {
             Some(pod) => {
-                // The first regular container, as kubectl picks by default.
-                let container = state
-                    .stores
-                    .pods
-                    .get(&pod)
-                    .and_then(|row| row.containers.iter().find(|container| !container.init))
-                    .map(|container| container.name.to_string());
-                (pod, container)
+                let containers = regular_containers(state, &pod);
+                if containers.len() > 1 {
+                    open_picker(
+                        state,
+                        format!("shell in pod/{}", pod.name),
+                        containers,
+                        PickPurpose::Shell { pod },
+                    );
+                    return;
+                }
+                (pod, containers.into_iter().next())
             }
             None => return,
         },
@@ -542,14 +563,96 @@ fn open_shell(state: &mut State, effects: &mut Vec<Effect>) {
     effects.push(Effect::Shell { pod, container });
 }
 
+/// The regular (non-init) containers of a pod, in spec order.
+fn regular_containers(state: &State, pod: &crate::cluster::rows::RowKey) -> Vec<String> {
+    state
+        .stores
+        .pods
+        .get(pod)
+        .map(|row| {
+            row.containers
+                .iter()
+                .filter(|container| !container.init)
+                .map(|container| container.name.to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// "All containers" heads the logs picker.
+const ALL_CONTAINERS: &str = "all containers";
+
+fn open_picker(state: &mut State, title: String, choices: Vec<String>, purpose: PickPurpose) {
+    state.picker = Some(Picker {
+        title,
+        choices,
+        cursor: 0,
+        purpose,
+    });
+}
+
+fn on_picker_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let Some(picker) = state.picker.as_mut() else {
+        return;
+    };
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => picker.cursor = picker.cursor.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => {
+            picker.cursor = (picker.cursor + 1).min(picker.choices.len().saturating_sub(1))
+        }
+        KeyCode::Esc | KeyCode::Char('q') => state.picker = None,
+        KeyCode::Enter => {
+            let Some(picker) = state.picker.take() else {
+                return;
+            };
+            let Some(choice) = picker.choices.get(picker.cursor).cloned() else {
+                return;
+            };
+            match picker.purpose {
+                PickPurpose::Shell { pod } => effects.push(Effect::Shell {
+                    pod,
+                    container: choice,
+                }),
+                PickPurpose::Logs { pod, previous } => {
+                    let container = (choice != ALL_CONTAINERS).then_some(choice);
+                    start_logs(
+                        state,
+                        super::logs::LogScope::Pod {
+                            key: pod,
+                            container,
+                        },
+                        previous,
+                        effects,
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn open_logs(state: &mut State, previous: bool, effects: &mut Vec<Effect>) {
-    use super::logs::{LogScope, LogView, reconcile_sources};
+    use super::logs::LogScope;
     let view = state.view();
     let scope = match (view.kind, &view.pin, view.selected.clone()) {
-        (ViewKind::Resource(ResourceKind::Pods), _, Some(key)) => LogScope::Pod {
-            key,
-            container: None,
-        },
+        (ViewKind::Resource(ResourceKind::Pods), _, Some(key)) => {
+            let containers = regular_containers(state, &key);
+            if containers.len() > 1 {
+                let mut choices = vec![ALL_CONTAINERS.to_string()];
+                choices.extend(containers);
+                open_picker(
+                    state,
+                    format!("logs of pod/{}", key.name),
+                    choices,
+                    PickPurpose::Logs { pod: key, previous },
+                );
+                return;
+            }
+            LogScope::Pod {
+                key,
+                container: None,
+            }
+        }
         (ViewKind::Containers, Pin::Pod(pod), Some(container)) => LogScope::Pod {
             key: pod.clone(),
             container: Some(container.name.to_string()),
@@ -579,6 +682,16 @@ fn open_logs(state: &mut State, previous: bool, effects: &mut Vec<Effect>) {
             return;
         }
     };
+    start_logs(state, scope, previous, effects);
+}
+
+fn start_logs(
+    state: &mut State,
+    scope: super::logs::LogScope,
+    previous: bool,
+    effects: &mut Vec<Effect>,
+) {
+    use super::logs::{LogScope, LogView, reconcile_sources};
     let title = match &scope {
         LogScope::Pod {
             key,

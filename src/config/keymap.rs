@@ -15,15 +15,18 @@ const DEFAULT_KEYMAP: &str = include_str!("keymap.toml");
 pub enum KeyContext {
     Global,
     Pager,
+    /// The logs view.
+    Logs,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 2] = [KeyContext::Global, KeyContext::Pager];
+    pub const ALL: [KeyContext; 3] = [KeyContext::Global, KeyContext::Pager, KeyContext::Logs];
 
     pub fn name(self) -> &'static str {
         match self {
             KeyContext::Global => "global",
             KeyContext::Pager => "pager",
+            KeyContext::Logs => "logs",
         }
     }
 }
@@ -245,7 +248,8 @@ impl Keymap {
                 warnings.push(ConfigWarning {
                     file: file.to_path_buf(),
                     field: format!("{prefix}{name}"),
-                    message: "unknown key context (use \"global\" or \"pager\")".to_string(),
+                    message: "unknown key context (use \"global\", \"pager\" or \"logs\")"
+                        .to_string(),
                 });
                 continue;
             };

@@ -77,6 +77,8 @@ pub struct Settings {
     /// kubectl for shells: a name on PATH or a path (k3s' `k3s kubectl`
     /// is used when there is no kubectl).
     pub kubectl: String,
+    /// Lines the logs view keeps before dropping the oldest.
+    pub log_buffer_lines: usize,
     pub keymap: Keymap,
 }
 
@@ -91,6 +93,7 @@ impl Default for Settings {
             readonly: false,
             rollout_timeout: Duration::from_secs(300),
             kubectl: "kubectl".to_string(),
+            log_buffer_lines: 100_000,
             keymap: Keymap::defaults(),
         }
     }
@@ -201,6 +204,15 @@ impl Settings {
                     _ => warn(
                         "rollout_timeout",
                         "expected a duration of at least \"10s\", like \"5m\"".to_string(),
+                    ),
+                },
+                "log_buffer_lines" => match value.as_integer() {
+                    Some(lines) if (1_000..=10_000_000).contains(&lines) => {
+                        self.log_buffer_lines = lines as usize
+                    }
+                    _ => warn(
+                        "log_buffer_lines",
+                        "expected a number of lines from 1000 to 10000000".to_string(),
                     ),
                 },
                 "kubectl" => match value.as_str() {

@@ -14,6 +14,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
     for (context, heading) in [
         (KeyContext::Global, "Views"),
+        (KeyContext::Logs, "Logs"),
         (KeyContext::Pager, "YAML / describe pager"),
     ] {
         lines.push(Line::styled(heading, theme.header));

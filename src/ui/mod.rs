@@ -8,6 +8,7 @@ mod detail;
 mod editor;
 mod help;
 mod logs;
+mod picker;
 mod pulse;
 mod rollouts;
 mod table;
@@ -68,6 +69,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     chrome::status_bar(frame, status, state, theme);
     if state.help_open {
         help::draw(frame, area, state, theme);
+    }
+    if let Some(picker) = &state.picker {
+        picker::draw(frame, area, picker, theme);
     }
     if let Some(question) = &state.confirm {
         confirm::draw(frame, area, &question.question, theme);
