@@ -42,6 +42,18 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// TLS certificates that expire soon or are broken (cert-manager
+    /// Certificates, kubernetes.io/tls Secrets, Ingress/IngressRoute hosts).
+    /// Exit 0 all good, 1 something expires within the window or is not
+    /// Ready, 2 could not look.
+    Certs {
+        /// How far ahead counts as expiring soon, e.g. 14d, 36h.
+        #[arg(long, default_value = "14d")]
+        within: String,
+        /// Output format: table or json.
+        #[arg(short = 'o', long = "output", default_value = "table")]
+        output: String,
+    },
     /// Print a pod's or a workload's logs, like `kubectl logs` and stern:
     /// several pods or containers are merged in time order, each line
     /// prefixed `pod/container` (exit 0 done, 1 a source failed, 2 error).

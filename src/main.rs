@@ -72,6 +72,18 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     }
     let mut warnings: Vec<ConfigWarning> = Vec::new();
     let settings = Settings::load(paths.config_file().as_deref(), &mut warnings);
+    if let Some(Command::Certs { within, output }) = cli.command {
+        for warning in &warnings {
+            eprintln!("bosun: warning: {warning}");
+        }
+        let loaded = locate_kubeconfig(&KubeconfigSearch::from_process(cli.kubeconfig.clone()))?;
+        let args = bosun::headless::certs::CertsArgs {
+            within,
+            output,
+            context: cli.context.clone(),
+        };
+        return Ok(bosun::headless::certs::certs(&loaded, args).await);
+    }
     if let Some(Command::Logs {
         target,
         namespace,

@@ -293,11 +293,23 @@ async fn a_pod_with_several_containers_asks_which() {
     app.key(KeyCode::Char('l')).await;
     app.key(KeyCode::Enter).await;
     app.wait_for("both containers", WAIT, |state, _| {
-        state
-            .logs
-            .as_ref()
-            .is_some_and(|view| view.sources.len() == 2 && !view.buffer.is_empty())
+        state.logs.as_ref().is_some_and(|view| {
+            let from = |source: u32| {
+                (0..view.buffer.len())
+                    .filter_map(|i| view.buffer.get(i))
+                    .any(|line| line.source == source)
+            };
+            view.sources.len() == 2 && from(0) && from(1)
+        })
     })
     .await;
-    assert!(app.screen().contains(&format!("/{chosen} ")));
+    // Several containers: each line is labelled pod/container.
+    let view = app.state.logs.as_ref().expect("logs");
+    assert!(
+        view.sources
+            .iter()
+            .any(|source| source.label.ends_with(&format!("/{chosen}"))),
+        "{:?}",
+        view.labels()
+    );
 }

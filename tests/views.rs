@@ -330,3 +330,148 @@ fn pods_view_at_80x24_keeps_the_important_columns() {
     }
     assert_snapshot!(terminal.backend());
 }
+
+#[test]
+fn certs_view_orders_by_urgency_and_colours_days_left() {
+    use bosun::certs::{CertInfo, CertificateRow, HostRoute, TlsSecretRow};
+    use bosun::cluster::rows::RouteRow;
+    let day = 86_400;
+    let info = |cn: &str, days: i64| CertInfo {
+        subject: cn.to_string(),
+        sans: vec![cn.to_string()],
+        issuer: "R11".to_string(),
+        not_before: ANCHOR - 30 * day,
+        not_after: ANCHOR + days * day,
+        chain_len: 2,
+        self_signed: false,
+    };
+    let certificate =
+        |ns: &str, name: &str, host: &str, ready: Option<bool>, days: i64| CertificateRow {
+            namespace: ns.into(),
+            name: name.into(),
+            secret_name: name.into(),
+            dns_names: vec![host.into()],
+            issuer: "ClusterIssuer/letsencrypt-prod".into(),
+            ready,
+            not_after: Some(ANCHOR + days * day),
+            renewal_time: Some(ANCHOR + (days - 30) * day),
+            ..CertificateRow::default()
+        };
+    let secret = |ns: &str, name: &str, cert: Result<CertInfo, String>| TlsSecretRow {
+        namespace: ns.into(),
+        name: name.into(),
+        cert,
+        managed_by_certificate: Some(name.into()),
+    };
+    let mut state = sample_state();
+    let certificates = vec![
+        certificate("blog", "blog-tls", "blog.home.lab", Some(true), 60),
+        certificate("harbor", "harbor-tls", "harbor.home.lab", Some(true), 10),
+        certificate("minio", "minio-tls", "minio.home.lab", Some(true), 2),
+        certificate("argo", "argo-tls", "argo.home.lab", Some(false), -3),
+    ];
+    let secrets = vec![
+        secret("blog", "blog-tls", Ok(info("blog.home.lab", 60))),
+        secret("harbor", "harbor-tls", Ok(info("harbor.home.lab", 10))),
+        secret("minio", "minio-tls", Ok(info("minio.home.lab", 2))),
+        secret("argo", "argo-tls", Ok(info("argo.home.lab", -3))),
+        secret("kube-system", "broken-tls", Err("not PEM data".to_string())),
+    ];
+    let routes = vec![RouteRow {
+        namespace: "default".into(),
+        name: "nas".into(),
+        routes: vec![HostRoute {
+            namespace: "default".into(),
+            source: "ingress/nas".into(),
+            hosts: vec!["nas.home.lab".into()],
+            secret_name: Some("nas-tls".into()),
+            cert_resolver: None,
+        }],
+    }];
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Certificates(RowUpdate::Replace(certificates))),
+    );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::TlsSecrets(RowUpdate::Replace(secrets))),
+    );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Routes(
+            ResourceKind::Ingresses,
+            RowUpdate::Replace(routes),
+        )),
+    );
+    command(&mut state, "certs");
+    let terminal = render(&mut state);
+    let text = format!("{}", terminal.backend());
+    // Most urgent first: expired, then 2 days, then 10.
+    let position = |needle: &str| text.find(needle).unwrap_or(usize::MAX);
+    assert!(position("argo-tls") < position("minio-tls"));
+    assert!(position("minio-tls") < position("harbor-tls"));
+    assert!(position("harbor-tls") < position("blog-tls"));
+    assert!(text.contains("expired 3d"), "{text}");
+    assert!(
+        text.contains("ingress/nas") && text.contains("host nas.home.la"),
+        "a host whose secret is missing is listed:\n{text}"
+    );
+    assert!(text.contains("broken-tls"), "{text}");
+    let broken = state
+        .certs
+        .iter()
+        .find(|entry| entry.view.name == "broken-tls")
+        .expect("broken-tls row");
+    assert!(
+        broken
+            .view
+            .problems
+            .iter()
+            .any(|problem| problem.contains("not PEM data")),
+        "{:?}",
+        broken.view.problems
+    );
+    // Days-left colours: < 3 error, < 14 warn, else ok.
+    let theme = Theme::builtin_default();
+    let buffer = terminal.backend().buffer();
+    let style_of = |needle: &str, column: &str| {
+        let lines: Vec<String> = (0..buffer.area.height)
+            .map(|y| {
+                (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect()
+            })
+            .collect();
+        let header = lines
+            .iter()
+            .find(|line| line.contains("DAYS-LEFT"))
+            .expect("header");
+        let x = header.find(column).expect("column") as u16;
+        let x = header[..x as usize].chars().count() as u16;
+        let y = lines
+            .iter()
+            .position(|line| line.contains(needle))
+            .expect("row") as u16;
+        buffer[(x, y)].fg
+    };
+    assert_eq!(
+        style_of("minio-tls", "DAYS-LEFT"),
+        theme.error.fg.unwrap_or_default()
+    );
+    assert_eq!(
+        style_of("harbor-tls", "DAYS-LEFT"),
+        theme.warn.fg.unwrap_or_default()
+    );
+    assert_eq!(
+        style_of("blog-tls ", "DAYS-LEFT"),
+        theme.ok.fg.unwrap_or_default()
+    );
+    assert_snapshot!(terminal.backend());
+    // The overview counts what expires soon and what is not Ready.
+    command(&mut state, "pulse");
+    let overview = format!("{}", render(&mut state).backend());
+    assert!(
+        overview.contains("certs    3 expiring < 14d, 1 not ready"),
+        "{overview}"
+    );
+}

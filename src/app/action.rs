@@ -40,6 +40,8 @@ pub enum Action {
     CycleTail,
     /// Index into the since presets (1m 5m 15m 1h all).
     Since(u8),
+    /// Certs view: ask cert-manager to reissue.
+    Renew,
     /// Pager only: next / previous search match.
     NextMatch,
     PrevMatch,
@@ -164,6 +166,11 @@ impl Action {
         (Action::Since(2), "since_15m", "since 15m"),
         (Action::Since(3), "since_1h", "since 1h"),
         (Action::Since(4), "since_all", "since the start"),
+        (
+            Action::Renew,
+            "renew",
+            "renew a certificate (cert-manager reissues it, as cmctl renew)",
+        ),
         (Action::NextMatch, "next_match", "next search match"),
         (Action::PrevMatch, "prev_match", "previous search match"),
         (Action::Quit, "quit", "quit"),

@@ -1,6 +1,7 @@
 //! The state owner: events in, state changed, effects out (DESIGN §3).
 
 pub mod action;
+pub mod certs;
 pub mod command;
 pub mod effect;
 pub mod event;

@@ -26,6 +26,10 @@ pub struct Stores {
     pub namespaces: RowStore<NamespaceRow>,
     pub nodes: RowStore<NodeRow>,
     pub events: RowStore<EventRow>,
+    pub certificates: RowStore<crate::certs::CertificateRow>,
+    pub tls_secrets: RowStore<crate::certs::TlsSecretRow>,
+    pub ingresses: RowStore<crate::cluster::rows::RouteRow>,
+    pub ingressroutes: RowStore<crate::cluster::rows::RouteRow>,
 }
 
 impl Stores {
@@ -56,6 +60,10 @@ impl Stores {
             ResourceKind::Namespaces => self.namespaces.generation(),
             ResourceKind::Nodes => self.nodes.generation(),
             ResourceKind::Events => self.events.generation(),
+            ResourceKind::Certificates => self.certificates.generation(),
+            ResourceKind::TlsSecrets => self.tls_secrets.generation(),
+            ResourceKind::Ingresses => self.ingresses.generation(),
+            ResourceKind::IngressRoutes => self.ingressroutes.generation(),
         }
     }
 
@@ -68,6 +76,10 @@ impl Stores {
             ResourceKind::Namespaces => self.namespaces.len(),
             ResourceKind::Nodes => self.nodes.len(),
             ResourceKind::Events => self.events.len(),
+            ResourceKind::Certificates => self.certificates.len(),
+            ResourceKind::TlsSecrets => self.tls_secrets.len(),
+            ResourceKind::Ingresses => self.ingresses.len(),
+            ResourceKind::IngressRoutes => self.ingressroutes.len(),
         }
     }
 }
@@ -266,6 +278,10 @@ pub struct State {
     pub confirm: Option<Confirm>,
     pub picker: Option<Picker>,
     pub editor: Option<Editor>,
+    /// The certs view's rows: Certificates, TLS secrets and routes joined
+    /// (recomputed when one of them changes).
+    pub certs: Vec<super::certs::CertEntry>,
+    pub certs_stamp: Option<u64>,
     pub logs: Option<super::logs::LogView>,
     /// Lines the logs view keeps (ring buffer).
     pub log_capacity: usize,
@@ -311,6 +327,8 @@ impl State {
             confirm: None,
             picker: None,
             editor: None,
+            certs: Vec::new(),
+            certs_stamp: None,
             logs: None,
             log_capacity: 100_000,
             scale_target: None,

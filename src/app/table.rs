@@ -71,6 +71,7 @@ fn order_stamp(state: &State, view: &ViewState) -> u64 {
         ViewKind::Resource(kind) => state.stores.generation(kind).hash(&mut hasher),
         ViewKind::Containers => state.stores.pods.generation().hash(&mut hasher),
         ViewKind::Contexts => state.contexts.len().hash(&mut hasher),
+        ViewKind::Certs => state.certs_stamp.hash(&mut hasher),
         ViewKind::Pulse => {}
     }
     if matches!(view.sort, Some((ColumnId::Cpu | ColumnId::Mem, _))) {
@@ -226,7 +227,19 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
         ViewKind::Contexts => {
             indices = (0..state.contexts.len() as u32).collect();
         }
-        ViewKind::Pulse => {}
+        // join() already orders them: most urgent first.
+        ViewKind::Certs => {
+            indices = (0..state.certs.len() as u32)
+                .filter(|&i| in_scope(scope, &state.certs[i as usize].view.namespace))
+                .collect();
+        }
+        ViewKind::Pulse
+        | ViewKind::Resource(
+            ResourceKind::Certificates
+            | ResourceKind::TlsSecrets
+            | ResourceKind::Ingresses
+            | ResourceKind::IngressRoutes,
+        ) => {}
     }
     indices
 }
@@ -280,7 +293,8 @@ fn row_at<'a>(state: &'a State, view: &ViewState, index: usize) -> Option<&'a dy
             _ => None,
         },
         ViewKind::Contexts => state.contexts.get(index).map(|row| row as &dyn Row),
-        ViewKind::Pulse => None,
+        ViewKind::Certs => state.certs.get(index).map(|row| row as &dyn Row),
+        ViewKind::Pulse | ViewKind::Resource(_) => None,
     }
 }
 
@@ -305,6 +319,9 @@ pub fn key_at(state: &State, view: &ViewState, position: usize) -> Option<RowKey
 /// Recompute the visible rows of the current view if anything they depend
 /// on changed, keeping the selection on the same object.
 pub fn refresh(state: &mut State) {
+    if matches!(state.view().kind, ViewKind::Certs | ViewKind::Pulse) {
+        super::certs::refresh(state);
+    }
     let order = order_stamp(state, state.view());
     let new_stamp = {
         let mut hasher = DefaultHasher::new();

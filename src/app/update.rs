@@ -225,10 +225,19 @@ fn view_shows(state: &State, kind: ResourceKind) -> bool {
     match view {
         ViewKind::Pulse => matches!(
             kind,
-            ResourceKind::Pods
+            ResourceKind::Certificates
+                | ResourceKind::TlsSecrets
+                | ResourceKind::Pods
                 | ResourceKind::Nodes
                 | ResourceKind::Events
                 | ResourceKind::Namespaces
+        ),
+        ViewKind::Certs => matches!(
+            kind,
+            ResourceKind::Certificates
+                | ResourceKind::TlsSecrets
+                | ResourceKind::Ingresses
+                | ResourceKind::IngressRoutes
         ),
         ViewKind::Containers => kind == ResourceKind::Pods,
         ViewKind::Contexts => false,
@@ -268,6 +277,12 @@ fn on_cluster(state: &mut State, message: ClusterMessage, effects: &mut Vec<Effe
             KindRows::Namespaces(update) => state.stores.namespaces.apply(update),
             KindRows::Nodes(update) => state.stores.nodes.apply(update),
             KindRows::Events(update) => state.stores.events.apply(update),
+            KindRows::Certificates(update) => state.stores.certificates.apply(update),
+            KindRows::TlsSecrets(update) => state.stores.tls_secrets.apply(update),
+            KindRows::Routes(ResourceKind::IngressRoutes, update) => {
+                state.stores.ingressroutes.apply(update)
+            }
+            KindRows::Routes(_, update) => state.stores.ingresses.apply(update),
         },
         ClusterMessage::Watch(WatchMessage::Status(kind, status)) => {
             if let WatchStatus::Reconnecting { error, .. } = &status {
@@ -347,7 +362,11 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         on_pager_key(state, key, effects);
         return;
     }
-    let Some(action) = state.keymap.action(KeyContext::Global, &key) else {
+    let view_context = (state.view().kind == ViewKind::Certs)
+        .then(|| state.keymap.action(KeyContext::Certs, &key))
+        .flatten();
+    let Some(action) = view_context.or_else(|| state.keymap.action(KeyContext::Global, &key))
+    else {
         return;
     };
     act(state, action, effects);
@@ -427,7 +446,37 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         | Action::TogglePrevious
         | Action::CycleTail
         | Action::Since(_) => {}
+        Action::Renew => ask_renew(state),
     }
+}
+
+fn ask_renew(state: &mut State) {
+    if refused_readonly(state, "renew") {
+        return;
+    }
+    let Some(key) = state.view().selected.clone() else {
+        return;
+    };
+    let is_certificate = state.certs.iter().any(|entry| {
+        entry.view.kind == "Certificate"
+            && entry.view.namespace == key.namespace.as_ref()
+            && entry.view.name == key.name.as_ref()
+    });
+    if state.view().kind != ViewKind::Certs || !is_certificate {
+        state.flash(
+            Level::Warn,
+            "renew works on cert-manager Certificates (the certs view)",
+        );
+        return;
+    }
+    let mutation = Mutation::Renew { key };
+    state.confirm = Some(Confirm {
+        question: format!(
+            "Ask cert-manager to reissue {}?",
+            mutation.describe().trim_start_matches("renew ")
+        ),
+        mutation,
+    });
 }
 
 /// Refuse a mutation in read-only mode; true when refused.
@@ -912,8 +961,30 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
         ViewKind::Resource(ResourceKind::Events) => {
             open_detail(state, DetailKind::Describe, effects)
         }
+        ViewKind::Certs => {
+            let Some(entry) = state.certs.iter().find(|entry| {
+                entry.view.namespace == key.namespace.as_ref()
+                    && entry.view.name == key.name.as_ref()
+            }) else {
+                return;
+            };
+            let text = super::certs::details(entry, state.now);
+            state.next_request += 1;
+            state.detail = Some(Detail {
+                request: state.next_request,
+                kind: DetailKind::Describe,
+                title: format!("certificate {}/{}", key.namespace, key.name),
+                lines: text.lines().map(str::to_string).collect(),
+                loading: false,
+                error: None,
+                scroll: 0,
+                search: String::new(),
+                matches: Vec::new(),
+                current_match: 0,
+            });
+        }
         ViewKind::Contexts => switch_context(state, key.name.to_string(), effects),
-        ViewKind::Containers | ViewKind::Pulse => {}
+        ViewKind::Containers | ViewKind::Pulse | ViewKind::Resource(_) => {}
     }
 }
 
@@ -952,6 +1023,30 @@ fn open_detail(state: &mut State, detail: DetailKind, effects: &mut Vec<Effect>)
             None => return,
         },
         (ViewKind::Containers, Pin::Pod(pod)) => (ResourceKind::Pods, pod.clone()),
+        (ViewKind::Certs, _) => {
+            let Some(key) = view.selected.clone() else {
+                return;
+            };
+            let kind = state
+                .certs
+                .iter()
+                .find(|entry| {
+                    entry.view.namespace == key.namespace.as_ref()
+                        && entry.view.name == key.name.as_ref()
+                })
+                .map(|entry| entry.view.kind);
+            match kind {
+                Some("Certificate") => (ResourceKind::Certificates, key),
+                Some("Secret") => (ResourceKind::TlsSecrets, key),
+                _ => {
+                    state.flash(
+                        Level::Warn,
+                        "this row is a host without its secret: nothing to fetch",
+                    );
+                    return;
+                }
+            }
+        }
         _ => {
             state.flash(Level::Warn, "nothing to show here");
             return;

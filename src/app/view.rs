@@ -13,6 +13,8 @@ pub enum ViewKind {
     /// The containers of one pod.
     Containers,
     Contexts,
+    /// Certificates, TLS secrets and the hosts using them, joined.
+    Certs,
 }
 
 impl ViewKind {
@@ -47,6 +49,7 @@ impl ViewKind {
             &["events", "ev", "event"],
             ViewKind::Resource(ResourceKind::Events),
         ),
+        (&["certs", "cert", "certificates"], ViewKind::Certs),
         (&["ctx", "contexts", "context"], ViewKind::Contexts),
     ];
 
@@ -70,6 +73,11 @@ impl ViewKind {
             ViewKind::Resource(ResourceKind::Events) => "Events",
             ViewKind::Containers => "Containers",
             ViewKind::Contexts => "Contexts",
+            ViewKind::Certs => "Certificates",
+            ViewKind::Resource(ResourceKind::Certificates) => "Certificates",
+            ViewKind::Resource(ResourceKind::TlsSecrets) => "TLS secrets",
+            ViewKind::Resource(ResourceKind::Ingresses) => "Ingresses",
+            ViewKind::Resource(ResourceKind::IngressRoutes) => "IngressRoutes",
         }
     }
 
@@ -82,7 +90,7 @@ impl ViewKind {
 
     /// Does the namespace scope apply to this view?
     pub fn namespaced(self) -> bool {
-        self.resource().is_some_and(ResourceKind::namespaced)
+        self == ViewKind::Certs || self.resource().is_some_and(ResourceKind::namespaced)
     }
 }
 
@@ -122,6 +130,16 @@ pub enum ColumnId {
     Cluster,
     Server,
     Current,
+    Hosts,
+    Issuer,
+    NotAfter,
+    DaysLeft,
+    Renewal,
+    Secret,
+    UsedBy,
+    Kind,
+    /// READY of a certificate: True, False, Issuing, -.
+    CertReady,
 }
 
 impl ColumnId {
@@ -161,6 +179,15 @@ impl ColumnId {
             ColumnId::Cluster => "CLUSTER",
             ColumnId::Server => "SERVER",
             ColumnId::Current => "CURRENT",
+            ColumnId::Hosts => "HOSTS",
+            ColumnId::Issuer => "ISSUER",
+            ColumnId::NotAfter => "NOT-AFTER",
+            ColumnId::DaysLeft => "DAYS-LEFT",
+            ColumnId::Renewal => "RENEWAL",
+            ColumnId::Secret => "SECRET",
+            ColumnId::UsedBy => "USED BY",
+            ColumnId::Kind => "KIND",
+            ColumnId::CertReady => "READY",
         }
     }
 }
@@ -199,7 +226,17 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
         }
         ViewKind::Containers => vec![Name, Image, Ready, State, Init, Restarts, Ports, Age],
         ViewKind::Contexts => vec![Current, Name, Cluster, Server],
-        ViewKind::Pulse => vec![],
+        ViewKind::Certs => vec![
+            Namespace, Name, Kind, CertReady, DaysLeft, NotAfter, Hosts, Issuer, Renewal, Secret,
+            UsedBy,
+        ],
+        ViewKind::Pulse
+        | ViewKind::Resource(
+            ResourceKind::Certificates
+            | ResourceKind::TlsSecrets
+            | ResourceKind::Ingresses
+            | ResourceKind::IngressRoutes,
+        ) => vec![],
     };
     if !all_namespaces || !kind.namespaced() {
         columns.retain(|column| *column != Namespace);

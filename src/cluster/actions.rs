@@ -33,6 +33,10 @@ pub enum Mutation {
         key: RowKey,
         replicas: i32,
     },
+    /// Ask cert-manager to reissue a Certificate (as `cmctl renew`).
+    Renew {
+        key: RowKey,
+    },
 }
 
 impl Mutation {
@@ -54,6 +58,7 @@ impl Mutation {
                 key,
                 replicas,
             } => format!("scale {} --replicas={replicas}", target(*kind, key)),
+            Mutation::Renew { key } => format!("renew {}", target(ResourceKind::Certificates, key)),
         }
     }
 
@@ -63,6 +68,7 @@ impl Mutation {
             Mutation::Delete { .. } => "delete",
             Mutation::Kill { .. } => "kill",
             Mutation::Scale { .. } => "scale",
+            Mutation::Renew { .. } => "renew",
         }
     }
 }
@@ -136,6 +142,7 @@ pub async fn perform(client: &kube::Client, mutation: &Mutation) -> Result<Strin
                 .map_err(|error| plain_client_error(&error))?;
             Ok(format!("pod/{} killed", key.name))
         }
+        Mutation::Renew { key } => crate::certs::renew(client, &key.namespace, &key.name).await,
         Mutation::Scale {
             kind,
             key,

@@ -343,6 +343,11 @@ pub fn describe(kind: ResourceKind, object: &Value, related_events: &[Value]) ->
         ResourceKind::Namespaces => {
             let _ = writeln!(out, "{:<16}{}", "Status:", text(object, "/status/phase"));
         }
+        // Custom resources and secrets: the header and conditions say it.
+        ResourceKind::Certificates
+        | ResourceKind::TlsSecrets
+        | ResourceKind::Ingresses
+        | ResourceKind::IngressRoutes => {}
         ResourceKind::Events => {
             let _ = writeln!(out, "{:<16}{}", "Type:", text(object, "/type"));
             let _ = writeln!(out, "{:<16}{}", "Reason:", text(object, "/reason"));

@@ -9,10 +9,17 @@ pub enum ResourceKind {
     Namespaces,
     Nodes,
     Events,
+    /// cert-manager.io/v1 Certificates (a CRD: may be absent).
+    Certificates,
+    /// Secrets of type kubernetes.io/tls, parsed on arrival.
+    TlsSecrets,
+    Ingresses,
+    /// traefik.io/v1alpha1 IngressRoutes (a CRD: may be absent).
+    IngressRoutes,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 11] = [
         ResourceKind::Pods,
         ResourceKind::Deployments,
         ResourceKind::StatefulSets,
@@ -20,6 +27,10 @@ impl ResourceKind {
         ResourceKind::Namespaces,
         ResourceKind::Nodes,
         ResourceKind::Events,
+        ResourceKind::Certificates,
+        ResourceKind::TlsSecrets,
+        ResourceKind::Ingresses,
+        ResourceKind::IngressRoutes,
     ];
 
     /// Plural resource name, as in the API path and RBAC messages.
@@ -32,6 +43,10 @@ impl ResourceKind {
             ResourceKind::Namespaces => "namespaces",
             ResourceKind::Nodes => "nodes",
             ResourceKind::Events => "events",
+            ResourceKind::Certificates => "certificates",
+            ResourceKind::TlsSecrets => "secrets",
+            ResourceKind::Ingresses => "ingresses",
+            ResourceKind::IngressRoutes => "ingressroutes",
         }
     }
 
@@ -45,6 +60,10 @@ impl ResourceKind {
             ResourceKind::Namespaces => "Namespace",
             ResourceKind::Nodes => "Node",
             ResourceKind::Events => "Event",
+            ResourceKind::Certificates => "Certificate",
+            ResourceKind::TlsSecrets => "Secret",
+            ResourceKind::Ingresses => "Ingress",
+            ResourceKind::IngressRoutes => "IngressRoute",
         }
     }
 
@@ -53,6 +72,9 @@ impl ResourceKind {
             ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets => {
                 ("apps", "v1")
             }
+            ResourceKind::Certificates => ("cert-manager.io", "v1"),
+            ResourceKind::Ingresses => ("networking.k8s.io", "v1"),
+            ResourceKind::IngressRoutes => ("traefik.io", "v1alpha1"),
             _ => ("", "v1"),
         }
     }

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::age::{Epoch, now};
 use super::kind::ResourceKind;
-use super::rows::{EventRow, NamespaceRow, NodeRow, PodRow, RowKey, WorkloadRow};
+use super::rows::{EventRow, NamespaceRow, NodeRow, PodRow, Row, RowKey, WorkloadRow};
 
 /// How a kind's stream is doing, for the status bar and the view title.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,10 @@ pub enum WatchStatus {
     },
     /// RBAC says no; only this kind's view is affected.
     Forbidden {
+        message: String,
+    },
+    /// The API has no such resource (a CRD that is not installed).
+    Absent {
         message: String,
     },
 }
@@ -54,6 +58,10 @@ pub enum KindRows {
     Namespaces(RowUpdate<NamespaceRow>),
     Nodes(RowUpdate<NodeRow>),
     Events(RowUpdate<EventRow>),
+    Certificates(RowUpdate<crate::certs::CertificateRow>),
+    TlsSecrets(RowUpdate<crate::certs::TlsSecretRow>),
+    /// Ingresses or IngressRoutes.
+    Routes(ResourceKind, RowUpdate<super::rows::RouteRow>),
 }
 
 impl KindRows {
@@ -64,6 +72,9 @@ impl KindRows {
             KindRows::Namespaces(_) => ResourceKind::Namespaces,
             KindRows::Nodes(_) => ResourceKind::Nodes,
             KindRows::Events(_) => ResourceKind::Events,
+            KindRows::Certificates(_) => ResourceKind::Certificates,
+            KindRows::TlsSecrets(_) => ResourceKind::TlsSecrets,
+            KindRows::Routes(kind, _) => *kind,
         }
     }
 }
@@ -89,6 +100,16 @@ pub enum WatchMessage {
 const BACKOFF_START: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 const FORBIDDEN_RETRY: Duration = Duration::from_secs(60);
+
+/// 404 on the list: the resource type does not exist on this server.
+fn is_absent(error: &watcher::Error) -> Option<String> {
+    match error {
+        watcher::Error::InitialListFailed(kube::Error::Api(status)) if status.code == 404 => {
+            Some(status.message.clone())
+        }
+        _ => None,
+    }
+}
 
 fn is_forbidden(error: &watcher::Error) -> Option<String> {
     let api_error = match error {
@@ -132,19 +153,32 @@ pub fn plain_error(error: &watcher::Error) -> String {
 
 /// Run one kind's watcher until the channel closes. Never returns early on
 /// errors: it reports them and retries.
+/// What to watch and how to project it.
+pub struct WatchSpec<K, R> {
+    pub api: Api<K>,
+    pub kind: ResourceKind,
+    /// A field selector, e.g. `type=kubernetes.io/tls`.
+    pub fields: Option<&'static str>,
+    pub project: fn(&K) -> R,
+    pub wrap: fn(RowUpdate<R>) -> KindRows,
+}
+
 pub async fn run_watcher<K, R, T>(
-    api: Api<K>,
-    kind: ResourceKind,
+    spec: WatchSpec<K, R>,
     strategy: ListStrategy,
-    project: fn(&K) -> R,
-    wrap: fn(RowUpdate<R>) -> KindRows,
-    key_of: fn(&R) -> RowKey,
     sender: mpsc::Sender<T>,
 ) where
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
-    R: Send + 'static,
+    R: Row + Send + 'static,
     T: From<WatchMessage> + Send + 'static,
 {
+    let WatchSpec {
+        api,
+        kind,
+        fields,
+        project,
+        wrap,
+    } = spec;
     let send = |message: WatchMessage| {
         let sender = sender.clone();
         async move { sender.send(T::from(message)).await.is_ok() }
@@ -153,6 +187,9 @@ pub async fn run_watcher<K, R, T>(
     let mut backoff = BACKOFF_START;
     loop {
         let mut config = watcher::Config::default();
+        if let Some(fields) = fields {
+            config = config.fields(fields);
+        }
         if strategy == ListStrategy::Stream {
             config = config.streaming_lists();
         }
@@ -183,7 +220,7 @@ pub async fn run_watcher<K, R, T>(
                     }
                 }
                 Some(Ok(Event::Delete(object))) => {
-                    let key = key_of(&project(&object));
+                    let key = project(&object).key();
                     if !send(WatchMessage::Rows(wrap(RowUpdate::Delete(key)))).await {
                         return;
                     }
@@ -203,9 +240,11 @@ pub async fn run_watcher<K, R, T>(
             continue;
         }
         tracing::warn!(kind = kind.plural(), %error, "watch failed");
-        let (status, wait) = match is_forbidden(&error) {
-            Some(message) => (WatchStatus::Forbidden { message }, FORBIDDEN_RETRY),
-            None => (
+        let (status, wait) = match (is_forbidden(&error), is_absent(&error)) {
+            (Some(message), _) => (WatchStatus::Forbidden { message }, FORBIDDEN_RETRY),
+            // A CRD may be installed later: look again now and then.
+            (None, Some(message)) => (WatchStatus::Absent { message }, FORBIDDEN_RETRY),
+            (None, None) => (
                 WatchStatus::Reconnecting {
                     since: now(),
                     error: plain_error(&error),
@@ -224,20 +263,17 @@ pub async fn run_watcher<K, R, T>(
     }
 }
 
-fn pod_key(row: &PodRow) -> RowKey {
-    RowKey::new(&row.namespace, &row.name)
-}
-fn workload_key(row: &WorkloadRow) -> RowKey {
-    RowKey::new(&row.namespace, &row.name)
-}
-fn namespace_key(row: &NamespaceRow) -> RowKey {
-    RowKey::new("", &row.name)
-}
-fn node_key(row: &NodeRow) -> RowKey {
-    RowKey::new("", &row.name)
-}
-fn event_key(row: &EventRow) -> RowKey {
-    RowKey::new(&row.namespace, &row.name)
+fn spawn<K, R, T>(
+    spec: WatchSpec<K, R>,
+    strategy: ListStrategy,
+    sender: mpsc::Sender<T>,
+) -> tokio::task::JoinHandle<()>
+where
+    K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    R: Row + Send + 'static,
+    T: From<WatchMessage> + Send + 'static,
+{
+    tokio::spawn(run_watcher(spec, strategy, sender))
 }
 
 /// Spawn a watcher for every kind; the handles let the caller abort them all
@@ -251,70 +287,135 @@ where
     T: From<WatchMessage> + Send + 'static,
 {
     use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-    use k8s_openapi::api::core::v1::{Event as CoreEvent, Namespace, Node, Pod};
+    use k8s_openapi::api::core::v1::{Event as CoreEvent, Namespace, Node, Pod, Secret};
+    use k8s_openapi::api::networking::v1::Ingress;
+    use kube::api::DynamicObject;
+
+    use super::rows::RouteRow;
+    use crate::certs::{CertificateRow, TlsSecretRow, certificate_resource, ingressroute_resource};
+    let c = || client.clone();
     vec![
-        tokio::spawn(run_watcher(
-            Api::<Pod>::all(client.clone()),
-            ResourceKind::Pods,
+        spawn(
+            WatchSpec {
+                api: Api::<Pod>::all(c()),
+                kind: ResourceKind::Pods,
+                fields: None,
+                project: PodRow::from_pod,
+                wrap: KindRows::Pods,
+            },
             strategy,
-            PodRow::from_pod,
-            KindRows::Pods,
-            pod_key,
             sender.clone(),
-        )),
-        tokio::spawn(run_watcher(
-            Api::<Deployment>::all(client.clone()),
-            ResourceKind::Deployments,
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<Deployment>::all(c()),
+                kind: ResourceKind::Deployments,
+                fields: None,
+                project: WorkloadRow::from_deployment,
+                wrap: |update| KindRows::Workloads(ResourceKind::Deployments, update),
+            },
             strategy,
-            WorkloadRow::from_deployment,
-            |update| KindRows::Workloads(ResourceKind::Deployments, update),
-            workload_key,
             sender.clone(),
-        )),
-        tokio::spawn(run_watcher(
-            Api::<StatefulSet>::all(client.clone()),
-            ResourceKind::StatefulSets,
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<StatefulSet>::all(c()),
+                kind: ResourceKind::StatefulSets,
+                fields: None,
+                project: WorkloadRow::from_statefulset,
+                wrap: |update| KindRows::Workloads(ResourceKind::StatefulSets, update),
+            },
             strategy,
-            WorkloadRow::from_statefulset,
-            |update| KindRows::Workloads(ResourceKind::StatefulSets, update),
-            workload_key,
             sender.clone(),
-        )),
-        tokio::spawn(run_watcher(
-            Api::<DaemonSet>::all(client.clone()),
-            ResourceKind::DaemonSets,
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<DaemonSet>::all(c()),
+                kind: ResourceKind::DaemonSets,
+                fields: None,
+                project: WorkloadRow::from_daemonset,
+                wrap: |update| KindRows::Workloads(ResourceKind::DaemonSets, update),
+            },
             strategy,
-            WorkloadRow::from_daemonset,
-            |update| KindRows::Workloads(ResourceKind::DaemonSets, update),
-            workload_key,
             sender.clone(),
-        )),
-        tokio::spawn(run_watcher(
-            Api::<Namespace>::all(client.clone()),
-            ResourceKind::Namespaces,
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<Namespace>::all(c()),
+                kind: ResourceKind::Namespaces,
+                fields: None,
+                project: NamespaceRow::from_namespace,
+                wrap: KindRows::Namespaces,
+            },
             strategy,
-            NamespaceRow::from_namespace,
-            KindRows::Namespaces,
-            namespace_key,
             sender.clone(),
-        )),
-        tokio::spawn(run_watcher(
-            Api::<Node>::all(client.clone()),
-            ResourceKind::Nodes,
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<Node>::all(c()),
+                kind: ResourceKind::Nodes,
+                fields: None,
+                project: NodeRow::from_node,
+                wrap: KindRows::Nodes,
+            },
             strategy,
-            NodeRow::from_node,
-            KindRows::Nodes,
-            node_key,
             sender.clone(),
-        )),
-        tokio::spawn(run_watcher(
-            Api::<CoreEvent>::all(client),
-            ResourceKind::Events,
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<CoreEvent>::all(c()),
+                kind: ResourceKind::Events,
+                fields: None,
+                project: EventRow::from_event,
+                wrap: KindRows::Events,
+            },
             strategy,
-            EventRow::from_event,
-            KindRows::Events,
-            event_key,
+            sender.clone(),
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<DynamicObject>::all_with(c(), &certificate_resource()),
+                kind: ResourceKind::Certificates,
+                fields: None,
+                project: CertificateRow::from_object,
+                wrap: KindRows::Certificates,
+            },
+            strategy,
+            sender.clone(),
+        ),
+        // Only TLS secrets, parsed on arrival: no secret data is kept.
+        spawn(
+            WatchSpec {
+                api: Api::<Secret>::all(c()),
+                kind: ResourceKind::TlsSecrets,
+                fields: Some("type=kubernetes.io/tls"),
+                project: TlsSecretRow::from_secret,
+                wrap: KindRows::TlsSecrets,
+            },
+            strategy,
+            sender.clone(),
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<Ingress>::all(c()),
+                kind: ResourceKind::Ingresses,
+                fields: None,
+                project: RouteRow::from_ingress,
+                wrap: |update| KindRows::Routes(ResourceKind::Ingresses, update),
+            },
+            strategy,
+            sender.clone(),
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<DynamicObject>::all_with(c(), &ingressroute_resource()),
+                kind: ResourceKind::IngressRoutes,
+                fields: None,
+                project: RouteRow::from_ingressroute,
+                wrap: |update| KindRows::Routes(ResourceKind::IngressRoutes, update),
+            },
+            strategy,
             sender,
-        )),
+        ),
     ]
 }

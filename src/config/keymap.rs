@@ -17,16 +17,24 @@ pub enum KeyContext {
     Pager,
     /// The logs view.
     Logs,
+    /// The certs view (checked before `global` there).
+    Certs,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 3] = [KeyContext::Global, KeyContext::Pager, KeyContext::Logs];
+    pub const ALL: [KeyContext; 4] = [
+        KeyContext::Global,
+        KeyContext::Pager,
+        KeyContext::Logs,
+        KeyContext::Certs,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             KeyContext::Global => "global",
             KeyContext::Pager => "pager",
             KeyContext::Logs => "logs",
+            KeyContext::Certs => "certs",
         }
     }
 }

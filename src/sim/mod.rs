@@ -4,6 +4,7 @@
 
 mod api_error;
 mod body;
+mod certgen;
 mod controller;
 mod discovery;
 mod faults;
@@ -33,6 +34,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+pub use certgen::{GENERATE_ANNOTATION, generate_tls_secret_data};
 pub use faults::Fault;
 
 use api_error::ApiError;
@@ -54,6 +56,8 @@ pub enum SimError {
     SeedParse { path: PathBuf, message: String },
     #[error("no resource for apiVersion {api_version:?} kind {kind:?}")]
     UnknownKind { api_version: String, kind: String },
+    #[error("generating a certificate from {spec:?}: {message}")]
+    CertGen { spec: String, message: String },
     #[error("API error {code}: {message}")]
     Api {
         code: u16,
@@ -92,6 +96,11 @@ pub struct SimOptions {
     pub rollout_step: Duration,
     /// One log line per container per interval; `follow` streams at this pace.
     pub log_interval: Duration,
+    /// Serve the cert-manager.io/v1 CRDs (Certificate, CertificateRequest,
+    /// Issuer, ClusterIssuer). When off the group is absent from discovery,
+    /// its paths answer 404 and seeded objects of those kinds are skipped,
+    /// as on a cluster without cert-manager.
+    pub cert_manager: bool,
 }
 
 impl Default for SimOptions {
@@ -106,6 +115,7 @@ impl Default for SimOptions {
             live: false,
             rollout_step: Duration::from_millis(300),
             log_interval: Duration::from_secs(1),
+            cert_manager: true,
         }
     }
 }
@@ -140,6 +150,10 @@ fn ingest(store: &mut Store, reg: &Registry, metrics: &mut MetricsBase, mut obj:
         .unwrap_or_default();
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
     let Some(id) = reg.by_kind(api_version, kind) else {
+        if registry::split_api_version(api_version).0 == registry::CERT_MANAGER_GROUP {
+            tracing::debug!(kind, "sim seed: cert-manager is off, skipping");
+            return;
+        }
         tracing::warn!(
             api_version,
             kind,
@@ -229,7 +243,7 @@ fn write_kubeconfig(yaml: &str, port: u16) -> Result<(PathBuf, PathBuf), SimErro
 impl SimCluster {
     /// Seeds the store, binds 127.0.0.1 on a free port, writes the kubeconfig.
     pub async fn start(opts: SimOptions) -> Result<SimCluster, SimError> {
-        let registry = Registry::builtin();
+        let registry = Registry::with_cert_manager(opts.cert_manager);
         let (store, metrics) = build_store(&opts, &registry)?;
         let ctl = controller::Controller::new(&store, &registry);
         let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;

@@ -69,6 +69,10 @@ pub(crate) type ResourceId = usize;
 
 const ALL: &[&str] = &["all"];
 
+/// The API group of cert-manager's CRDs, absent when
+/// [`super::SimOptions::cert_manager`] is off.
+pub(crate) const CERT_MANAGER_GROUP: &str = "cert-manager.io";
+
 #[allow(clippy::too_many_arguments)]
 const fn def(
     group: &'static str,
@@ -325,6 +329,61 @@ fn table() -> Vec<ResourceDef> {
             st,
             none,
         ),
+        def(
+            CERT_MANAGER_GROUP,
+            "v1",
+            "certificates",
+            "certificate",
+            "Certificate",
+            true,
+            &["cert", "certs"],
+            st,
+            &["cert-manager"],
+        ),
+        def(
+            CERT_MANAGER_GROUP,
+            "v1",
+            "certificaterequests",
+            "certificaterequest",
+            "CertificateRequest",
+            true,
+            &["cr", "crs"],
+            st,
+            &["cert-manager"],
+        ),
+        def(
+            CERT_MANAGER_GROUP,
+            "v1",
+            "issuers",
+            "issuer",
+            "Issuer",
+            true,
+            none,
+            st,
+            &["cert-manager"],
+        ),
+        def(
+            CERT_MANAGER_GROUP,
+            "v1",
+            "clusterissuers",
+            "clusterissuer",
+            "ClusterIssuer",
+            false,
+            none,
+            st,
+            &["cert-manager"],
+        ),
+        def(
+            "traefik.io",
+            "v1alpha1",
+            "ingressroutes",
+            "ingressroute",
+            "IngressRoute",
+            true,
+            none,
+            st,
+            none,
+        ),
         ResourceDef {
             virtual_kind: Virtual::PodMetrics,
             ..def(
@@ -362,8 +421,19 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
+    #[cfg(test)]
     pub fn builtin() -> Self {
         Registry { defs: table() }
+    }
+
+    /// The built-in table, without the cert-manager.io group unless
+    /// `cert_manager` (as on a cluster where its CRDs are not installed).
+    pub fn with_cert_manager(cert_manager: bool) -> Self {
+        let mut defs = table();
+        if !cert_manager {
+            defs.retain(|d| d.group != CERT_MANAGER_GROUP);
+        }
+        Registry { defs }
     }
 
     pub fn get(&self, id: ResourceId) -> &ResourceDef {

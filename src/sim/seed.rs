@@ -8,7 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::SimError;
+use super::{SimError, certgen};
 
 /// The moment seed files are written relative to.
 pub(crate) const ANCHOR: &str = "2026-01-01T00:00:00Z";
@@ -38,10 +38,54 @@ pub(crate) fn load_dir(dir: &Path) -> Result<Vec<Value>, SimError> {
         })? {
             let mut doc = doc;
             shift_timestamps(&mut doc, shift);
+            generate_certificate(&mut doc).map_err(|message| SimError::SeedParse {
+                path: file.clone(),
+                message,
+            })?;
             out.push(doc);
         }
     }
     Ok(out)
+}
+
+/// A Secret annotated with [`certgen::GENERATE_ANNOTATION`] gets real
+/// `tls.crt` / `tls.key` / `ca.crt` data, dated relative to now.
+fn generate_certificate(doc: &mut Value) -> Result<(), String> {
+    if doc.get("kind").and_then(Value::as_str) != Some("Secret")
+        || doc.get("apiVersion").and_then(Value::as_str) != Some("v1")
+    {
+        return Ok(());
+    }
+    let Some(spec) = doc
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(certgen::GENERATE_ANNOTATION))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return Ok(());
+    };
+    let generated = certgen::generate_tls_secret_data(&spec).map_err(|e| {
+        let name = doc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        format!("Secret {name}: {e}")
+    })?;
+    let Some(obj) = doc.as_object_mut() else {
+        return Ok(());
+    };
+    let data = obj
+        .entry("data")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if !data.is_object() {
+        *data = Value::Object(Default::default());
+    }
+    if let Some(data) = data.as_object_mut() {
+        for (k, v) in generated {
+            data.insert(k, Value::String(v));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn parse_docs(text: &str) -> Result<Vec<Value>, String> {

@@ -234,3 +234,70 @@ pub fn container(state: &State, theme: &Theme, row: &ContainerRow, column: Colum
         _ => (String::new(), theme.text),
     }
 }
+
+fn date(epoch: Option<i64>) -> String {
+    epoch
+        .and_then(|seconds| jiff::Timestamp::from_second(seconds).ok())
+        .map(|stamp| stamp.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "-".to_string())
+}
+
+pub fn cert(theme: &Theme, row: &crate::certs::CertView, column: ColumnId) -> Cell {
+    use crate::certs::{CertHealth, Urgency};
+    let urgency_style = match row.urgency {
+        Urgency::Ok => theme.ok,
+        Urgency::Warn => theme.warn,
+        Urgency::Error | Urgency::Expired => theme.error,
+    };
+    let health_style = match row.health {
+        CertHealth::Healthy => theme.ok,
+        CertHealth::Progressing => theme.info,
+        CertHealth::Degraded | CertHealth::Missing => theme.error,
+        CertHealth::Unknown => theme.muted,
+    };
+    match column {
+        ColumnId::Namespace => (row.namespace.clone(), theme.muted),
+        ColumnId::Name => {
+            let style = if row.problems.is_empty() {
+                theme.text
+            } else {
+                theme.warn
+            };
+            (row.name.clone(), style)
+        }
+        ColumnId::Kind => (row.kind.to_string(), theme.muted),
+        ColumnId::CertReady => (row.ready.clone(), health_style),
+        ColumnId::DaysLeft => match row.days_left {
+            Some(days) if days < 0 => (format!("expired {}d", -days), urgency_style),
+            Some(days) => (days.to_string(), urgency_style),
+            None => ("?".to_string(), theme.muted),
+        },
+        ColumnId::NotAfter => (date(row.not_after), theme.text),
+        ColumnId::Hosts => (row.hosts.join(","), theme.text),
+        // "ClusterIssuer/letsencrypt-prod" reads as its name; details have the kind.
+        ColumnId::Issuer => (
+            row.issuer
+                .rsplit('/')
+                .next()
+                .unwrap_or(&row.issuer)
+                .to_string(),
+            theme.muted,
+        ),
+        ColumnId::Renewal => (date(row.renewal_time), theme.muted),
+        ColumnId::Secret => (row.secret.clone(), theme.muted),
+        ColumnId::UsedBy => {
+            let text = if row.problems.is_empty() {
+                row.used_by.join(", ")
+            } else {
+                row.problems.join("; ")
+            };
+            let style = if row.problems.is_empty() {
+                theme.muted
+            } else {
+                theme.warn
+            };
+            (text, style)
+        }
+        _ => (String::new(), theme.text),
+    }
+}

@@ -146,7 +146,9 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 format!("↻ reconnecting · stale since {}", clock(since)),
                 theme.warn,
             ),
-            WatchStatus::Forbidden { .. } => ("● live".to_string(), theme.ok),
+            WatchStatus::Forbidden { .. } | WatchStatus::Absent { .. } => {
+                ("● live".to_string(), theme.ok)
+            }
         }
     };
     let mut spans = vec![

@@ -37,7 +37,7 @@ fn bar(percent: u64, width: usize) -> String {
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let node_rows = (state.stores.nodes.len() as u16).max(1) * 2 + 2;
     let [top, middle, bottom] = Layout::vertical([
-        Constraint::Length(node_rows.max(8)),
+        Constraint::Length(node_rows.max(9)),
         Constraint::Fill(1),
         Constraint::Fill(1),
     ])
@@ -104,6 +104,19 @@ fn cluster(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled(
             format!("{label} {count}  "),
             health_style(theme, health),
+        ));
+    }
+    // Pod states last: that line wraps when there are many.
+    let (expiring, not_ready) = crate::app::certs::summary(state);
+    if !state.certs.is_empty() {
+        let style = if expiring + not_ready > 0 {
+            theme.warn
+        } else {
+            theme.ok
+        };
+        lines.push(Line::styled(
+            format!("certs    {expiring} expiring < 14d, {not_ready} not ready (:certs)"),
+            style,
         ));
     }
     lines.push(Line::from(spans));

@@ -47,6 +47,15 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::Cluster => Constraint::Fill(1),
         ColumnId::Server => Constraint::Fill(2),
         ColumnId::Current => Constraint::Length(8),
+        ColumnId::Hosts => Constraint::Fill(2),
+        ColumnId::Issuer => Constraint::Length(20),
+        ColumnId::CertReady => Constraint::Length(8),
+        ColumnId::NotAfter => Constraint::Length(11),
+        ColumnId::DaysLeft => Constraint::Length(10),
+        ColumnId::Renewal => Constraint::Length(11),
+        ColumnId::Secret => Constraint::Length(18),
+        ColumnId::UsedBy => Constraint::Fill(2),
+        ColumnId::Kind => Constraint::Length(11),
     }
 }
 
@@ -66,6 +75,13 @@ fn drop_order(column: ColumnId) -> u8 {
         ColumnId::Available | ColumnId::Count | ColumnId::Init => 9,
         ColumnId::CpuOfRequest | ColumnId::MemOfLimit | ColumnId::Server => 10,
         ColumnId::Ip | ColumnId::Ports => 11,
+        ColumnId::DaysLeft | ColumnId::CertReady => 1,
+        ColumnId::Hosts => 3,
+        ColumnId::Kind | ColumnId::NotAfter => 6,
+        ColumnId::Issuer | ColumnId::Secret => 8,
+        // Problems show in USED BY: keep it long.
+        ColumnId::UsedBy => 2,
+        ColumnId::Renewal => 10,
     }
 }
 
@@ -183,7 +199,11 @@ fn row_cells(
             }),
             None => Vec::new(),
         },
-        ViewKind::Pulse => Vec::new(),
+        ViewKind::Certs => match state.certs.get(index) {
+            Some(entry) => map(&|column| cells::cert(theme, &entry.view, column)),
+            None => Vec::new(),
+        },
+        ViewKind::Pulse | ViewKind::Resource(_) => Vec::new(),
     }
 }
 

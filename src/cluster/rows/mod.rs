@@ -1,12 +1,14 @@
 //! Compact rows: each watched kind is projected on arrival into what the
 //! views show, so the store never keeps whole objects (DESIGN §3, §13).
 
+pub mod certs;
 pub mod event;
 pub mod namespace;
 pub mod node;
 pub mod pod;
 pub mod workload;
 
+pub use certs::RouteRow;
 pub use event::EventRow;
 pub use namespace::NamespaceRow;
 pub use node::NodeRow;
