@@ -72,67 +72,66 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     }
     let mut warnings: Vec<ConfigWarning> = Vec::new();
     let settings = Settings::load(paths.config_file().as_deref(), &mut warnings);
-    if let Some(Command::Certs { within, output }) = cli.command {
+    if let Some(command) = cli.command {
+        // Headless twins: warnings go to stderr, the kubeconfig is found as
+        // for the TUI.
         for warning in &warnings {
             eprintln!("bosun: warning: {warning}");
         }
         let loaded = locate_kubeconfig(&KubeconfigSearch::from_process(cli.kubeconfig.clone()))?;
-        let args = bosun::headless::certs::CertsArgs {
-            within,
-            output,
-            context: cli.context.clone(),
+        let context = cli.context.clone();
+        let code = match command {
+            Command::Certs { within, output } => {
+                let args = bosun::headless::certs::CertsArgs {
+                    within,
+                    output,
+                    context,
+                };
+                bosun::headless::certs::certs(&loaded, args).await
+            }
+            Command::Logs {
+                target,
+                namespace,
+                container,
+                follow,
+                since,
+                tail,
+                previous,
+                timestamps,
+            } => {
+                let args = bosun::headless::logs::LogsArgs {
+                    target,
+                    namespace,
+                    container,
+                    follow,
+                    since,
+                    tail,
+                    previous,
+                    timestamps,
+                    context,
+                };
+                bosun::headless::logs::logs(&loaded, args).await
+            }
+            Command::Restart {
+                target,
+                namespace,
+                wait,
+                timeout,
+            } => {
+                let args = bosun::headless::RestartArgs {
+                    target,
+                    namespace,
+                    wait,
+                    timeout,
+                    context,
+                    readonly: cli.readonly || settings.readonly,
+                };
+                let audit = bosun::audit::AuditLog::new(paths.audit_file());
+                bosun::headless::restart(&loaded, args, &audit).await
+            }
+            Command::Sim { pods, seed } => return run_sim(pods, seed).await,
         };
-        return Ok(bosun::headless::certs::certs(&loaded, args).await);
-    }
-    if let Some(Command::Logs {
-        target,
-        namespace,
-        container,
-        follow,
-        since,
-        tail,
-        previous,
-        timestamps,
-    }) = cli.command
-    {
-        for warning in &warnings {
-            eprintln!("bosun: warning: {warning}");
-        }
-        let loaded = locate_kubeconfig(&KubeconfigSearch::from_process(cli.kubeconfig.clone()))?;
-        let args = bosun::headless::logs::LogsArgs {
-            target,
-            namespace,
-            container,
-            follow,
-            since,
-            tail,
-            previous,
-            timestamps,
-            context: cli.context.clone(),
-        };
-        return Ok(bosun::headless::logs::logs(&loaded, args).await);
-    }
-    if let Some(Command::Restart {
-        target,
-        namespace,
-        wait,
-        timeout,
-    }) = cli.command
-    {
-        for warning in &warnings {
-            eprintln!("bosun: warning: {warning}");
-        }
-        let loaded = locate_kubeconfig(&KubeconfigSearch::from_process(cli.kubeconfig.clone()))?;
-        let args = bosun::headless::RestartArgs {
-            target,
-            namespace,
-            wait,
-            timeout,
-            context: cli.context.clone(),
-            readonly: cli.readonly || settings.readonly,
-        };
-        let audit = bosun::audit::AuditLog::new(paths.audit_file());
-        return Ok(bosun::headless::restart(&loaded, args, &audit).await);
+        return Ok(code);
     }
     let depth = ColorDepth::from_env();
     let theme_name = cli.theme.clone().unwrap_or_else(|| settings.theme.clone());

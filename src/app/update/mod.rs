@@ -1,0 +1,511 @@
+//! `update`: plain code that changes State and returns Effects. It never
+//! awaits and never touches the API (DESIGN §3).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::cluster::actions::Mutation;
+use crate::cluster::fetch::DetailKind;
+use crate::cluster::kind::ResourceKind;
+use crate::cluster::metrics::MetricsMessage;
+use crate::cluster::rows::RolloutState;
+use crate::cluster::watch::{KindRows, WatchMessage, WatchStatus};
+use crate::config::keymap::KeyContext;
+
+use super::action::Action;
+use super::command::{self, Command};
+use super::effect::Effect;
+use super::event::{AppEvent, ClusterMessage};
+use super::filter::Filter;
+use super::state::{
+    Confirm, Detail, HISTORY_LEN, Input, Level, PickPurpose, Picker, RolloutPanel, State,
+};
+use super::table;
+use super::view::{Pin, ViewKind, ViewState, columns};
+
+mod cluster;
+mod containers;
+mod input;
+mod mutations;
+
+use cluster::*;
+use containers::*;
+use input::*;
+use mutations::*;
+
+/// How long a flash message stays in the status bar.
+const FLASH_SECONDS: i64 = 6;
+
+/// How long a finished rollout stays in the panel.
+const ROLLOUT_LINGER_SECONDS: i64 = 10;
+
+pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    match event {
+        AppEvent::Key(key) => {
+            // Windows and kitty-protocol terminals also report releases.
+            if key.kind != KeyEventKind::Release {
+                on_key(state, key, &mut effects);
+                state.dirty = true;
+            }
+        }
+        AppEvent::Resize => state.dirty = true,
+        AppEvent::Tick => on_tick(state),
+        AppEvent::Cluster { epoch, message } => {
+            if epoch == state.epoch {
+                on_cluster(state, message, &mut effects);
+            }
+        }
+        AppEvent::Connected { epoch, info } => {
+            if epoch == state.epoch {
+                state.context = info;
+                state.connected = true;
+                state.dirty = true;
+            }
+        }
+        AppEvent::ConnectFailed { epoch, error } => {
+            if epoch == state.epoch {
+                state.flash(Level::Error, error);
+                state.dirty = true;
+            }
+        }
+        AppEvent::Detail { request, result } => {
+            if let Some(detail) = state.detail.as_mut()
+                && detail.request == request
+            {
+                detail.loading = false;
+                match result {
+                    Ok(text) => detail.lines = text.lines().map(str::to_string).collect(),
+                    Err(error) => detail.error = Some(error),
+                }
+                state.dirty = true;
+            }
+        }
+        AppEvent::Log { session, event } => crate::app::logs::on_log_event(state, session, event),
+        AppEvent::Saved { result } => {
+            match result {
+                Ok(text) => state.flash(Level::Info, text),
+                Err(error) => state.flash(Level::Error, error),
+            }
+            state.dirty = true;
+        }
+        AppEvent::RunInTerminal(_) | AppEvent::Clipboard(_) => {
+            // Handled by the run loop, which owns the terminal.
+        }
+        AppEvent::ShellDone { result } => {
+            match result {
+                Ok(text) => state.flash(Level::Info, text),
+                Err(error) => state.flash(Level::Error, error),
+            }
+            state.dirty = true;
+        }
+        AppEvent::EditLoaded { request, result } => {
+            if let Some(editor) = state.editor.as_mut()
+                && editor.request == request
+            {
+                match result {
+                    Ok(text) => {
+                        editor.textarea = ratatui_textarea::TextArea::new(
+                            text.lines().map(str::to_string).collect(),
+                        );
+                        editor.original = text;
+                        editor.loading = false;
+                    }
+                    Err(error) => {
+                        state.editor = None;
+                        state.flash(Level::Error, format!("cannot edit: {error}"));
+                    }
+                }
+                state.dirty = true;
+            }
+        }
+        AppEvent::EditApplied { request, result } => {
+            if let Some(editor) = state.editor.as_mut()
+                && editor.request == request
+            {
+                editor.saving = false;
+                match result {
+                    Ok(text) => {
+                        state.editor = None;
+                        state.flash(Level::Info, text);
+                    }
+                    // The text stays; the reason shows above it.
+                    Err(error) => editor.error = Some(error.to_string()),
+                }
+                state.dirty = true;
+            }
+        }
+        AppEvent::MutationDone { request, result } => {
+            match result {
+                Ok(text) => state.flash(Level::Info, text),
+                Err(error) => {
+                    state.flash(Level::Error, error.clone());
+                    if let Some(panel) = state
+                        .rollouts
+                        .iter_mut()
+                        .find(|panel| panel.request == request)
+                    {
+                        panel.finished = Some((Err(error), state.now));
+                    }
+                }
+            }
+            state.dirty = true;
+        }
+        AppEvent::Rollout { request, progress } => {
+            if let Some(panel) = state
+                .rollouts
+                .iter_mut()
+                .find(|panel| panel.request == request)
+                && panel.finished.is_none()
+            {
+                panel.progress = Some(progress);
+                state.dirty = true;
+            }
+        }
+        AppEvent::RolloutDone { request, result } => {
+            let now = state.now;
+            let Some(panel) = state
+                .rollouts
+                .iter_mut()
+                .find(|panel| panel.request == request)
+            else {
+                return effects;
+            };
+            let outcome = match result {
+                Ok(progress) => {
+                    let summary = progress.summary();
+                    let complete = progress.state == RolloutState::Complete;
+                    panel.progress = Some(progress);
+                    if complete { Ok(summary) } else { Err(summary) }
+                }
+                Err(error) => Err(error),
+            };
+            let message = format!(
+                "{}: {}",
+                panel.title,
+                match &outcome {
+                    Ok(text) | Err(text) => text.clone(),
+                }
+            );
+            panel.finished = Some((outcome.clone(), now));
+            let level = if outcome.is_ok() {
+                Level::Info
+            } else {
+                Level::Error
+            };
+            state.flash(level, message);
+            state.dirty = true;
+        }
+        AppEvent::Terminate => {
+            state.quit = true;
+            effects.push(Effect::Quit);
+        }
+    }
+    effects
+}
+
+fn on_tick(state: &mut State) {
+    let before = table::clock_signature(state);
+    state.now = crate::cluster::age::now();
+    if let Some(flash) = &state.flash
+        && state.now - flash.at >= FLASH_SECONDS
+    {
+        state.flash = None;
+        state.dirty = true;
+    }
+    let panels = state.rollouts.len();
+    let now = state.now;
+    state.rollouts.retain(|panel| {
+        panel
+            .finished
+            .as_ref()
+            .is_none_or(|(_, at)| now - at < ROLLOUT_LINGER_SECONDS)
+    });
+    if state.rollouts.len() != panels {
+        state.dirty = true;
+    }
+    if table::clock_signature(state) != before {
+        state.dirty = true;
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    if state.confirm.is_some() {
+        on_confirm_key(state, key, effects);
+        return;
+    }
+    if state.picker.is_some() {
+        on_picker_key(state, key, effects);
+        return;
+    }
+    if state.input != Input::None {
+        on_input_key(state, key, effects);
+        return;
+    }
+    if state.editor.is_some() {
+        on_editor_key(state, key, effects);
+        return;
+    }
+    if !state.help_open
+        && state.logs.is_some()
+        && crate::app::logs::on_logs_key(state, key, effects)
+    {
+        return;
+    }
+    if state.help_open {
+        let action = state.keymap.action(KeyContext::Global, &key);
+        match action {
+            Some(Action::Help | Action::Back) => state.help_open = false,
+            Some(Action::Quit) => quit(state, effects),
+            Some(Action::Down) => state.help_scroll += 1,
+            Some(Action::Up) => state.help_scroll = state.help_scroll.saturating_sub(1),
+            _ => {}
+        }
+        return;
+    }
+    if state.detail.is_some() {
+        on_pager_key(state, key, effects);
+        return;
+    }
+    let view_context = (state.view().kind == ViewKind::Certs)
+        .then(|| state.keymap.action(KeyContext::Certs, &key))
+        .flatten();
+    let Some(action) = view_context.or_else(|| state.keymap.action(KeyContext::Global, &key))
+    else {
+        return;
+    };
+    act(state, action, effects);
+}
+
+fn quit(state: &mut State, effects: &mut Vec<Effect>) {
+    state.quit = true;
+    effects.push(Effect::Quit);
+}
+
+fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    // Keys may arrive faster than frames: act on the rows as they are now,
+    // not as last drawn.
+    table::refresh(state);
+    match action {
+        Action::Quit => quit(state, effects),
+        Action::Command => state.input = Input::Command(String::new()),
+        Action::Filter => {
+            let current = state.view().filter_text.clone();
+            state.input = Input::Filter(current);
+        }
+        Action::Help => {
+            state.help_open = true;
+            state.help_scroll = 0;
+        }
+        Action::Back => back(state),
+        Action::Enter => drill_down(state, effects),
+        Action::AllNamespaces => {
+            state.namespace = None;
+            state.flash(Level::Info, "all namespaces");
+        }
+        Action::Up => move_cursor(state, -1),
+        Action::Down => move_cursor(state, 1),
+        Action::PageUp => move_cursor(state, -(state.page_rows.max(1) as i64)),
+        Action::PageDown => move_cursor(state, state.page_rows.max(1) as i64),
+        Action::Top => table::select(state, 0),
+        Action::Bottom => table::select(state, usize::MAX),
+        Action::Yaml => open_detail(state, DetailKind::Yaml, effects),
+        Action::Describe => open_detail(state, DetailKind::Describe, effects),
+        Action::Sort(column) => {
+            let kind = state.view().kind;
+            if !columns(kind, state.all_namespaces()).contains(&column) {
+                state.flash(
+                    Level::Warn,
+                    format!("{} has no {} column", kind.title(), column.title()),
+                );
+                return;
+            }
+            let view = state.view_mut();
+            view.sort = match view.sort {
+                Some((current, descending)) if current == column => Some((column, !descending)),
+                _ => Some((column, false)),
+            };
+        }
+        Action::Restart => ask_restart(state),
+        Action::Delete => ask_delete(state, false),
+        Action::Kill => ask_delete(state, true),
+        Action::ShellOrScale => match state.view().kind {
+            ViewKind::Resource(ResourceKind::Pods) | ViewKind::Containers => {
+                open_shell(state, effects)
+            }
+            _ => ask_scale(state),
+        },
+        Action::Edit => open_editor(state, effects),
+        Action::Logs => open_logs(state, false, effects),
+        Action::PreviousLogs => open_logs(state, true, effects),
+        // Logs-view actions only mean something there (logs.rs).
+        Action::NextMatch
+        | Action::PrevMatch
+        | Action::Follow
+        | Action::Wrap
+        | Action::Timestamps
+        | Action::LogFilter
+        | Action::CycleContext
+        | Action::Copy
+        | Action::Save
+        | Action::TogglePrevious
+        | Action::CycleTail
+        | Action::Since(_) => {}
+        Action::Renew => ask_renew(state),
+    }
+}
+
+/// Refuse a mutation in read-only mode; true when refused.
+fn refused_readonly(state: &mut State, verb: &str) -> bool {
+    if state.readonly {
+        state.flash(
+            Level::Warn,
+            format!("read-only mode: {verb} is disabled (started with --readonly)"),
+        );
+    }
+    state.readonly
+}
+
+fn selected_resource(state: &State) -> Option<(ResourceKind, crate::cluster::rows::RowKey)> {
+    let view = state.view();
+    match (view.kind, &view.pin) {
+        (ViewKind::Resource(kind), _) => view.selected.clone().map(|key| (kind, key)),
+        _ => None,
+    }
+}
+
+fn move_cursor(state: &mut State, delta: i64) {
+    let cursor = state.view().cursor as i64;
+    table::select(state, (cursor + delta).max(0) as usize);
+}
+
+fn back(state: &mut State) {
+    if !state.view().filter_text.is_empty() {
+        let view = state.view_mut();
+        view.filter_text.clear();
+        view.filter = Filter::None;
+        return;
+    }
+    if state.nav.len() > 1 {
+        state.nav.pop();
+    }
+}
+
+fn push_view(state: &mut State, view: ViewState) {
+    state.nav.push(view);
+    // Deep stacks are not useful; keep the last few.
+    if state.nav.len() > 16 {
+        state.nav.remove(0);
+    }
+}
+
+fn switch_view(state: &mut State, kind: ViewKind) {
+    if state.view().kind == kind && state.view().pin == Pin::None {
+        return;
+    }
+    push_view(state, ViewState::new(kind));
+}
+
+fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
+    let view = state.view();
+    let Some(key) = view.selected.clone() else {
+        return;
+    };
+    match view.kind {
+        ViewKind::Resource(ResourceKind::Namespaces) => {
+            state.namespace = Some(key.name.to_string());
+            push_view(
+                state,
+                ViewState::new(ViewKind::Resource(ResourceKind::Pods)),
+            );
+        }
+        ViewKind::Resource(
+            kind @ (ResourceKind::Deployments
+            | ResourceKind::StatefulSets
+            | ResourceKind::DaemonSets),
+        ) => {
+            let Some(row) = state
+                .stores
+                .workloads(kind)
+                .and_then(|store| store.get(&key))
+            else {
+                return;
+            };
+            let pin = Pin::Selector {
+                owner: format!("{}/{}", kind.kind().to_lowercase(), row.name),
+                namespace: row.namespace.to_string(),
+                selector: row.selector.clone(),
+            };
+            push_view(
+                state,
+                ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
+            );
+        }
+        ViewKind::Resource(ResourceKind::Pods) => {
+            push_view(
+                state,
+                ViewState::pinned(ViewKind::Containers, Pin::Pod(key)),
+            );
+        }
+        ViewKind::Resource(ResourceKind::Nodes) => {
+            let mut pods = ViewState::new(ViewKind::Resource(ResourceKind::Pods));
+            pods.filter_text = key.name.to_string();
+            pods.filter = Filter::Text(key.name.to_lowercase());
+            state.namespace = None;
+            push_view(state, pods);
+        }
+        ViewKind::Resource(ResourceKind::Events) => {
+            open_detail(state, DetailKind::Describe, effects)
+        }
+        ViewKind::Certs => {
+            let Some(entry) = state.certs.iter().find(|entry| {
+                entry.view.namespace == key.namespace.as_ref()
+                    && entry.view.name == key.name.as_ref()
+            }) else {
+                return;
+            };
+            let text = crate::app::certs::details(entry, state.now);
+            state.next_request += 1;
+            state.detail = Some(Detail {
+                request: state.next_request,
+                kind: DetailKind::Describe,
+                title: format!("certificate {}/{}", key.namespace, key.name),
+                lines: text.lines().map(str::to_string).collect(),
+                loading: false,
+                error: None,
+                scroll: 0,
+                search: String::new(),
+                matches: Vec::new(),
+                current_match: 0,
+            });
+        }
+        ViewKind::Contexts => switch_context(state, key.name.to_string(), effects),
+        ViewKind::Containers | ViewKind::Pulse | ViewKind::Resource(_) => {}
+    }
+}
+
+fn switch_context(state: &mut State, name: String, effects: &mut Vec<Effect>) {
+    if !state.contexts.iter().any(|context| context.name == name) {
+        let known: Vec<&str> = state.contexts.iter().map(|c| c.name.as_str()).collect();
+        state.flash(
+            Level::Error,
+            format!("no context \"{name}\" (known: {})", known.join(", ")),
+        );
+        return;
+    }
+    state.epoch += 1;
+    state.connected = false;
+    state.stores = Default::default();
+    state.metrics = Default::default();
+    state.server_version = None;
+    for status in state.watch_status.values_mut() {
+        *status = WatchStatus::Loading;
+    }
+    state.context.context = name.clone();
+    state.namespace = None;
+    state.nav = vec![ViewState::new(ViewKind::Resource(ResourceKind::Pods))];
+    state.flash(Level::Info, format!("switching to context {name}"));
+    effects.push(Effect::Connect {
+        epoch: state.epoch,
+        context: Some(name),
+    });
+}

@@ -1,0 +1,210 @@
+//! Mutations: confirm first (restart, delete, kill, renew), the scale
+//! prompt, and the YAML editor.
+
+use super::*;
+
+pub(super) fn ask_renew(state: &mut State) {
+    if refused_readonly(state, "renew") {
+        return;
+    }
+    let Some(key) = state.view().selected.clone() else {
+        return;
+    };
+    let is_certificate = state.certs.iter().any(|entry| {
+        entry.view.kind == "Certificate"
+            && entry.view.namespace == key.namespace.as_ref()
+            && entry.view.name == key.name.as_ref()
+    });
+    if state.view().kind != ViewKind::Certs || !is_certificate {
+        state.flash(
+            Level::Warn,
+            "renew works on cert-manager Certificates (the certs view)",
+        );
+        return;
+    }
+    let mutation = Mutation::Renew { key };
+    state.confirm = Some(Confirm {
+        question: format!(
+            "Ask cert-manager to reissue {}?",
+            mutation.describe().trim_start_matches("renew ")
+        ),
+        mutation,
+    });
+}
+
+pub(super) fn ask_restart(state: &mut State) {
+    if refused_readonly(state, "restart") {
+        return;
+    }
+    match selected_resource(state) {
+        Some((
+            kind @ (ResourceKind::Deployments
+            | ResourceKind::StatefulSets
+            | ResourceKind::DaemonSets),
+            key,
+        )) => {
+            let mutation = Mutation::Restart { kind, key };
+            state.confirm = Some(Confirm {
+                question: format!(
+                    "Rollout restart {}?",
+                    mutation.describe().trim_start_matches("restart ")
+                ),
+                mutation,
+            });
+        }
+        _ => state.flash(
+            Level::Warn,
+            "restart works on deployments, statefulsets and daemonsets",
+        ),
+    }
+}
+
+pub(super) fn ask_delete(state: &mut State, kill: bool) {
+    if refused_readonly(state, if kill { "kill" } else { "delete" }) {
+        return;
+    }
+    let Some((kind, key)) = selected_resource(state) else {
+        state.flash(Level::Warn, "select an object first");
+        return;
+    };
+    let mutation = if kill {
+        if kind != ResourceKind::Pods {
+            state.flash(
+                Level::Warn,
+                "kill works on pods; use delete for other objects",
+            );
+            return;
+        }
+        Mutation::Kill { key }
+    } else {
+        Mutation::Delete { kind, key }
+    };
+    let question = match &mutation {
+        Mutation::Kill { .. } => format!(
+            "Kill {} now (grace period 0)?",
+            mutation.describe().trim_start_matches("kill ")
+        ),
+        _ => format!(
+            "Delete {}?",
+            mutation.describe().trim_start_matches("delete ")
+        ),
+    };
+    state.confirm = Some(Confirm { question, mutation });
+}
+
+pub(super) fn ask_scale(state: &mut State) {
+    if refused_readonly(state, "scale") {
+        return;
+    }
+    match selected_resource(state) {
+        Some((kind @ (ResourceKind::Deployments | ResourceKind::StatefulSets), key)) => {
+            let current = state
+                .stores
+                .workloads(kind)
+                .and_then(|store| store.get(&key))
+                .map(|row| row.desired.to_string())
+                .unwrap_or_default();
+            state.scale_target = Some((kind, key));
+            state.input = Input::Scale(current);
+        }
+        _ => state.flash(Level::Warn, "scale works on deployments and statefulsets"),
+    }
+}
+
+/// Start a confirmed (or typed-in) mutation.
+pub(super) fn start_mutation(state: &mut State, mutation: Mutation, effects: &mut Vec<Effect>) {
+    state.next_request += 1;
+    let request = state.next_request;
+    if let Mutation::Restart { .. } = &mutation {
+        state.rollouts.push(RolloutPanel {
+            request,
+            title: mutation.describe(),
+            progress: None,
+            finished: None,
+        });
+    }
+    state.flash(Level::Info, format!("{}…", mutation.describe()));
+    effects.push(Effect::Mutate { request, mutation });
+}
+
+pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    match key.code {
+        KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
+            if let Some(confirm) = state.confirm.take() {
+                start_mutation(state, confirm.mutation, effects);
+            }
+        }
+        KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
+            state.confirm = None;
+            state.flash(Level::Info, "cancelled");
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn open_editor(state: &mut State, effects: &mut Vec<Effect>) {
+    if refused_readonly(state, "edit") {
+        return;
+    }
+    let Some((kind, key)) = selected_resource(state) else {
+        state.flash(Level::Warn, "select an object to edit");
+        return;
+    };
+    state.next_request += 1;
+    let request = state.next_request;
+    state.editor = Some(crate::app::state::Editor {
+        request,
+        kind,
+        key: key.clone(),
+        textarea: ratatui_textarea::TextArea::default(),
+        original: String::new(),
+        loading: true,
+        saving: false,
+        error: None,
+        discard_armed: false,
+    });
+    effects.push(Effect::FetchForEdit { request, kind, key });
+}
+
+pub(super) fn on_editor_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let Some(editor) = state.editor.as_mut() else {
+        return;
+    };
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Esc => {
+            if !editor.modified() || editor.discard_armed {
+                state.editor = None;
+            } else {
+                editor.discard_armed = true;
+                editor.error = Some(
+                    "unsaved changes: esc again discards them, ctrl-s applies them".to_string(),
+                );
+            }
+        }
+        KeyCode::Char('s') if ctrl => {
+            if editor.loading || editor.saving {
+                return;
+            }
+            if !editor.modified() {
+                editor.error = Some("nothing changed".to_string());
+                return;
+            }
+            state.next_request += 1;
+            editor.request = state.next_request;
+            editor.saving = true;
+            editor.error = None;
+            effects.push(Effect::ApplyEdit {
+                request: editor.request,
+                kind: editor.kind,
+                key: editor.key.clone(),
+                yaml: editor.text(),
+            });
+        }
+        _ if !editor.loading && !editor.saving => {
+            editor.discard_armed = false;
+            editor.textarea.input(key);
+        }
+        _ => {}
+    }
+}
