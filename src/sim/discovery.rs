@@ -69,8 +69,9 @@ pub(crate) fn api_group_list(reg: &Registry) -> Value {
 
 pub(crate) fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value> {
     let defs: Vec<_> = reg
-        .defs
-        .iter()
+        .all()
+        .into_iter()
+        .map(|(_, d)| d)
         .filter(|d| d.group == group && d.version == version)
         .collect();
     if defs.is_empty() {

@@ -427,7 +427,7 @@ pub(crate) fn serve(
     name: &str,
     q: &LogQuery,
 ) -> Result<Response<Body>, ApiError> {
-    let def = shared.registry.get(pods_id);
+    let def = &shared.registry.get(pods_id);
     let pod: Value = shared
         .read()
         .get(pods_id, ns, name)

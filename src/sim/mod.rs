@@ -6,11 +6,13 @@ mod api_error;
 mod body;
 mod certgen;
 mod controller;
+mod crd;
 mod discovery;
 mod faults;
 mod kubeconfig;
 mod live;
 mod logs;
+mod managed;
 mod metrics;
 mod objects;
 mod patch;
@@ -200,7 +202,12 @@ fn build_store(opts: &SimOptions, reg: &Registry) -> Result<(Store, MetricsBase)
     let mut metrics = MetricsBase::default();
     if let Some(dir) = &opts.seed_dir {
         for obj in seed::load_dir(dir)? {
+            let is_crd =
+                obj.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition");
             ingest(&mut store, reg, &mut metrics, obj);
+            if is_crd {
+                crd::sync(&mut store, reg, true);
+            }
         }
     }
     // Every cluster has these, whatever the seed says.
@@ -363,7 +370,11 @@ impl SimCluster {
             .filter(|&id| reg.get(id).virtual_kind == registry::Virtual::None)
             .ok_or(SimError::UnknownKind { api_version, kind })?;
         let mut store = self.shared.write();
-        Ok(objects::apply_unchecked(&mut store, reg, id, obj)?)
+        let out = objects::apply_unchecked(&mut store, reg, id, obj)?;
+        if crd::is_crd(reg, id) {
+            crd::sync(&mut store, reg, true);
+        }
+        Ok(out)
     }
 
     pub fn delete_object(
@@ -381,9 +392,11 @@ impl SimCluster {
                 kind: kind.to_string(),
             })?;
         let mut store = self.shared.write();
-        Ok(objects::delete_unchecked(
-            &mut store, reg, id, namespace, name,
-        )?)
+        objects::delete_unchecked(&mut store, reg, id, namespace, name)?;
+        if crd::is_crd(reg, id) {
+            crd::sync(&mut store, reg, false);
+        }
+        Ok(())
     }
 
     pub fn get_object(

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 
 use super::api_error::ApiError;
+use super::managed;
 use super::patch;
 use super::registry::{Registry, ResourceDef, ResourceId};
 use super::store::{ObjKey, Store};
@@ -75,10 +76,23 @@ pub(crate) fn create(
     reg: &Registry,
     id: ResourceId,
     ns: Option<&str>,
-    mut body: Value,
+    body: Value,
     dry_run: bool,
 ) -> Result<Value, ApiError> {
-    let def = reg.get(id);
+    create_as(store, reg, id, ns, body, dry_run, None)
+}
+
+/// [`create`], recording `manager` (when given) in managedFields.
+pub(crate) fn create_as(
+    store: &mut Store,
+    reg: &Registry,
+    id: ResourceId,
+    ns: Option<&str>,
+    mut body: Value,
+    dry_run: bool,
+    manager: Option<&str>,
+) -> Result<Value, ApiError> {
+    let def = &reg.get(id);
     if !body.is_object() {
         return Err(ApiError::bad_request(
             "the request body must be a JSON object",
@@ -106,7 +120,7 @@ pub(crate) fn create(
         if let Some(ns_id) = reg.by_kind("v1", "Namespace")
             && store.get(ns_id, "", ns).is_none()
         {
-            return Err(ApiError::not_found(reg.get(ns_id), ns));
+            return Err(ApiError::not_found(&reg.get(ns_id), ns));
         }
         Some(ns)
     } else {
@@ -134,6 +148,9 @@ pub(crate) fn create(
         return Err(ApiError::already_exists(def, &name));
     }
     set_type_meta(def, &mut body);
+    if let Some(m) = manager {
+        managed::record_update(None, &mut body, m, &def.api_version(), def.has_status());
+    }
     let rv = if dry_run { store.rv() } else { store.next_rv() };
     let meta = meta_mut(&mut body);
     meta.insert("name".into(), json!(name));
@@ -164,7 +181,23 @@ pub(crate) fn update(
     target: Target,
     dry_run: bool,
 ) -> Result<Value, ApiError> {
-    let def = reg.get(id);
+    update_as(store, reg, id, ns, name, body, target, dry_run, None)
+}
+
+/// [`update`], recording `manager` (when given) in managedFields.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn update_as(
+    store: &mut Store,
+    reg: &Registry,
+    id: ResourceId,
+    ns: Option<&str>,
+    name: &str,
+    body: Value,
+    target: Target,
+    dry_run: bool,
+    manager: Option<&str>,
+) -> Result<Value, ApiError> {
+    let def = &reg.get(id);
     let k = key(def, ns, name);
     let Some(current) = store.get(id, &k.0, &k.1).map(|s| s.value.clone()) else {
         return Err(ApiError::not_found(def, name));
@@ -245,6 +278,27 @@ pub(crate) fn update(
         };
         meta.insert("generation".into(), json!(generation));
     }
+    if target == Target::Main {
+        match manager {
+            Some(m) => {
+                managed::record_update(
+                    Some(&current),
+                    &mut next,
+                    m,
+                    &def.api_version(),
+                    def.has_status(),
+                );
+            }
+            None => {
+                // Writers that do not say who they are keep the bookkeeping.
+                if next.pointer("/metadata/managedFields").is_none()
+                    && let Some(mf) = current.pointer("/metadata/managedFields")
+                {
+                    meta_mut(&mut next).insert("managedFields".into(), mf.clone());
+                }
+            }
+        }
+    }
     // A no-op write keeps the resourceVersion and emits nothing, as on the apiserver.
     if next == *current {
         return Ok(next);
@@ -274,14 +328,96 @@ pub(crate) fn patch(
     patch_body: &Value,
     target: Target,
     dry_run: bool,
+    manager: Option<&str>,
 ) -> Result<Value, ApiError> {
-    let def = reg.get(id);
+    let def = &reg.get(id);
     let k = key(def, ns, name);
     let Some(current) = store.get(id, &k.0, &k.1).map(|s| s.value.clone()) else {
         return Err(ApiError::not_found(def, name));
     };
     let patched = apply_patch(&current, kind, patch_body)?;
-    update(store, reg, id, ns, name, patched, target, dry_run)
+    update_as(store, reg, id, ns, name, patched, target, dry_run, manager)
+}
+
+/// What a server-side apply request carries besides the object.
+pub(crate) struct ApplyParams<'a> {
+    pub manager: &'a str,
+    pub force: bool,
+    pub dry_run: bool,
+}
+
+/// Server-side apply (`application/apply-patch+yaml`): creates the object
+/// when absent, else merges the applied fields with conflict detection.
+/// Returns the result and whether it was created.
+pub(crate) fn server_side_apply(
+    store: &mut Store,
+    reg: &Registry,
+    id: ResourceId,
+    ns: Option<&str>,
+    name: &str,
+    applied: &Value,
+    params: &ApplyParams<'_>,
+) -> Result<(Value, bool), ApiError> {
+    let def = &reg.get(id);
+    if !applied.is_object() {
+        return Err(ApiError::bad_request(
+            "the request body must be a YAML or JSON object",
+        ));
+    }
+    if let Some(kind) = applied.get("kind").and_then(Value::as_str)
+        && kind != def.kind
+    {
+        return Err(ApiError::bad_request(format!(
+            "the kind of the object ({kind}) does not match the resource ({})",
+            def.kind
+        )));
+    }
+    if let Some(body_name) = meta_str(applied, "name")
+        && body_name != name
+    {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    if def.namespaced
+        && let (Some(body_ns), Some(ns)) = (meta_str(applied, "namespace"), ns)
+        && body_ns != ns
+    {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    let req = managed::ApplyRequest {
+        manager: params.manager,
+        force: params.force,
+        api_version: &def.api_version(),
+        has_status: def.has_status(),
+    };
+    let k = key(def, ns, name);
+    let current = store.get(id, &k.0, &k.1).map(|s| s.value.clone());
+    match current {
+        None => {
+            let mut obj = managed::apply(None, applied, &req)?;
+            meta_mut(&mut obj).insert("name".into(), json!(name));
+            let created = create_as(store, reg, id, ns, obj, params.dry_run, None)?;
+            Ok((created, true))
+        }
+        Some(current) => {
+            let merged = managed::apply(Some(&current), applied, &req)?;
+            let updated = update_as(
+                store,
+                reg,
+                id,
+                ns,
+                name,
+                merged,
+                Target::Main,
+                params.dry_run,
+                None,
+            )?;
+            Ok((updated, false))
+        }
+    }
 }
 
 pub(crate) fn apply_patch(
@@ -321,7 +457,7 @@ pub(crate) fn delete(
     pre: &Preconditions,
     dry_run: bool,
 ) -> Result<Value, ApiError> {
-    let def = reg.get(id);
+    let def = &reg.get(id);
     let k = key(def, ns, name);
     let Some(current) = store.get(id, &k.0, &k.1).map(|s| s.value.clone()) else {
         return Err(ApiError::not_found(def, name));
@@ -363,7 +499,7 @@ pub(crate) fn delete(
 
 /// What the namespace controller would do: remove everything inside.
 fn cascade_namespace(store: &mut Store, reg: &Registry, ns: &str) {
-    for (id, def) in reg.defs.iter().enumerate() {
+    for (id, def) in reg.all() {
         if !def.namespaced {
             continue;
         }
@@ -393,7 +529,7 @@ pub(crate) fn apply_unchecked(
     id: ResourceId,
     mut obj: Value,
 ) -> Result<Value, ApiError> {
-    let def = reg.get(id);
+    let def = &reg.get(id);
     let Some(name) = meta_str(&obj, "name").map(str::to_string) else {
         return Err(ApiError::invalid(
             def,
@@ -461,7 +597,7 @@ pub(crate) fn delete_unchecked(
     ns: Option<&str>,
     name: &str,
 ) -> Result<(), ApiError> {
-    let def = reg.get(id);
+    let def = &reg.get(id);
     let k = key(
         def,
         if def.namespaced {

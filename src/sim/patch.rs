@@ -163,7 +163,7 @@ pub(crate) fn json_patch(doc: &Value, ops: &Value) -> Result<Value, PatchError> 
 
 /// The merge key of a list field, by field name, as the Kubernetes Go types
 /// declare it (`patchMergeKey`). Lists not named here are replaced whole.
-fn merge_key(field: &str, sample: Option<&Value>) -> Option<&'static str> {
+pub(crate) fn merge_key(field: &str, sample: Option<&Value>) -> Option<&'static str> {
     Some(match field {
         "containers"
         | "initContainers"

@@ -1,6 +1,11 @@
-//! The static table of resources the simulator serves. Adding a row is all
-//! it takes to serve a new built-in type (store, discovery and routing all
-//! read this table).
+//! The table of resources the simulator serves. Adding a row is all it
+//! takes to serve a new built-in type (store, discovery and routing all read
+//! this table). CustomResourceDefinitions add rows at runtime (see
+//! `super::crd`); rows are never reindexed, a removed one is only hidden, so
+//! a [`ResourceId`] stays valid for the life of the server.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
 
 /// Resources whose answers are computed rather than stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +27,10 @@ pub(crate) struct ResourceDef {
     pub subresources: &'static [&'static str],
     pub categories: &'static [&'static str],
     pub virtual_kind: Virtual,
+    /// Added at runtime by a CustomResourceDefinition.
+    pub dynamic: bool,
+    /// Hidden: its CRD was deleted (ids are never reused for another resource).
+    pub removed: bool,
 }
 
 impl ResourceDef {
@@ -96,6 +105,8 @@ const fn def(
         subresources,
         categories,
         virtual_kind: Virtual::None,
+        dynamic: false,
+        removed: false,
     }
 }
 
@@ -415,15 +426,64 @@ fn table() -> Vec<ResourceDef> {
     ]
 }
 
+/// Strings of runtime-defined resources live as long as the server; each
+/// distinct one is leaked once, however often a CRD is recreated.
+pub(crate) fn intern(s: &str) -> &'static str {
+    static POOL: OnceLock<Mutex<HashMap<String, &'static str>>> = OnceLock::new();
+    let mut pool = POOL
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(v) = pool.get(s) {
+        return v;
+    }
+    let v: &'static str = Box::leak(s.to_string().into_boxed_str());
+    pool.insert(s.to_string(), v);
+    v
+}
+
+/// Like [`intern`], for lists of names (short names, categories).
+pub(crate) fn intern_list(items: &[String]) -> &'static [&'static str] {
+    type Pool = Mutex<HashMap<Vec<String>, &'static [&'static str]>>;
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    if items.is_empty() {
+        return &[];
+    }
+    let mut pool = POOL
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(v) = pool.get(items) {
+        return v;
+    }
+    let v: Vec<&'static str> = items.iter().map(|s| intern(s)).collect();
+    let v: &'static [&'static str] = Box::leak(v.into_boxed_slice());
+    pool.insert(items.to_vec(), v);
+    v
+}
+
+/// The resource table. Reads clone a row out and never hold the inner lock
+/// while taking another; it is only written with the store's write lock
+/// held (CRD writes), so lock order is always store, then registry.
 #[derive(Debug)]
 pub(crate) struct Registry {
-    pub defs: Vec<ResourceDef>,
+    defs: RwLock<Vec<ResourceDef>>,
 }
 
 impl Registry {
+    fn from_defs(defs: Vec<ResourceDef>) -> Self {
+        Registry {
+            defs: RwLock::new(defs),
+        }
+    }
+
+    fn rows(&self) -> std::sync::RwLockReadGuard<'_, Vec<ResourceDef>> {
+        self.defs.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
     #[cfg(test)]
     pub fn builtin() -> Self {
-        Registry { defs: table() }
+        Registry::from_defs(table())
     }
 
     /// The built-in table, without the cert-manager.io group unless
@@ -433,37 +493,88 @@ impl Registry {
         if !cert_manager {
             defs.retain(|d| d.group != CERT_MANAGER_GROUP);
         }
-        Registry { defs }
+        Registry::from_defs(defs)
     }
 
-    pub fn get(&self, id: ResourceId) -> &ResourceDef {
+    /// A copy of the row (cheap: all borrowed statics). Removed rows are
+    /// still returned so in-flight requests finish consistently.
+    pub fn get(&self, id: ResourceId) -> ResourceDef {
+        let rows = self.rows();
         // Ids only come from this registry, so the index is always valid;
         // fall back to the first row rather than panic.
-        self.defs.get(id).unwrap_or(&self.defs[0])
+        rows.get(id).unwrap_or(&rows[0]).clone()
+    }
+
+    /// How many ids have ever been handed out (the store sizes itself by it).
+    pub fn len(&self) -> usize {
+        self.rows().len()
+    }
+
+    /// Every served row with its id.
+    pub fn all(&self) -> Vec<(ResourceId, ResourceDef)> {
+        self.rows()
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !d.removed)
+            .map(|(i, d)| (i, d.clone()))
+            .collect()
     }
 
     pub fn by_path(&self, group: &str, version: &str, plural: &str) -> Option<ResourceId> {
-        self.defs
-            .iter()
-            .position(|d| d.group == group && d.version == version && d.plural == plural)
+        self.rows().iter().position(|d| {
+            !d.removed && d.group == group && d.version == version && d.plural == plural
+        })
     }
 
     pub fn by_kind(&self, api_version: &str, kind: &str) -> Option<ResourceId> {
         let (group, version) = split_api_version(api_version);
-        self.defs
+        self.rows()
             .iter()
-            .position(|d| d.group == group && d.version == version && d.kind == kind)
+            .position(|d| !d.removed && d.group == group && d.version == version && d.kind == kind)
     }
 
     /// Distinct group/versions in table order, core ("" / v1) included.
     pub fn group_versions(&self) -> Vec<(&'static str, &'static str)> {
         let mut out: Vec<(&'static str, &'static str)> = Vec::new();
-        for d in &self.defs {
+        for d in self.rows().iter().filter(|d| !d.removed) {
             if !out.contains(&(d.group, d.version)) {
                 out.push((d.group, d.version));
             }
         }
         out
+    }
+
+    /// Serves `def` (a CRD version): replaces a runtime row with the same
+    /// group/version/plural (or revives a removed one), else appends. A
+    /// built-in row with that path is left alone. Call with the store's
+    /// write lock held, then size the store with [`Registry::len`].
+    pub fn upsert_dynamic(&self, def: ResourceDef) -> ResourceId {
+        let mut rows = self.defs.write().unwrap_or_else(PoisonError::into_inner);
+        let same = |d: &ResourceDef| {
+            d.group == def.group && d.version == def.version && d.plural == def.plural
+        };
+        if let Some(i) = rows.iter().position(|d| !d.removed && same(d)) {
+            if rows[i].dynamic {
+                rows[i] = def;
+            }
+            return i;
+        }
+        if let Some(i) = rows.iter().position(|d| d.removed && same(d)) {
+            rows[i] = def;
+            return i;
+        }
+        rows.push(def);
+        rows.len() - 1
+    }
+
+    /// Hides a runtime row (its CRD is gone). Built-in rows stay.
+    pub fn remove_dynamic(&self, id: ResourceId) {
+        let mut rows = self.defs.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(d) = rows.get_mut(id)
+            && d.dynamic
+        {
+            d.removed = true;
+        }
     }
 }
 

@@ -88,20 +88,25 @@ pub(crate) struct TooOld;
 
 impl Store {
     pub fn new(registry: &Registry, capacity: usize) -> Self {
-        let resources = registry
-            .defs
-            .iter()
-            .map(|_| ResourceStore {
-                objects: BTreeMap::new(),
-                history: VecDeque::new(),
-                history_start: 0,
-                tx: broadcast::channel(BROADCAST_CAPACITY).0,
-            })
-            .collect();
-        Store {
+        let mut store = Store {
             rv: 0,
             capacity: capacity.max(1),
-            resources,
+            resources: Vec::new(),
+        };
+        store.ensure(registry.len());
+        store
+    }
+
+    /// Makes room for resources the registry gained at runtime (CRDs).
+    pub fn ensure(&mut self, len: usize) {
+        let start = self.rv;
+        while self.resources.len() < len {
+            self.resources.push(ResourceStore {
+                objects: BTreeMap::new(),
+                history: VecDeque::new(),
+                history_start: start,
+                tx: broadcast::channel(BROADCAST_CAPACITY).0,
+            });
         }
     }
 

@@ -123,7 +123,7 @@ impl Batch {
 }
 
 pub(crate) fn start(shared: &Arc<Shared>, p: WatchParams) -> Response<Body> {
-    let def = shared.registry.get(p.id).clone();
+    let def = shared.registry.get(p.id);
     let (initial, replay, rx, start_rv) = {
         let store = shared.read();
         let Some(rx) = store.subscribe(p.id) else {

@@ -765,7 +765,7 @@ pub(crate) fn exceed_deadline(shared: &Shared, ns: &str, name: &str) -> Result<(
     };
     let d = cx
         .get(ids.deployments, ns, name)
-        .ok_or_else(|| ApiError::not_found(reg.get(ids.deployments), name))?;
+        .ok_or_else(|| ApiError::not_found(&reg.get(ids.deployments), name))?;
     deployment::mark_deadline_exceeded(&mut cx, &d);
     Ok(())
 }

@@ -68,7 +68,7 @@ pub(super) fn list(
     rp: &ResourcePath,
     ctx: &Ctx,
 ) -> Result<Response<Body>, ApiError> {
-    let def = shared.registry.get(rp.id);
+    let def = &shared.registry.get(rp.id);
     let sel = selectors(&ctx.query)?;
     let limit = ctx
         .query

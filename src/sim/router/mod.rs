@@ -57,6 +57,7 @@ pub(crate) struct Ctx {
     pub query: Query,
     pub content_type: String,
     pub body: Bytes,
+    pub user_agent: String,
 }
 
 impl Ctx {
@@ -72,6 +73,21 @@ impl Ctx {
 
     pub fn dry_run(&self) -> bool {
         self.query.get("dryRun") == Some("All")
+    }
+
+    /// Who an ordinary write is recorded for in managedFields: the
+    /// `fieldManager` parameter, else the user agent's program name
+    /// (`kubectl`, `kube-rs`), as the apiserver defaults it.
+    pub fn manager(&self) -> String {
+        if let Some(m) = self.query.get("fieldManager").filter(|m| !m.is_empty()) {
+            return m.to_string();
+        }
+        let prog = self.user_agent.split('/').next().unwrap_or_default().trim();
+        if prog.is_empty() {
+            "unknown".to_string()
+        } else {
+            prog.to_string()
+        }
     }
 }
 
@@ -127,7 +143,14 @@ where
             } else {
                 Bytes::new()
             };
+            let user_agent = parts
+                .headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
             let ctx = Ctx {
+                user_agent,
                 method: parts.method,
                 query: Query::parse(parts.uri.query()),
                 content_type,
@@ -153,7 +176,7 @@ fn verb(rp: &ResourcePath, ctx: &Ctx, is_watch: bool) -> &'static str {
 }
 
 fn resource(shared: &Arc<Shared>, rp: ResourcePath, ctx: Ctx) -> Response<Body> {
-    let def = shared.registry.get(rp.id);
+    let def = &shared.registry.get(rp.id);
     let is_watch = ctx.method == Method::GET
         && rp.name.is_none()
         && (rp.legacy_watch || ctx.query.flag("watch"));

@@ -22,7 +22,7 @@ pub(super) fn get(
     rp: &ResourcePath,
     name: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let def = shared.registry.get(rp.id);
+    let def = &shared.registry.get(rp.id);
     let store = shared.read();
     let ns = if def.namespaced {
         rp.ns.as_deref().unwrap_or_default()
@@ -95,7 +95,7 @@ pub(super) fn metrics(
     if ctx.method != Method::GET || ctx.query.flag("watch") || rp.legacy_watch {
         return Err(ApiError::method_not_allowed());
     }
-    let def = shared.registry.get(rp.id);
+    let def = &shared.registry.get(rp.id);
     let sel = selectors(&ctx.query)?;
     let items = {
         let store = shared.read();

@@ -57,7 +57,7 @@ pub(super) fn handle(
     rp: &ResourcePath,
     ctx: &Ctx,
 ) -> Result<Response<Body>, ApiError> {
-    let def = shared.registry.get(rp.id);
+    let def = &shared.registry.get(rp.id);
     let name = rp.name.as_deref().unwrap_or_default();
     let ns = rp.ns.as_deref().unwrap_or_default();
     let mut store = shared.write();
@@ -93,7 +93,8 @@ pub(super) fn handle(
     };
     let mut next = current;
     super::super::patch::merge(&mut next, &json!({"spec": {"replicas": replicas}}));
-    let updated = objects::update(
+    let manager = ctx.manager();
+    let updated = objects::update_as(
         &mut store,
         &shared.registry,
         rp.id,
@@ -102,6 +103,7 @@ pub(super) fn handle(
         next,
         Target::Main,
         ctx.dry_run(),
+        Some(&manager),
     )?;
     drop(store);
     Ok(body::json(200, &to_scale(&updated)))

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use super::super::api_error::ApiError;
 use super::super::body::{self, Body};
-use super::super::objects::{self, PatchKind, Preconditions, Target};
+use super::super::crd;
+use super::super::objects::{self, ApplyParams, PatchKind, Preconditions, Target};
 use super::super::state::Shared;
 use super::Ctx;
 use super::list::selectors;
@@ -29,16 +30,19 @@ pub(super) fn create(
     ctx: &Ctx,
 ) -> Result<Response<Body>, ApiError> {
     let body = ctx.json_body()?;
+    let manager = ctx.manager();
     let mut store = shared.write();
-    let obj = objects::create(
+    let obj = objects::create_as(
         &mut store,
         &shared.registry,
         rp.id,
         rp.ns.as_deref(),
         body,
         ctx.dry_run(),
+        Some(&manager),
     )?;
     drop(store);
+    after_write(shared, rp, ctx);
     Ok(body::json(201, &obj))
 }
 
@@ -51,8 +55,9 @@ pub(super) fn update(
 ) -> Result<Response<Body>, ApiError> {
     let body = ctx.json_body()?;
     let target = if status { Target::Status } else { Target::Main };
+    let manager = ctx.manager();
     let mut store = shared.write();
-    let obj = objects::update(
+    let obj = objects::update_as(
         &mut store,
         &shared.registry,
         rp.id,
@@ -61,8 +66,10 @@ pub(super) fn update(
         body,
         target,
         ctx.dry_run(),
+        Some(&manager),
     )?;
     drop(store);
+    after_write(shared, rp, ctx);
     Ok(body::json(200, &obj))
 }
 
@@ -73,9 +80,13 @@ pub(super) fn patch(
     ctx: &Ctx,
     status: bool,
 ) -> Result<Response<Body>, ApiError> {
+    if is_apply(&ctx.content_type) {
+        return apply(shared, rp, name, ctx, status);
+    }
     let kind = patch_kind(&ctx.content_type)?;
     let patch_body = ctx.json_body()?;
     let target = if status { Target::Status } else { Target::Main };
+    let manager = ctx.manager();
     let mut store = shared.write();
     let obj = objects::patch(
         &mut store,
@@ -87,9 +98,82 @@ pub(super) fn patch(
         &patch_body,
         target,
         ctx.dry_run(),
+        Some(&manager),
     )?;
     drop(store);
+    after_write(shared, rp, ctx);
     Ok(body::json(200, &obj))
+}
+
+fn is_apply(content_type: &str) -> bool {
+    content_type.split(';').next().unwrap_or_default().trim() == "application/apply-patch+yaml"
+}
+
+/// Server-side apply. On `/status` the applied status is merged in (no
+/// ownership tracking for status).
+fn apply(
+    shared: &Arc<Shared>,
+    rp: &ResourcePath,
+    name: &str,
+    ctx: &Ctx,
+    status: bool,
+) -> Result<Response<Body>, ApiError> {
+    let Some(manager) = ctx.query.get("fieldManager").filter(|m| !m.is_empty()) else {
+        return Err(ApiError::bad_request(
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch",
+        ));
+    };
+    let force = match ctx.query.get("force") {
+        None | Some("" | "false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "invalid value for force: {other:?}"
+            )));
+        }
+    };
+    let applied = ctx.json_body()?;
+    let mut store = shared.write();
+    if status {
+        let obj = objects::patch(
+            &mut store,
+            &shared.registry,
+            rp.id,
+            rp.ns.as_deref(),
+            name,
+            PatchKind::Strategic,
+            &json!({"status": applied.get("status").cloned().unwrap_or(json!({}))}),
+            Target::Status,
+            ctx.dry_run(),
+            None,
+        )?;
+        drop(store);
+        return Ok(body::json(200, &obj));
+    }
+    let params = ApplyParams {
+        manager,
+        force,
+        dry_run: ctx.dry_run(),
+    };
+    let (obj, created) = objects::server_side_apply(
+        &mut store,
+        &shared.registry,
+        rp.id,
+        rp.ns.as_deref(),
+        name,
+        &applied,
+        &params,
+    )?;
+    drop(store);
+    after_write(shared, rp, ctx);
+    Ok(body::json(if created { 201 } else { 200 }, &obj))
+}
+
+/// Writes to CustomResourceDefinitions change what the server serves.
+fn after_write(shared: &Arc<Shared>, rp: &ResourcePath, ctx: &Ctx) {
+    if !ctx.dry_run() && crd::is_crd(&shared.registry, rp.id) {
+        crd::after_write(shared);
+    }
 }
 
 fn preconditions(ctx: &Ctx) -> Result<Preconditions, ApiError> {
@@ -126,6 +210,7 @@ pub(super) fn delete(
         ctx.dry_run(),
     )?;
     drop(store);
+    after_write(shared, rp, ctx);
     Ok(body::json(200, &obj))
 }
 
@@ -134,7 +219,7 @@ pub(super) fn delete_collection(
     rp: &ResourcePath,
     ctx: &Ctx,
 ) -> Result<Response<Body>, ApiError> {
-    let def = shared.registry.get(rp.id);
+    let def = &shared.registry.get(rp.id);
     let sel = selectors(&ctx.query)?;
     let mut store = shared.write();
     let names: Vec<(String, String)> = store
@@ -165,6 +250,7 @@ pub(super) fn delete_collection(
     }
     let rv = store.rv();
     drop(store);
+    after_write(shared, rp, ctx);
     Ok(body::json(
         200,
         &json!({
