@@ -92,10 +92,12 @@ pub fn summary(state: &State) -> (usize, usize) {
         .iter()
         .filter(|entry| entry.view.urgency != Urgency::Ok)
         .count();
+    // Ready=False only: a renewal under way (Issuing) keeps serving the
+    // old certificate.
     let not_ready = state
         .certs
         .iter()
-        .filter(|entry| entry.view.kind == "Certificate" && entry.view.ready != "True")
+        .filter(|entry| entry.view.kind == "Certificate" && entry.view.ready == "False")
         .count();
     (expiring, not_ready)
 }

@@ -115,7 +115,7 @@ fn cluster(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.ok
         };
         lines.push(Line::styled(
-            format!("certs    {expiring} expiring < 14d, {not_ready} not ready (:certs)"),
+            format!("certs    {expiring} expiring, {not_ready} not ready"),
             style,
         ));
     }
