@@ -24,7 +24,7 @@ pub struct Cli {
     /// Start in all namespaces.
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
-    /// View to open at start: pods, deploy, sts, ds, ns, nodes, events, certs, pulse, ctx.
+    /// View to open at start: pods, deploy, sts, ds, jobs, ns, nodes, events, certs, pulse, ctx.
     #[arg(short = 'c', long = "command", value_name = "VIEW")]
     pub view: Option<String>,
     /// Refuse every mutating key and subcommand (restart, delete, kill, scale ...).

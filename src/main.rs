@@ -151,7 +151,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
         .unwrap_or_else(|| settings.default_view.clone());
     let Some(start_view) = ViewKind::from_command(&view_name) else {
         return Err(eyre!(
-            "unknown view \"{view_name}\" for -c (try pods, deploy, sts, ds, ns, nodes, events, certs, pulse, ctx)"
+            "unknown view \"{view_name}\" for -c (try pods, deploy, sts, ds, jobs, ns, nodes, events, certs, pulse, ctx)"
         ));
     };
 

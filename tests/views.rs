@@ -160,6 +160,17 @@ fn sample_state() -> State {
             EventRow::from_event,
         )))),
     );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Jobs(RowUpdate::Replace(rows::<
+            k8s_openapi::api::batch::v1::Job,
+            _,
+        >(
+            &docs,
+            "Job",
+            bosun::cluster::rows::JobRow::from_job,
+        )))),
+    );
     for kind in ResourceKind::ALL {
         feed(&mut state, WatchMessage::Status(kind, WatchStatus::Live));
     }
@@ -474,4 +485,23 @@ fn certs_view_orders_by_urgency_and_colours_days_left() {
         overview.contains("certs    3 expiring, 1 not ready"),
         "{overview}"
     );
+}
+
+#[test]
+fn jobs_view_and_drill_down_to_its_pods() {
+    let mut state = sample_state();
+    command(&mut state, "jobs");
+    let terminal = render(&mut state);
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("Jobs(all)[5]"), "{text}");
+    assert!(
+        text.contains("mariadb-backup") && text.contains("Complete") && text.contains("1/1"),
+        "{text}"
+    );
+    assert_snapshot!(terminal.backend());
+    // The newest run is first; enter shows its pods.
+    key(&mut state, KeyCode::Enter);
+    let text = format!("{}", render(&mut state).backend());
+    assert!(text.contains("Pods(job/mariadb-backup-"), "{text}");
+    assert!(text.contains("Completed"), "{text}");
 }

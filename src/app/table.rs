@@ -193,6 +193,28 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
                 &mut indices,
             );
         }
+        ViewKind::Resource(ResourceKind::Jobs) => {
+            let rows = state.stores.jobs.rows();
+            indices = (0..rows.len() as u32)
+                .filter(|&i| in_scope(scope, &rows[i as usize].namespace))
+                .collect();
+            let (column, descending) = sort.unwrap_or((ColumnId::Age, false));
+            sort_by(
+                &mut |a, b| {
+                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+                    let order = match column {
+                        ColumnId::Name => by(&a.name, &b.name),
+                        ColumnId::Status => by(&a.status, &b.status),
+                        ColumnId::Namespace => by(&a.namespace, &b.namespace),
+                        // Newest first by default: the latest run is what you look for.
+                        _ => by(b.created, a.created),
+                    }
+                    .then_with(|| by(&a.name, &b.name));
+                    if descending { order.reverse() } else { order }
+                },
+                &mut indices,
+            );
+        }
         ViewKind::Resource(ResourceKind::Events) => {
             let rows = state.stores.events.rows();
             indices = (0..rows.len() as u32)
@@ -273,6 +295,12 @@ fn row_at<'a>(state: &'a State, view: &ViewState, index: usize) -> Option<&'a dy
         ViewKind::Resource(ResourceKind::Nodes) => state
             .stores
             .nodes
+            .rows()
+            .get(index)
+            .map(|row| row as &dyn Row),
+        ViewKind::Resource(ResourceKind::Jobs) => state
+            .stores
+            .jobs
             .rows()
             .get(index)
             .map(|row| row as &dyn Row),
@@ -416,6 +444,12 @@ pub fn clock_signature(state: &State) -> u64 {
             ViewKind::Resource(ResourceKind::Nodes) => {
                 if let Some(row) = state.stores.nodes.rows().get(index) {
                     age(row.created).hash(&mut hasher);
+                }
+            }
+            ViewKind::Resource(ResourceKind::Jobs) => {
+                if let Some(row) = state.stores.jobs.rows().get(index) {
+                    age(row.created).hash(&mut hasher);
+                    row.duration(now).map(human_duration).hash(&mut hasher);
                 }
             }
             ViewKind::Resource(ResourceKind::Events) => {

@@ -49,6 +49,7 @@ impl ViewKind {
             &["events", "ev", "event"],
             ViewKind::Resource(ResourceKind::Events),
         ),
+        (&["jobs", "job"], ViewKind::Resource(ResourceKind::Jobs)),
         (&["certs", "cert", "certificates"], ViewKind::Certs),
         (&["ctx", "contexts", "context"], ViewKind::Contexts),
     ];
@@ -71,6 +72,7 @@ impl ViewKind {
             ViewKind::Resource(ResourceKind::Namespaces) => "Namespaces",
             ViewKind::Resource(ResourceKind::Nodes) => "Nodes",
             ViewKind::Resource(ResourceKind::Events) => "Events",
+            ViewKind::Resource(ResourceKind::Jobs) => "Jobs",
             ViewKind::Containers => "Containers",
             ViewKind::Contexts => "Contexts",
             ViewKind::Certs => "Certificates",
@@ -140,6 +142,8 @@ pub enum ColumnId {
     Kind,
     /// READY of a certificate: True, False, Issuing, -.
     CertReady,
+    Completions,
+    Duration,
 }
 
 impl ColumnId {
@@ -188,6 +192,8 @@ impl ColumnId {
             ColumnId::UsedBy => "USED BY",
             ColumnId::Kind => "KIND",
             ColumnId::CertReady => "READY",
+            ColumnId::Completions => "COMPLETIONS",
+            ColumnId::Duration => "DURATION",
         }
     }
 }
@@ -226,6 +232,9 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
         }
         ViewKind::Containers => vec![Name, Image, Ready, State, Init, Restarts, Ports, Age],
         ViewKind::Contexts => vec![Current, Name, Cluster, Server],
+        ViewKind::Resource(ResourceKind::Jobs) => {
+            vec![Namespace, Name, Status, Completions, Duration, Age, Message]
+        }
         ViewKind::Certs => vec![
             Namespace, Name, Kind, CertReady, DaysLeft, NotAfter, Hosts, Issuer, Renewal, Secret,
             UsedBy,

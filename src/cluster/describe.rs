@@ -344,7 +344,8 @@ pub fn describe(kind: ResourceKind, object: &Value, related_events: &[Value]) ->
             let _ = writeln!(out, "{:<16}{}", "Status:", text(object, "/status/phase"));
         }
         // Custom resources and secrets: the header and conditions say it.
-        ResourceKind::Certificates
+        ResourceKind::Jobs
+        | ResourceKind::Certificates
         | ResourceKind::TlsSecrets
         | ResourceKind::Ingresses
         | ResourceKind::IngressRoutes => {}

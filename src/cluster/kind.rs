@@ -6,6 +6,7 @@ pub enum ResourceKind {
     Deployments,
     StatefulSets,
     DaemonSets,
+    Jobs,
     Namespaces,
     Nodes,
     Events,
@@ -19,11 +20,12 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 11] = [
+    pub const ALL: [ResourceKind; 12] = [
         ResourceKind::Pods,
         ResourceKind::Deployments,
         ResourceKind::StatefulSets,
         ResourceKind::DaemonSets,
+        ResourceKind::Jobs,
         ResourceKind::Namespaces,
         ResourceKind::Nodes,
         ResourceKind::Events,
@@ -40,6 +42,7 @@ impl ResourceKind {
             ResourceKind::Deployments => "deployments",
             ResourceKind::StatefulSets => "statefulsets",
             ResourceKind::DaemonSets => "daemonsets",
+            ResourceKind::Jobs => "jobs",
             ResourceKind::Namespaces => "namespaces",
             ResourceKind::Nodes => "nodes",
             ResourceKind::Events => "events",
@@ -57,6 +60,7 @@ impl ResourceKind {
             ResourceKind::Deployments => "Deployment",
             ResourceKind::StatefulSets => "StatefulSet",
             ResourceKind::DaemonSets => "DaemonSet",
+            ResourceKind::Jobs => "Job",
             ResourceKind::Namespaces => "Namespace",
             ResourceKind::Nodes => "Node",
             ResourceKind::Events => "Event",
@@ -72,6 +76,7 @@ impl ResourceKind {
             ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets => {
                 ("apps", "v1")
             }
+            ResourceKind::Jobs => ("batch", "v1"),
             ResourceKind::Certificates => ("cert-manager.io", "v1"),
             ResourceKind::Ingresses => ("networking.k8s.io", "v1"),
             ResourceKind::IngressRoutes => ("traefik.io", "v1alpha1"),

@@ -58,6 +58,7 @@ pub enum KindRows {
     Namespaces(RowUpdate<NamespaceRow>),
     Nodes(RowUpdate<NodeRow>),
     Events(RowUpdate<EventRow>),
+    Jobs(RowUpdate<super::rows::JobRow>),
     Certificates(RowUpdate<crate::certs::CertificateRow>),
     TlsSecrets(RowUpdate<crate::certs::TlsSecretRow>),
     /// Ingresses or IngressRoutes.
@@ -72,6 +73,7 @@ impl KindRows {
             KindRows::Namespaces(_) => ResourceKind::Namespaces,
             KindRows::Nodes(_) => ResourceKind::Nodes,
             KindRows::Events(_) => ResourceKind::Events,
+            KindRows::Jobs(_) => ResourceKind::Jobs,
             KindRows::Certificates(_) => ResourceKind::Certificates,
             KindRows::TlsSecrets(_) => ResourceKind::TlsSecrets,
             KindRows::Routes(kind, _) => *kind,
@@ -368,6 +370,17 @@ where
                 fields: None,
                 project: EventRow::from_event,
                 wrap: KindRows::Events,
+            },
+            strategy,
+            sender.clone(),
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<k8s_openapi::api::batch::v1::Job>::all(c()),
+                kind: ResourceKind::Jobs,
+                fields: None,
+                project: super::rows::JobRow::from_job,
+                wrap: KindRows::Jobs,
             },
             strategy,
             sender.clone(),

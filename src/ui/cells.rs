@@ -301,3 +301,33 @@ pub fn cert(theme: &Theme, row: &crate::certs::CertView, column: ColumnId) -> Ce
         _ => (String::new(), theme.text),
     }
 }
+
+pub fn job(
+    state: &State,
+    theme: &Theme,
+    row: &crate::cluster::rows::JobRow,
+    column: ColumnId,
+) -> Cell {
+    match column {
+        ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
+        ColumnId::Name => (row.name.to_string(), theme.text),
+        ColumnId::Status => (row.status.to_string(), health_style(theme, row.health)),
+        ColumnId::Completions => (format!("{}/{}", row.succeeded, row.completions), theme.text),
+        ColumnId::Duration => (
+            row.duration(state.now)
+                .map(human_duration)
+                .unwrap_or_default(),
+            theme.muted,
+        ),
+        ColumnId::Age => (age(row.created, state.now), theme.muted),
+        ColumnId::Message => {
+            let text = match (row.reason.is_empty(), row.failed) {
+                (false, _) => row.reason.to_string(),
+                (true, 0) => String::new(),
+                (true, failed) => format!("{failed} failed"),
+            };
+            (text, theme.muted)
+        }
+        _ => (String::new(), theme.text),
+    }
+}

@@ -56,6 +56,8 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::Secret => Constraint::Length(18),
         ColumnId::UsedBy => Constraint::Fill(2),
         ColumnId::Kind => Constraint::Length(11),
+        ColumnId::Completions => Constraint::Length(11),
+        ColumnId::Duration => Constraint::Length(9),
     }
 }
 
@@ -82,6 +84,8 @@ fn drop_order(column: ColumnId) -> u8 {
         // Problems show in USED BY: keep it long.
         ColumnId::UsedBy => 2,
         ColumnId::Renewal => 10,
+        ColumnId::Completions => 3,
+        ColumnId::Duration => 5,
     }
 }
 
@@ -162,6 +166,10 @@ fn row_cells(
                     .count();
                 map(&|column| cells::node(state, theme, row, pods, column))
             }
+            None => Vec::new(),
+        },
+        ViewKind::Resource(ResourceKind::Jobs) => match state.stores.jobs.rows().get(index) {
+            Some(row) => map(&|column| cells::job(state, theme, row, column)),
             None => Vec::new(),
         },
         ViewKind::Resource(ResourceKind::Events) => match state.stores.events.rows().get(index) {

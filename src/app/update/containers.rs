@@ -156,6 +156,15 @@ pub(super) fn open_logs(state: &mut State, previous: bool, effects: &mut Vec<Eff
             },
             None => return,
         },
+        (ViewKind::Resource(ResourceKind::Jobs), _, Some(key)) => match state.stores.jobs.get(&key)
+        {
+            Some(row) => crate::app::logs::LogScope::Workload {
+                kind: ResourceKind::Jobs,
+                key,
+                selector: row.selector.clone(),
+            },
+            None => return,
+        },
         _ => {
             state.flash(Level::Warn, "logs work on pods, containers and workloads");
             return;

@@ -440,6 +440,20 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
                 ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
             );
         }
+        ViewKind::Resource(ResourceKind::Jobs) => {
+            let Some(row) = state.stores.jobs.get(&key) else {
+                return;
+            };
+            let pin = Pin::Selector {
+                owner: format!("job/{}", row.name),
+                namespace: row.namespace.to_string(),
+                selector: row.selector.clone(),
+            };
+            push_view(
+                state,
+                ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
+            );
+        }
         ViewKind::Resource(ResourceKind::Pods) => {
             push_view(
                 state,

@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod event;
+pub mod job;
 pub mod namespace;
 pub mod node;
 pub mod pod;
@@ -10,6 +11,7 @@ pub mod workload;
 
 pub use certs::RouteRow;
 pub use event::EventRow;
+pub use job::JobRow;
 pub use namespace::NamespaceRow;
 pub use node::NodeRow;
 pub use pod::{ContainerRow, PodRow};
