@@ -52,38 +52,55 @@ impl Stores {
         }
     }
 
-    pub fn generation(&self, kind: ResourceKind) -> u64 {
+    /// The store of a kind, whatever its row type: one match instead of
+    /// one per question asked of it.
+    pub fn store(&self, kind: ResourceKind) -> &dyn AnyStore {
         match kind {
-            ResourceKind::Pods => self.pods.generation(),
-            ResourceKind::Deployments => self.deployments.generation(),
-            ResourceKind::StatefulSets => self.statefulsets.generation(),
-            ResourceKind::DaemonSets => self.daemonsets.generation(),
-            ResourceKind::Namespaces => self.namespaces.generation(),
-            ResourceKind::Nodes => self.nodes.generation(),
-            ResourceKind::Events => self.events.generation(),
-            ResourceKind::Jobs => self.jobs.generation(),
-            ResourceKind::Certificates => self.certificates.generation(),
-            ResourceKind::TlsSecrets => self.tls_secrets.generation(),
-            ResourceKind::Ingresses => self.ingresses.generation(),
-            ResourceKind::IngressRoutes => self.ingressroutes.generation(),
+            ResourceKind::Pods => &self.pods,
+            ResourceKind::Deployments => &self.deployments,
+            ResourceKind::StatefulSets => &self.statefulsets,
+            ResourceKind::DaemonSets => &self.daemonsets,
+            ResourceKind::Namespaces => &self.namespaces,
+            ResourceKind::Nodes => &self.nodes,
+            ResourceKind::Events => &self.events,
+            ResourceKind::Jobs => &self.jobs,
+            ResourceKind::Certificates => &self.certificates,
+            ResourceKind::TlsSecrets => &self.tls_secrets,
+            ResourceKind::Ingresses => &self.ingresses,
+            ResourceKind::IngressRoutes => &self.ingressroutes,
         }
     }
 
+    pub fn generation(&self, kind: ResourceKind) -> u64 {
+        self.store(kind).generation()
+    }
+
     pub fn len(&self, kind: ResourceKind) -> usize {
-        match kind {
-            ResourceKind::Pods => self.pods.len(),
-            ResourceKind::Deployments => self.deployments.len(),
-            ResourceKind::StatefulSets => self.statefulsets.len(),
-            ResourceKind::DaemonSets => self.daemonsets.len(),
-            ResourceKind::Namespaces => self.namespaces.len(),
-            ResourceKind::Nodes => self.nodes.len(),
-            ResourceKind::Events => self.events.len(),
-            ResourceKind::Jobs => self.jobs.len(),
-            ResourceKind::Certificates => self.certificates.len(),
-            ResourceKind::TlsSecrets => self.tls_secrets.len(),
-            ResourceKind::Ingresses => self.ingresses.len(),
-            ResourceKind::IngressRoutes => self.ingressroutes.len(),
-        }
+        self.store(kind).len()
+    }
+}
+
+/// What the tables ask of any store.
+pub trait AnyStore {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn generation(&self) -> u64;
+    fn row(&self, index: usize) -> Option<&dyn crate::cluster::rows::Row>;
+}
+
+impl<R: crate::cluster::rows::Row> AnyStore for RowStore<R> {
+    fn len(&self) -> usize {
+        RowStore::len(self)
+    }
+    fn generation(&self) -> u64 {
+        RowStore::generation(self)
+    }
+    fn row(&self, index: usize) -> Option<&dyn crate::cluster::rows::Row> {
+        self.rows()
+            .get(index)
+            .map(|row| row as &dyn crate::cluster::rows::Row)
     }
 }
 

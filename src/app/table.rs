@@ -270,46 +270,7 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
 /// containers, the contexts).
 fn row_at<'a>(state: &'a State, view: &ViewState, index: usize) -> Option<&'a dyn Row> {
     match view.kind {
-        ViewKind::Resource(ResourceKind::Pods) => state
-            .stores
-            .pods
-            .rows()
-            .get(index)
-            .map(|row| row as &dyn Row),
-        ViewKind::Resource(
-            kind @ (ResourceKind::Deployments
-            | ResourceKind::StatefulSets
-            | ResourceKind::DaemonSets),
-        ) => state
-            .stores
-            .workloads(kind)?
-            .rows()
-            .get(index)
-            .map(|row| row as &dyn Row),
-        ViewKind::Resource(ResourceKind::Namespaces) => state
-            .stores
-            .namespaces
-            .rows()
-            .get(index)
-            .map(|row| row as &dyn Row),
-        ViewKind::Resource(ResourceKind::Nodes) => state
-            .stores
-            .nodes
-            .rows()
-            .get(index)
-            .map(|row| row as &dyn Row),
-        ViewKind::Resource(ResourceKind::Jobs) => state
-            .stores
-            .jobs
-            .rows()
-            .get(index)
-            .map(|row| row as &dyn Row),
-        ViewKind::Resource(ResourceKind::Events) => state
-            .stores
-            .events
-            .rows()
-            .get(index)
-            .map(|row| row as &dyn Row),
+        ViewKind::Resource(kind) => state.stores.store(kind).row(index),
         ViewKind::Containers => match &view.pin {
             Pin::Pod(key) => state
                 .stores
@@ -322,7 +283,7 @@ fn row_at<'a>(state: &'a State, view: &ViewState, index: usize) -> Option<&'a dy
         },
         ViewKind::Contexts => state.contexts.get(index).map(|row| row as &dyn Row),
         ViewKind::Certs => state.certs.get(index).map(|row| row as &dyn Row),
-        ViewKind::Pulse | ViewKind::Resource(_) => None,
+        ViewKind::Pulse => None,
     }
 }
 
