@@ -53,6 +53,31 @@ pub(crate) fn set_type_meta(def: &ResourceDef, obj: &mut Value) {
     if let Value::Object(m) = obj {
         m.insert("kind".into(), json!(def.kind));
         m.insert("apiVersion".into(), json!(def.api_version()));
+        if def.kind == "Secret" {
+            fold_string_data(m);
+        }
+    }
+}
+
+/// The apiserver writes a Secret's `stringData` into `data` (base64) and
+/// never stores `stringData` itself.
+fn fold_string_data(secret: &mut Map<String, Value>) {
+    use base64::Engine as _;
+    let Some(Value::Object(strings)) = secret.remove("stringData") else {
+        return;
+    };
+    let data = secret
+        .entry("data")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !data.is_object() {
+        *data = Value::Object(Map::new());
+    }
+    if let Value::Object(data) = data {
+        for (key, value) in strings {
+            let text = value.as_str().unwrap_or_default();
+            let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+            data.insert(key, Value::String(encoded));
+        }
     }
 }
 

@@ -1,0 +1,161 @@
+//! What bosun applied per app, kept in a ConfigMap in the app's namespace
+//! (DESIGN §5, like Flux's inventory): which commit runs, and what pruning
+//! owns.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Client;
+use kube::api::{Api, Patch, PatchParams};
+use serde::{Deserialize, Serialize};
+
+use super::diff::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, MANAGER};
+use super::object::ObjectKey;
+
+/// How many past syncs the history keeps.
+pub const HISTORY_LEN: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRecord {
+    pub revision: String,
+    #[serde(rename = "syncedAt")]
+    pub synced_at: String,
+    pub result: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Inventory {
+    pub app: String,
+    pub revision: String,
+    pub synced_at: String,
+    pub result: String,
+    pub objects: Vec<ObjectKey>,
+    /// Newest first, the current sync included.
+    pub history: Vec<SyncRecord>,
+}
+
+impl Inventory {
+    pub fn succeeded(&self) -> bool {
+        self.result == "Succeeded"
+    }
+}
+
+/// `bosun-inventory-<app>`, kept a valid ConfigMap name.
+pub fn config_map_name(app: &str) -> String {
+    let cleaned: String = app
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut name = format!("bosun-inventory-{}", cleaned.trim_matches('-'));
+    name.truncate(253);
+    name
+}
+
+/// Reads an app's inventory; `Ok(None)` when it was never synced.
+pub async fn read(
+    client: &Client,
+    namespace: &str,
+    app: &str,
+) -> Result<Option<Inventory>, kube::Error> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let Some(cm) = api.get_opt(&config_map_name(app)).await? else {
+        return Ok(None);
+    };
+    Ok(Some(from_data(app, cm.data.unwrap_or_default())))
+}
+
+fn from_data(app: &str, data: BTreeMap<String, String>) -> Inventory {
+    let field = |k: &str| data.get(k).cloned().unwrap_or_default();
+    Inventory {
+        app: app.to_string(),
+        revision: field("revision"),
+        synced_at: field("syncedAt"),
+        result: field("result"),
+        objects: field("objects")
+            .lines()
+            .filter_map(ObjectKey::from_inventory)
+            .collect(),
+        history: serde_json::from_str(&field("history")).unwrap_or_default(),
+    }
+}
+
+/// Records a sync, pushing it on the history; applied with bosun's field
+/// manager like everything else.
+pub async fn record(
+    client: &Client,
+    namespace: &str,
+    previous: Option<&Inventory>,
+    mut next: Inventory,
+) -> Result<Inventory, kube::Error> {
+    let mut history = vec![SyncRecord {
+        revision: next.revision.clone(),
+        synced_at: next.synced_at.clone(),
+        result: next.result.clone(),
+    }];
+    if let Some(previous) = previous {
+        history.extend(previous.history.iter().cloned());
+    }
+    history.truncate(HISTORY_LEN);
+    next.history = history;
+    let objects: Vec<String> = next.objects.iter().map(ObjectKey::to_inventory).collect();
+    let body = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": config_map_name(&next.app),
+            "namespace": namespace,
+            "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE, "bosun.dev/inventory": "true"},
+        },
+        "data": {
+            "app": next.app,
+            "revision": next.revision,
+            "syncedAt": next.synced_at,
+            "result": next.result,
+            "objects": objects.join("\n"),
+            "history": serde_json::to_string(&next.history).unwrap_or_default(),
+        }
+    });
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    api.patch(
+        &config_map_name(&next.app),
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&body),
+    )
+    .await?;
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_valid() {
+        assert_eq!(config_map_name("Blog_Prod"), "bosun-inventory-blog-prod");
+    }
+
+    #[test]
+    fn keys_round_trip() {
+        let key = ObjectKey {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            namespace: Some("blog".into()),
+            name: "blog".into(),
+        };
+        assert_eq!(ObjectKey::from_inventory(&key.to_inventory()), Some(key));
+        let ns = ObjectKey {
+            group: String::new(),
+            kind: "Namespace".into(),
+            namespace: None,
+            name: "blog".into(),
+        };
+        assert_eq!(ObjectKey::from_inventory(&ns.to_inventory()), Some(ns));
+    }
+}

@@ -1,0 +1,97 @@
+//! A rendered Kubernetes object as it leaves `kustomize` / `helm template`.
+
+use serde_json::Value;
+
+/// One object of a render: its coordinates as written, plus the manifest.
+///
+/// `namespace` is what the manifest says; the app's default namespace is
+/// filled in later, once discovery says whether the kind is namespaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderedObject {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub manifest: Value,
+}
+
+impl RenderedObject {
+    /// Builds one from a decoded manifest; the error names the missing field.
+    pub fn from_manifest(manifest: Value) -> Result<RenderedObject, String> {
+        let text = |pointer: &str| {
+            manifest
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let api_version = text("/apiVersion").ok_or("missing apiVersion")?;
+        let kind = text("/kind").ok_or("missing kind")?;
+        let name = text("/metadata/name").ok_or_else(|| format!("{kind} without metadata.name"))?;
+        let namespace = text("/metadata/namespace").filter(|ns| !ns.is_empty());
+        Ok(RenderedObject {
+            api_version,
+            kind,
+            name,
+            namespace,
+            manifest,
+        })
+    }
+
+    /// The API group ("" for the core group).
+    pub fn group(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map(|(group, _)| group)
+            .unwrap_or("")
+    }
+}
+
+/// Where an object lives, once the namespace is resolved: the identity the
+/// inventory records and pruning compares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectKey {
+    pub group: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectKey {
+    /// `group/Kind/namespace/name`, one per line in the inventory ConfigMap.
+    pub fn to_inventory(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.group,
+            self.kind,
+            self.namespace.as_deref().unwrap_or(""),
+            self.name
+        )
+    }
+
+    pub fn from_inventory(line: &str) -> Option<ObjectKey> {
+        let mut parts = line.trim().splitn(4, '/');
+        let group = parts.next()?.to_string();
+        let kind = parts.next()?.to_string();
+        let namespace = parts.next()?;
+        let name = parts.next()?.to_string();
+        if kind.is_empty() || name.is_empty() {
+            return None;
+        }
+        Some(ObjectKey {
+            group,
+            kind,
+            namespace: (!namespace.is_empty()).then(|| namespace.to_string()),
+            name,
+        })
+    }
+}
+
+impl std::fmt::Display for ObjectKey {
+    /// `Deployment blog/blog`, `Namespace blog`: how kubectl users say it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Kinds to API paths through discovery, so any kind a repo holds (CRDs
+//! included) can be read, applied and pruned.
+
+use kube::Client;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::discovery::{Discovery, Scope};
+
+use super::object::{ObjectKey, RenderedObject};
+
+/// A resolved kind: how to reach it, and whether it lives in a namespace.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub resource: ApiResource,
+    pub namespaced: bool,
+}
+
+/// One discovery run, reused for every object of a diff or sync.
+pub struct Resolver {
+    discovery: Discovery,
+}
+
+impl Resolver {
+    pub async fn discover(client: &Client) -> Result<Resolver, kube::Error> {
+        let discovery = Discovery::new(client.clone()).run().await?;
+        Ok(Resolver { discovery })
+    }
+
+    /// The resource for a rendered object's apiVersion and kind.
+    pub fn for_object(&self, obj: &RenderedObject) -> Option<Resolved> {
+        let (group, version) = match obj.api_version.rsplit_once('/') {
+            Some((group, version)) => (group, version),
+            None => ("", obj.api_version.as_str()),
+        };
+        let gvk = GroupVersionKind::gvk(group, version, &obj.kind);
+        self.discovery
+            .resolve_gvk(&gvk)
+            .map(|(resource, caps)| Resolved {
+                resource,
+                namespaced: caps.scope == Scope::Namespaced,
+            })
+    }
+
+    /// The resource for a key, in the version its manifest names.
+    pub fn for_key_version(
+        &self,
+        key: &ObjectKey,
+        manifest: &serde_json::Value,
+    ) -> Option<Resolved> {
+        let api_version = manifest
+            .get("apiVersion")
+            .and_then(serde_json::Value::as_str)?;
+        let (group, version) = match api_version.rsplit_once('/') {
+            Some((group, version)) => (group, version),
+            None => ("", api_version),
+        };
+        let gvk = GroupVersionKind::gvk(group, version, &key.kind);
+        self.discovery
+            .resolve_gvk(&gvk)
+            .map(|(resource, caps)| Resolved {
+                resource,
+                namespaced: caps.scope == Scope::Namespaced,
+            })
+    }
+
+    /// The resource for an inventory key (group and kind, the preferred version).
+    pub fn for_key(&self, key: &ObjectKey) -> Option<Resolved> {
+        self.discovery
+            .get(&key.group)?
+            .recommended_kind(&key.kind)
+            .map(|(resource, caps)| Resolved {
+                resource,
+                namespaced: caps.scope == Scope::Namespaced,
+            })
+    }
+}
+
+/// A dynamic API handle for one object's resource and namespace.
+pub fn api(client: &Client, resolved: &Resolved, namespace: Option<&str>) -> Api<DynamicObject> {
+    match (resolved.namespaced, namespace) {
+        (true, Some(ns)) => Api::namespaced_with(client.clone(), ns, &resolved.resource),
+        _ => Api::all_with(client.clone(), &resolved.resource),
+    }
+}
+
+/// The error text of a kube call, the apiserver's message when there is one.
+pub fn kube_message(err: &kube::Error) -> String {
+    match err {
+        kube::Error::Api(status) => status.message.clone(),
+        other => other.to_string(),
+    }
+}

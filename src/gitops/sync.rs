@@ -1,0 +1,362 @@
+//! Sync (DESIGN §5): server-side apply with field manager `bosun`, forced,
+//! in Argo CD's kind order with Namespaces and CRDs first (CRDs Established
+//! before their objects); prune only when asked; the inventory records it.
+
+use std::time::Duration;
+
+use kube::Client;
+use kube::api::{DeleteParams, Patch, PatchParams};
+
+use super::compare::{AppDiff, Change, ObjectDiff};
+use super::diff::{self, MANAGER};
+use super::inventory::{self, Inventory};
+use super::object::ObjectKey;
+use super::resolve::{Resolver, api, kube_message};
+
+/// Argo CD's apply order (gitops-engine `kindOrder`), CRDs lifted next to
+/// Namespaces; unknown kinds go last.
+const KIND_ORDER: [&str; 36] = [
+    "Namespace",
+    "CustomResourceDefinition",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+];
+
+/// Position of a kind in the apply order.
+pub fn kind_rank(kind: &str) -> usize {
+    KIND_ORDER
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(KIND_ORDER.len())
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub prune: bool,
+    pub dry_run: bool,
+    /// The commit being synced (recorded in the inventory).
+    pub revision: String,
+    /// How long to wait for a CRD to be Established.
+    pub crd_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Created,
+    Configured,
+    Unchanged,
+}
+
+impl Applied {
+    /// kubectl's words for what apply did.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applied::Created => "created",
+            Applied::Configured => "configured",
+            Applied::Unchanged => "unchanged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SyncReport {
+    pub app: String,
+    pub revision: String,
+    pub dry_run: bool,
+    pub applied: Vec<(ObjectKey, Applied)>,
+    pub pruned: Vec<ObjectKey>,
+    /// Prune candidates left alone because pruning was not enabled.
+    pub prune_skipped: Vec<ObjectKey>,
+    pub failed: Vec<(ObjectKey, String)>,
+    pub inventory: Option<Inventory>,
+    pub inventory_error: Option<String>,
+}
+
+impl SyncReport {
+    pub fn succeeded(&self) -> bool {
+        self.failed.is_empty() && self.inventory_error.is_none()
+    }
+
+    /// "3 applied, 1 pruned" / "failed: 1 of 4 objects".
+    pub fn summary(&self) -> String {
+        let changed = self
+            .applied
+            .iter()
+            .filter(|(_, a)| *a != Applied::Unchanged)
+            .count();
+        let mut parts = vec![format!("{changed} applied")];
+        if !self.pruned.is_empty() {
+            parts.push(format!("{} pruned", self.pruned.len()));
+        }
+        if !self.prune_skipped.is_empty() {
+            parts.push(format!(
+                "{} not pruned (prune off)",
+                self.prune_skipped.len()
+            ));
+        }
+        if !self.failed.is_empty() {
+            parts.push(format!("{} failed", self.failed.len()));
+        }
+        if let Some(e) = &self.inventory_error {
+            parts.push(format!("inventory not written: {e}"));
+        }
+        if self.dry_run {
+            parts.push("dry run".into());
+        }
+        parts.join(", ")
+    }
+}
+
+/// Applies what the diff found out of date. `diff` must be fresh: the UI
+/// shows it and asks before calling this.
+pub async fn sync_app(
+    client: &Client,
+    diff: &AppDiff,
+    inventory_namespace: &str,
+    previous: Option<&Inventory>,
+    opts: &SyncOptions,
+) -> Result<SyncReport, kube::Error> {
+    let mut report = SyncReport {
+        app: diff.app.clone(),
+        revision: opts.revision.clone(),
+        dry_run: opts.dry_run,
+        ..SyncReport::default()
+    };
+    let mut pending: Vec<&ObjectDiff> = diff
+        .objects
+        .iter()
+        .filter(|o| o.change != Change::PruneCandidate)
+        .collect();
+    pending.sort_by_key(|o| kind_rank(&o.key.kind));
+    let (first, rest): (Vec<&ObjectDiff>, Vec<&ObjectDiff>) = pending.into_iter().partition(|o| {
+        matches!(
+            o.key.kind.as_str(),
+            "Namespace" | "CustomResourceDefinition"
+        )
+    });
+
+    let mut resolver = Resolver::discover(client).await?;
+    for obj in &first {
+        apply_one(client, &resolver, obj, opts, &mut report).await;
+    }
+    let crds: Vec<&ObjectDiff> = first
+        .iter()
+        .copied()
+        .filter(|o| o.key.kind == "CustomResourceDefinition" && o.change != Change::Unchanged)
+        .collect();
+    if !crds.is_empty() && !opts.dry_run {
+        for crd in &crds {
+            if let Err(e) = wait_established(client, &crd.key.name, opts.crd_timeout).await {
+                report.failed.push((crd.key.clone(), e));
+            }
+        }
+        resolver = Resolver::discover(client).await?;
+    }
+    for obj in &rest {
+        apply_one(client, &resolver, obj, opts, &mut report).await;
+    }
+
+    let candidates: Vec<&ObjectDiff> = diff
+        .objects
+        .iter()
+        .filter(|o| o.change == Change::PruneCandidate)
+        .collect();
+    if opts.prune {
+        // Reverse order: workloads before the namespace or config they use.
+        let mut candidates = candidates;
+        candidates.sort_by_key(|o| std::cmp::Reverse(kind_rank(&o.key.kind)));
+        for obj in candidates {
+            prune_one(client, &resolver, obj, &diff.app, opts, &mut report).await;
+        }
+    } else {
+        report.prune_skipped = candidates.iter().map(|o| o.key.clone()).collect();
+    }
+
+    if !opts.dry_run {
+        let mut objects: Vec<ObjectKey> = diff
+            .objects
+            .iter()
+            .filter(|o| o.change != Change::PruneCandidate)
+            .map(|o| o.key.clone())
+            .collect();
+        // Unpruned candidates are still ours: keep owning them.
+        objects.extend(report.prune_skipped.iter().cloned());
+        objects.sort();
+        let result = if report.failed.is_empty() {
+            "Succeeded".to_string()
+        } else {
+            format!(
+                "Failed: {} of {} objects",
+                report.failed.len(),
+                objects.len()
+            )
+        };
+        let next = Inventory {
+            app: diff.app.clone(),
+            revision: opts.revision.clone(),
+            synced_at: jiff::Timestamp::now()
+                .round(jiff::Unit::Second)
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            result,
+            objects,
+            history: Vec::new(),
+        };
+        match inventory::record(client, inventory_namespace, previous, next).await {
+            Ok(inv) => report.inventory = Some(inv),
+            Err(e) => report.inventory_error = Some(kube_message(&e)),
+        }
+    }
+    Ok(report)
+}
+
+async fn apply_one(
+    client: &Client,
+    resolver: &Resolver,
+    obj: &ObjectDiff,
+    opts: &SyncOptions,
+    report: &mut SyncReport,
+) {
+    if obj.change == Change::Unchanged {
+        report.applied.push((obj.key.clone(), Applied::Unchanged));
+        return;
+    }
+    let Some(resolved) = resolver.for_key_version(&obj.key, &obj.manifest) else {
+        report.failed.push((
+            obj.key.clone(),
+            obj.error
+                .clone()
+                .unwrap_or_else(|| format!("the cluster serves no {}", obj.key.kind)),
+        ));
+        return;
+    };
+    let handle = api(client, &resolved, obj.key.namespace.as_deref());
+    let mut params = PatchParams::apply(MANAGER).force();
+    if opts.dry_run {
+        params = params.dry_run();
+    }
+    match handle
+        .patch(&obj.key.name, &params, &Patch::Apply(&obj.manifest))
+        .await
+    {
+        Ok(_) => {
+            let applied = if obj.change == Change::Create {
+                Applied::Created
+            } else {
+                Applied::Configured
+            };
+            report.applied.push((obj.key.clone(), applied));
+        }
+        Err(e) => report.failed.push((obj.key.clone(), kube_message(&e))),
+    }
+}
+
+async fn prune_one(
+    client: &Client,
+    resolver: &Resolver,
+    obj: &ObjectDiff,
+    app: &str,
+    opts: &SyncOptions,
+    report: &mut SyncReport,
+) {
+    // Never delete what is not ours, whatever the diff said.
+    if !diff::tracked_by(&obj.manifest, app) {
+        report.failed.push((
+            obj.key.clone(),
+            "not tracked by this app; left alone".into(),
+        ));
+        return;
+    }
+    let Some(resolved) = resolver.for_key(&obj.key) else {
+        report
+            .failed
+            .push((obj.key.clone(), "kind no longer served".into()));
+        return;
+    };
+    let handle = api(client, &resolved, obj.key.namespace.as_deref());
+    let mut params = DeleteParams::background();
+    if opts.dry_run {
+        params = params.dry_run();
+    }
+    match handle.delete(&obj.key.name, &params).await {
+        Ok(_) => report.pruned.push(obj.key.clone()),
+        Err(kube::Error::Api(status)) if status.code == 404 => report.pruned.push(obj.key.clone()),
+        Err(e) => report.failed.push((obj.key.clone(), kube_message(&e))),
+    }
+}
+
+/// Polls a CRD until its Established condition is True.
+async fn wait_established(client: &Client, name: &str, timeout: Duration) -> Result<(), String> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let crds: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Ok(Some(crd)) = crds.get_opt(name).await {
+            let established = crd
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| {
+                    c.iter()
+                        .any(|c| c.type_ == "Established" && c.status == "True")
+                });
+            if established {
+                return Ok(());
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "CRD {name} not Established after {}s",
+                timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_and_crds_first_workloads_after_config() {
+        assert!(kind_rank("Namespace") < kind_rank("CustomResourceDefinition"));
+        assert!(kind_rank("CustomResourceDefinition") < kind_rank("ServiceAccount"));
+        assert!(kind_rank("Secret") < kind_rank("Deployment"));
+        assert!(kind_rank("Service") < kind_rank("Deployment"));
+        assert!(kind_rank("Deployment") < kind_rank("Ingress"));
+        assert!(kind_rank("Ingress") < kind_rank("Certificate"));
+    }
+}

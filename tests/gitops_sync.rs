@@ -1,0 +1,383 @@
+//! Diff, sync, prune and the inventory against the simulated cluster over
+//! real HTTP, with the real kube client (DESIGN §5).
+
+mod common;
+
+use std::time::Duration;
+
+use bosun::gitops::compare::{self, AppDiff, Change, DiffInput, SyncStatus};
+use bosun::gitops::health::Health;
+use bosun::gitops::inventory::{self, Inventory};
+use bosun::gitops::object::RenderedObject;
+use bosun::gitops::resolve::Resolver;
+use bosun::gitops::sync::{self, SyncOptions, SyncReport};
+use bosun::sim::{SimCluster, SimOptions};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::api::{Api, Patch, PatchParams};
+use serde_json::{Value, json};
+
+const APP: &str = "shop";
+const NS: &str = "shop";
+
+async fn empty_cluster() -> (SimCluster, kube::Client) {
+    let sim = SimCluster::start(SimOptions {
+        rollout_step: Duration::from_millis(50),
+        ..SimOptions::default()
+    })
+    .await
+    .expect("sim starts");
+    let client = common::kube_client(&sim).await;
+    (sim, client)
+}
+
+fn objects(manifests: Vec<Value>) -> Vec<RenderedObject> {
+    manifests
+        .into_iter()
+        .map(|m| RenderedObject::from_manifest(m).expect("valid manifest"))
+        .collect()
+}
+
+fn namespace() -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}})
+}
+
+fn config_map(data: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"},
+        "data": {"mode": data}})
+}
+
+fn secret(password: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+        "type": "Opaque", "stringData": {"password": password}})
+}
+
+fn deployment(replicas: i64) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"app": "web"}},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}})
+}
+
+fn base() -> Vec<Value> {
+    vec![
+        deployment(2),
+        config_map("a"),
+        secret("hunter2"),
+        namespace(),
+    ]
+}
+
+async fn diff(client: &kube::Client, manifests: Vec<Value>) -> AppDiff {
+    let resolver = Resolver::discover(client).await.expect("discovery");
+    let inventory = inventory::read(client, NS, APP).await.ok().flatten();
+    let rendered = objects(manifests);
+    compare::diff_app(
+        client,
+        &resolver,
+        DiffInput {
+            app: APP,
+            default_namespace: NS,
+            objects: &rendered,
+            inventory: inventory.as_ref(),
+        },
+    )
+    .await
+}
+
+async fn sync(client: &kube::Client, diff: &AppDiff, prune: bool, revision: &str) -> SyncReport {
+    let previous = inventory::read(client, NS, APP).await.ok().flatten();
+    sync::sync_app(
+        client,
+        diff,
+        NS,
+        previous.as_ref(),
+        &SyncOptions {
+            prune,
+            dry_run: false,
+            revision: revision.into(),
+            crd_timeout: Duration::from_secs(10),
+        },
+    )
+    .await
+    .expect("sync runs")
+}
+
+fn change_of(diff: &AppDiff, kind: &str, name: &str) -> Change {
+    diff.objects
+        .iter()
+        .find(|o| o.key.kind == kind && o.key.name == name)
+        .map(|o| o.change)
+        .unwrap_or_else(|| panic!("{kind} {name} not in the diff: {diff:#?}"))
+}
+
+async fn synced_once(client: &kube::Client) -> Inventory {
+    let first = diff(client, base()).await;
+    let report = sync(client, &first, false, "c0ffee1").await;
+    assert!(report.succeeded(), "{report:#?}");
+    report.inventory.expect("inventory written")
+}
+
+#[tokio::test]
+async fn first_diff_creates_everything_then_sync_makes_it_synced() {
+    let (_sim, client) = empty_cluster().await;
+    let first = diff(&client, base()).await;
+    assert_eq!(first.sync, SyncStatus::OutOfSync);
+    assert_eq!(first.count(Change::Create), 4, "{first:#?}");
+    assert_eq!(first.health, Health::Missing);
+
+    let report = sync(&client, &first, false, "c0ffee1").await;
+    assert!(report.succeeded(), "{report:#?}");
+    // Namespace first, then Secret and ConfigMap, then the Deployment.
+    let order: Vec<&str> = report
+        .applied
+        .iter()
+        .map(|(k, _)| k.kind.as_str())
+        .collect();
+    assert_eq!(order, ["Namespace", "Secret", "ConfigMap", "Deployment"]);
+
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), NS);
+    let web = deploys.get("web").await.expect("deployment created");
+    let labels = web.metadata.labels.unwrap_or_default();
+    assert_eq!(
+        labels
+            .get("app.kubernetes.io/managed-by")
+            .map(String::as_str),
+        Some("bosun")
+    );
+    assert_eq!(labels.get("bosun.dev/app").map(String::as_str), Some(APP));
+
+    let again = diff(&client, base()).await;
+    assert_eq!(again.sync, SyncStatus::Synced, "{again:#?}");
+    assert_eq!(again.summary(), "in sync");
+
+    let inv = inventory::read(&client, NS, APP)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(inv.revision, "c0ffee1");
+    assert!(inv.succeeded());
+    assert_eq!(inv.objects.len(), 4);
+    assert_eq!(inv.history.len(), 1);
+}
+
+#[tokio::test]
+async fn scaled_replicas_are_drift_taken_back_from_their_manager() {
+    let (_sim, client) = empty_cluster().await;
+    synced_once(&client).await;
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), NS);
+    deploys
+        .patch(
+            "web",
+            &PatchParams {
+                field_manager: Some("kubectl-scale".into()),
+                ..PatchParams::default()
+            },
+            &Patch::Merge(json!({"spec": {"replicas": 5}})),
+        )
+        .await
+        .expect("scale");
+
+    let drifted = diff(&client, base()).await;
+    assert_eq!(drifted.sync, SyncStatus::OutOfSync);
+    let web = drifted
+        .objects
+        .iter()
+        .find(|o| o.key.name == "web")
+        .expect("web diffed");
+    assert_eq!(web.change, Change::Drifted);
+    assert!(
+        web.diff.contains("-  replicas: 5") && web.diff.contains("+  replicas: 2"),
+        "{}",
+        web.diff
+    );
+    assert_eq!(
+        web.takeover,
+        vec!["spec.replicas from kubectl-scale".to_string()]
+    );
+
+    let report = sync(&client, &drifted, false, "c0ffee2").await;
+    assert!(report.succeeded(), "{report:#?}");
+    let web = deploys.get("web").await.expect("web");
+    assert_eq!(web.spec.and_then(|s| s.replicas), Some(2));
+    let inv = inventory::read(&client, NS, APP)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(inv.history.len(), 2);
+    assert_eq!(inv.history[0].revision, "c0ffee2");
+    assert_eq!(inv.history[1].revision, "c0ffee1");
+}
+
+#[tokio::test]
+async fn a_rollout_restart_is_not_drift() {
+    let (_sim, client) = empty_cluster().await;
+    synced_once(&client).await;
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), NS);
+    deploys
+        .patch(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"template": {"metadata": {"annotations": {
+                "kubectl.kubernetes.io/restartedAt": "2026-11-22T00:00:00Z"}}}}})),
+        )
+        .await
+        .expect("restart");
+    let after = diff(&client, base()).await;
+    assert_eq!(after.sync, SyncStatus::Synced, "{after:#?}");
+}
+
+#[tokio::test]
+async fn secret_changes_show_masked() {
+    let (_sim, client) = empty_cluster().await;
+    synced_once(&client).await;
+    let mut manifests = base();
+    manifests[2] = secret("correct horse");
+    let changed = diff(&client, manifests).await;
+    let db = changed
+        .objects
+        .iter()
+        .find(|o| o.key.kind == "Secret")
+        .expect("secret diffed");
+    assert_eq!(db.change, Change::Drifted);
+    assert!(db.diff.contains("(changed)"), "{}", db.diff);
+    for plain in [
+        "correct horse",
+        "hunter2",
+        "Y29ycmVjdCBob3JzZQ==",
+        "aHVudGVyMg==",
+    ] {
+        assert!(!db.diff.contains(plain), "{plain} leaked: {}", db.diff);
+    }
+    let report = sync(&client, &changed, false, "c0ffee3").await;
+    assert!(report.succeeded());
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), NS);
+    let stored = secrets.get("db").await.expect("secret");
+    let password = stored
+        .data
+        .and_then(|d| d.get("password").cloned())
+        .expect("password key");
+    assert_eq!(password.0, b"correct horse");
+}
+
+#[tokio::test]
+async fn removed_objects_are_prune_candidates_pruned_only_when_asked() {
+    let (_sim, client) = empty_cluster().await;
+    synced_once(&client).await;
+    // Someone else's ConfigMap carrying only one of the labels is never ours.
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
+    maps.create(
+        &Default::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "theirs",
+            "labels": {"bosun.dev/app": APP}}}))
+        .expect("configmap"),
+    )
+    .await
+    .expect("create theirs");
+
+    let without_settings = vec![deployment(2), secret("hunter2"), namespace()];
+    let candidates = diff(&client, without_settings.clone()).await;
+    assert_eq!(
+        change_of(&candidates, "ConfigMap", "settings"),
+        Change::PruneCandidate
+    );
+    assert!(candidates.objects.iter().all(|o| o.key.name != "theirs"));
+    assert_eq!(candidates.sync, SyncStatus::OutOfSync);
+
+    let kept = sync(&client, &candidates, false, "c0ffee4").await;
+    assert_eq!(kept.prune_skipped.len(), 1);
+    assert!(
+        maps.get_opt("settings").await.expect("get").is_some(),
+        "pruned without --prune"
+    );
+
+    let candidates = diff(&client, without_settings.clone()).await;
+    let pruned = sync(&client, &candidates, true, "c0ffee5").await;
+    assert!(pruned.succeeded(), "{pruned:#?}");
+    assert_eq!(pruned.pruned.len(), 1);
+    assert!(
+        maps.get_opt("settings").await.expect("get").is_none(),
+        "settings survived the prune"
+    );
+    assert!(
+        maps.get_opt("theirs").await.expect("get").is_some(),
+        "pruned someone else's object"
+    );
+    let after = diff(&client, without_settings).await;
+    assert_eq!(after.sync, SyncStatus::Synced, "{after:#?}");
+}
+
+#[tokio::test]
+async fn crds_are_established_before_their_objects() {
+    let (_sim, client) = empty_cluster().await;
+    let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+    let widget = json!({"apiVersion": "example.com/v1", "kind": "Widget",
+        "metadata": {"name": "w1"}, "spec": {"size": 3}});
+    let manifests = vec![widget, crd, namespace()];
+    let first = diff(&client, manifests.clone()).await;
+    assert_eq!(
+        change_of(&first, "Widget", "w1"),
+        Change::Create,
+        "{first:#?}"
+    );
+    let report = sync(&client, &first, false, "c0ffee6").await;
+    assert!(report.succeeded(), "{report:#?}");
+    let kinds: Vec<&str> = report
+        .applied
+        .iter()
+        .map(|(k, _)| k.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["Namespace", "CustomResourceDefinition", "Widget"]);
+    let again = diff(&client, manifests).await;
+    assert_eq!(again.sync, SyncStatus::Synced, "{again:#?}");
+}
+
+#[tokio::test]
+async fn an_unknown_kind_is_an_error_on_that_object_only() {
+    let (_sim, client) = empty_cluster().await;
+    let mut manifests = base();
+    manifests.push(
+        json!({"apiVersion": "nope.example.com/v1", "kind": "Gadget",
+        "metadata": {"name": "g"}}),
+    );
+    let result = diff(&client, manifests).await;
+    let gadget = result
+        .objects
+        .iter()
+        .find(|o| o.key.kind == "Gadget")
+        .expect("gadget listed");
+    assert_eq!(gadget.change, Change::Error);
+    assert!(
+        gadget
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .contains("is its CRD installed"),
+        "{gadget:#?}"
+    );
+    assert_eq!(change_of(&result, "Deployment", "web"), Change::Create);
+}
+
+#[tokio::test]
+async fn health_follows_the_rollout() {
+    let (_sim, client) = empty_cluster().await;
+    synced_once(&client).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = diff(&client, base()).await;
+        if now.health == Health::Healthy {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "app never became Healthy: {now:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
