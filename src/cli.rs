@@ -24,9 +24,12 @@ pub struct Cli {
     /// Start in all namespaces.
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
-    /// View to open at start: pods, deploy, sts, ds, jobs, ns, nodes, events, certs, pulse, ctx.
+    /// View to open at start: pods, deploy, sts, ds, jobs, ns, nodes, events, certs, apps, pulse, ctx.
     #[arg(short = 'c', long = "command", value_name = "VIEW")]
     pub view: Option<String>,
+    /// The GitOps repo (default: the config's `repo`, else the current directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
     /// Refuse every mutating key and subcommand (restart, delete, kill, scale ...).
     #[arg(long, global = true)]
     pub readonly: bool,
@@ -96,6 +99,34 @@ pub enum Command {
         /// How long to wait, e.g. 90s, 5m.
         #[arg(long, default_value = "5m")]
         timeout: String,
+    },
+    /// Apps of the GitOps repo with sync status and health, as the apps
+    /// view shows them (exit 0 all Synced and Healthy, 1 otherwise, 2 error).
+    Status {
+        /// Output format: table or json.
+        #[arg(short = 'o', long = "output", default_value = "table")]
+        output: String,
+    },
+    /// Diff the repo against the cluster by server-side dry-run, like
+    /// `kubectl diff` (exit 0 no difference, 1 differences, 2 error).
+    Diff {
+        /// Only this app.
+        app: Option<String>,
+    },
+    /// Server-side apply the repo's apps (all, or one), after showing what
+    /// changes and asking (exit 0 done, 1 an object failed, 2 error).
+    Sync {
+        /// Only this app.
+        app: Option<String>,
+        /// Also delete tracked objects the repo no longer has (listed first).
+        #[arg(long)]
+        prune: bool,
+        /// Show what would happen; apply with dryRun=All, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask (for cron and scripts).
+        #[arg(short = 'y', long)]
+        yes: bool,
     },
     /// Run the simulated cluster in the foreground and print its kubeconfig path
     /// (for trying kubectl against it, and for benchmarks).

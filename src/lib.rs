@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod demo;
+pub mod demo_repo;
 pub mod gitops;
 pub mod headless;
 pub mod logbuf;

@@ -64,6 +64,38 @@ fn init_logging(paths: &Paths) {
         .try_init();
 }
 
+/// The demo's git repo, with commit 1 deployed onto the demo cluster.
+async fn prepare_demo_repo(
+    loaded: &LoadedKubeconfig,
+    demo: &bosun::demo::Demo,
+) -> Result<bosun::demo_repo::DemoRepo, String> {
+    let _ = &demo.cluster;
+    let base = std::env::temp_dir().join(format!("bosun-demo-repo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let repo = bosun::demo_repo::create(&base)?;
+    let (client, _) = bosun::cluster::client::client_for(loaded, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    bosun::demo_repo::deploy_then_edit(&repo, &client).await?;
+    Ok(repo)
+}
+
+fn gitops_args(
+    repo: &Option<std::path::PathBuf>,
+    settings: &Settings,
+    context: Option<String>,
+    app: Option<String>,
+    json: bool,
+) -> bosun::headless::gitops::GitopsArgs {
+    bosun::headless::gitops::GitopsArgs {
+        repo: repo.clone(),
+        repo_setting: settings.repo.clone(),
+        context,
+        app,
+        json,
+    }
+}
+
 async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     let paths = Paths::from_env();
     init_logging(&paths);
@@ -80,6 +112,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
         }
         let loaded = locate_kubeconfig(&KubeconfigSearch::from_process(cli.kubeconfig.clone()))?;
         let context = cli.context.clone();
+        let cli_repo = cli.repo.clone();
         let code = match command {
             Command::Certs { within, output } => {
                 let args = bosun::headless::certs::CertsArgs {
@@ -129,6 +162,38 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                 let audit = bosun::audit::AuditLog::new(paths.audit_file());
                 bosun::headless::restart(&loaded, args, &audit).await
             }
+            Command::Status { output } => {
+                let json = match output.as_str() {
+                    "json" => true,
+                    "table" | "wide" => false,
+                    other => {
+                        eprintln!("bosun: unknown output format \"{other}\" (table or json)");
+                        return Ok(ExitCode::from(bosun::headless::EXIT_ERROR));
+                    }
+                };
+                let args = gitops_args(&cli_repo, &settings, context, None, json);
+                bosun::headless::gitops::status(&loaded, args).await
+            }
+            Command::Diff { app } => {
+                let args = gitops_args(&cli_repo, &settings, context, app, false);
+                bosun::headless::gitops::diff(&loaded, args).await
+            }
+            Command::Sync {
+                app,
+                prune,
+                dry_run,
+                yes,
+            } => {
+                let args = gitops_args(&cli_repo, &settings, context, app, false);
+                let sync = bosun::headless::gitops::SyncArgs {
+                    prune,
+                    dry_run,
+                    yes,
+                    readonly: cli.readonly || settings.readonly,
+                };
+                let audit = bosun::audit::AuditLog::new(paths.audit_file());
+                bosun::headless::gitops::sync(&loaded, args, sync, &audit).await
+            }
             Command::Sim { pods, seed } => return run_sim(pods, seed).await,
         };
         return Ok(code);
@@ -151,7 +216,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
         .unwrap_or_else(|| settings.default_view.clone());
     let Some(start_view) = ViewKind::from_command(&view_name) else {
         return Err(eyre!(
-            "unknown view \"{view_name}\" for -c (try pods, deploy, sts, ds, jobs, ns, nodes, events, certs, pulse, ctx)"
+            "unknown view \"{view_name}\" for -c (try pods, deploy, sts, ds, jobs, ns, nodes, events, certs, apps, pulse, ctx)"
         ));
     };
 
@@ -202,6 +267,23 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     }
     state.contexts = ContextEntry::all(&loaded);
 
+    // The GitOps repo: the demo's own, else --repo / config / cwd.
+    let mut demo_repo = None;
+    let workspace = match &demo {
+        Some(demo) => match prepare_demo_repo(&loaded, demo).await {
+            Ok(repo) => {
+                let ws = bosun::gitops::workspace::Workspace {
+                    root: repo.root.clone(),
+                    git: true,
+                };
+                demo_repo = Some(repo);
+                Ok(ws)
+            }
+            Err(e) => Err(format!("the demo repo could not be prepared: {e}")),
+        },
+        None => bosun::gitops::workspace::locate(cli.repo.as_deref(), settings.repo.as_deref()),
+    };
+
     let (sender, mut receiver) = tokio::sync::mpsc::channel(1024);
     let mut runtime = Runtime::new(
         loaded,
@@ -215,6 +297,19 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
             save_dir: paths.state_dir.as_ref().map(|dir| dir.join("logs")),
         },
     );
+    match workspace {
+        Ok(ws) => runtime.start_gitops(
+            ws.root,
+            ws.git,
+            bosun::app::gitops_service::GitopsOptions {
+                fetch_interval: settings.fetch_interval,
+                refresh_interval: settings.refresh_interval,
+                debounce: std::time::Duration::from_millis(300),
+                audit: bosun::audit::AuditLog::new(paths.audit_file()),
+            },
+        ),
+        Err(error) => state.gitops.setup_error = Some(error),
+    }
     for event in runtime
         .execute(Effect::Connect {
             epoch: 0,
@@ -243,6 +338,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     ticker.abort();
     signals.abort();
     drop(runtime);
+    drop(demo_repo);
     drop(demo);
     result.wrap_err("the terminal failed")?;
     Ok(ExitCode::SUCCESS)

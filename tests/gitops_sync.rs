@@ -381,3 +381,50 @@ async fn health_follows_the_rollout() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn a_dry_run_sync_changes_nothing_even_when_pruning() {
+    let (_sim, client) = empty_cluster().await;
+    synced_once(&client).await;
+    let mut manifests = vec![deployment(4), secret("hunter2"), namespace()];
+    manifests.truncate(3);
+    let planned = diff(&client, manifests.clone()).await;
+    assert_eq!(
+        change_of(&planned, "ConfigMap", "settings"),
+        Change::PruneCandidate
+    );
+    let previous = inventory::read(&client, NS, APP).await.ok().flatten();
+    let report = sync::sync_app(
+        &client,
+        &planned,
+        NS,
+        previous.as_ref(),
+        &SyncOptions {
+            prune: true,
+            dry_run: true,
+            revision: "dry".into(),
+            crd_timeout: Duration::from_secs(5),
+        },
+    )
+    .await
+    .expect("dry run");
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(report.pruned.len(), 1, "the prune is reported");
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
+    assert!(
+        maps.get_opt("settings").await.expect("get").is_some(),
+        "a dry run deleted it"
+    );
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), NS);
+    let web = deploys.get("web").await.expect("web");
+    assert_eq!(
+        web.spec.and_then(|s| s.replicas),
+        Some(2),
+        "a dry run applied it"
+    );
+    let inv = inventory::read(&client, NS, APP)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(inv.revision, "c0ffee1", "a dry run wrote the inventory");
+}

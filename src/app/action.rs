@@ -45,6 +45,12 @@ pub enum Action {
     /// Pager only: next / previous search match.
     NextMatch,
     PrevMatch,
+    /// Apps view: diff, sync (diff first, then confirm), fetch, pull, refresh.
+    Diff,
+    Sync,
+    Fetch,
+    Pull,
+    Refresh,
 }
 
 impl Action {
@@ -170,6 +176,27 @@ impl Action {
             Action::Renew,
             "renew",
             "renew a certificate (cert-manager reissues it, as cmctl renew)",
+        ),
+        (
+            Action::Diff,
+            "diff",
+            "diff an app against the cluster (n/N between objects)",
+        ),
+        (
+            Action::Sync,
+            "sync",
+            "sync an app: shows the diff, S again to confirm",
+        ),
+        (Action::Fetch, "fetch", "git fetch the repo's upstream"),
+        (
+            Action::Pull,
+            "pull",
+            "git pull, fast-forward only (refused otherwise, with why)",
+        ),
+        (
+            Action::Refresh,
+            "refresh",
+            "re-render and re-diff (the selected app, or all)",
         ),
         (Action::NextMatch, "next_match", "next search match"),
         (Action::PrevMatch, "prev_match", "previous search match"),

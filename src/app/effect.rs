@@ -59,5 +59,7 @@ pub enum Effect {
         request: u64,
         mutation: Mutation,
     },
+    /// Ask the GitOps worker (refresh, fetch, pull, sync).
+    Gitops(super::gitops_service::GitopsCommand),
     Quit,
 }

@@ -68,6 +68,8 @@ pub enum AppEvent {
         session: u64,
         event: crate::cluster::logs::LogEvent,
     },
+    /// The GitOps worker's news: spec, repo status, evaluations, syncs.
+    Gitops(super::gitops_service::GitopsEvent),
     /// The logs were saved (the path) or not.
     Saved {
         result: Result<String, String>,

@@ -6,6 +6,8 @@ pub mod command;
 pub mod effect;
 pub mod event;
 pub mod filter;
+pub mod gitops;
+pub mod gitops_service;
 pub mod logs;
 pub mod run;
 pub mod runtime;

@@ -42,6 +42,8 @@ pub struct Runtime {
     workers: Vec<JoinHandle<()>>,
     /// Log streams by session, aborted when the logs view closes.
     log_streams: Vec<(u64, JoinHandle<()>)>,
+    /// The GitOps worker, when a repo was found.
+    gitops: Option<(super::gitops_service::GitopsHandle, JoinHandle<()>)>,
 }
 
 /// Streaming lists are on by default from Kubernetes 1.34 (DESIGN §5).
@@ -68,6 +70,23 @@ impl Runtime {
             context: String::new(),
             workers: Vec::new(),
             log_streams: Vec::new(),
+            gitops: None,
+        }
+    }
+
+    /// Starts the GitOps worker for a repo; it diffs once connected.
+    pub fn start_gitops(
+        &mut self,
+        root: std::path::PathBuf,
+        git: bool,
+        options: super::gitops_service::GitopsOptions,
+    ) {
+        let (handle, task) = super::gitops_service::start(root, git, options, self.sender.clone());
+        if let Some(client) = &self.client {
+            handle.connect(client.clone(), self.context.clone());
+        }
+        if let Some((_, old)) = self.gitops.replace((handle, task)) {
+            old.abort();
         }
     }
 
@@ -261,6 +280,12 @@ impl Runtime {
                 ));
                 Vec::new()
             }
+            Effect::Gitops(command) => {
+                if let Some((handle, _)) = &self.gitops {
+                    handle.send(command);
+                }
+                Vec::new()
+            }
             Effect::Quit => {
                 self.stop_workers();
                 Vec::new()
@@ -284,6 +309,9 @@ impl Runtime {
         };
         self.client = Some(client.clone());
         self.context = info.context.clone();
+        if let Some((handle, _)) = &self.gitops {
+            handle.connect(client.clone(), info.context.clone());
+        }
         let app = self.sender.clone();
         let setting = self.options.watch_list;
         let metrics_interval = self.options.metrics_interval;
@@ -390,6 +418,9 @@ async fn mutate(
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.stop_workers();
+        if let Some((_, task)) = self.gitops.take() {
+            task.abort();
+        }
     }
 }
 

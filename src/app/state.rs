@@ -132,6 +132,18 @@ pub struct Detail {
     /// Line numbers that match `search`.
     pub matches: Vec<usize>,
     pub current_match: usize,
+    /// Set when the pager shows an app's diff: `n`/`N` move between
+    /// objects, `S` goes on to the sync.
+    pub diff: Option<DiffNav>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffNav {
+    pub app: String,
+    /// The first line of each object's section.
+    pub objects: Vec<usize>,
+    /// Opened by `S`: the footer offers the sync.
+    pub for_sync: bool,
 }
 
 /// What the keyboard is typing into, if anything.
@@ -193,10 +205,21 @@ pub struct Picker {
 }
 
 /// A destructive action waiting for y/n.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Confirm {
     pub question: String,
-    pub mutation: Mutation,
+    pub action: ConfirmAction,
+}
+
+/// What a "y" starts.
+#[derive(Debug, Clone)]
+pub enum ConfirmAction {
+    Mutation(Mutation),
+    /// Sync a GitOps app (its diff was just shown), pruning when asked.
+    Sync {
+        app: String,
+        prune: bool,
+    },
 }
 
 /// A restart followed in the rollout panel while the user browses on.
@@ -303,6 +326,7 @@ pub struct State {
     pub certs: Vec<super::certs::CertEntry>,
     pub certs_stamp: Option<u64>,
     pub logs: Option<super::logs::LogView>,
+    pub gitops: super::gitops::GitopsState,
     /// Lines the logs view keeps (ring buffer).
     pub log_capacity: usize,
     pub scale_target: Option<(ResourceKind, RowKey)>,
@@ -350,6 +374,7 @@ impl State {
             certs: Vec::new(),
             certs_stamp: None,
             logs: None,
+            gitops: Default::default(),
             log_capacity: 100_000,
             scale_target: None,
             rollouts: Vec::new(),

@@ -72,6 +72,7 @@ fn order_stamp(state: &State, view: &ViewState) -> u64 {
         ViewKind::Containers => state.stores.pods.generation().hash(&mut hasher),
         ViewKind::Contexts => state.contexts.len().hash(&mut hasher),
         ViewKind::Certs => state.certs_stamp.hash(&mut hasher),
+        ViewKind::Apps | ViewKind::AppObjects => state.gitops.stamp.hash(&mut hasher),
         ViewKind::Pulse => {}
     }
     if matches!(view.sort, Some((ColumnId::Cpu | ColumnId::Mem, _))) {
@@ -255,6 +256,47 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
                 .filter(|&i| in_scope(scope, &state.certs[i as usize].view.namespace))
                 .collect();
         }
+        // The repo's order (bosun.yaml), as Argo CD lists by name.
+        ViewKind::Apps => {
+            indices = (0..state.gitops.apps.len() as u32).collect();
+            if let Some((column, descending)) = sort {
+                let apps = &state.gitops.apps;
+                sort_by(
+                    &mut |a, b| {
+                        let (x, y) = (&apps[*a as usize], &apps[*b as usize]);
+                        let order = match column {
+                            ColumnId::Sync => {
+                                by(x.sync().map(|s| s.as_str()), y.sync().map(|s| s.as_str()))
+                            }
+                            ColumnId::Health => {
+                                by(std::cmp::Reverse(x.health()), std::cmp::Reverse(y.health()))
+                            }
+                            _ => by(x.name(), y.name()),
+                        };
+                        if descending { order.reverse() } else { order }
+                    },
+                    &mut indices,
+                );
+            }
+        }
+        // Sync order: what applies first is listed first.
+        ViewKind::AppObjects => {
+            if let Pin::App(name) = &view.pin
+                && let Some(app) = state.gitops.app(name)
+            {
+                indices = (0..app.objects.len() as u32).collect();
+                let objects = &app.objects;
+                sort_by(
+                    &mut |a, b| {
+                        let (x, y) = (&objects[*a as usize], &objects[*b as usize]);
+                        crate::gitops::sync::kind_rank(&x.key.kind)
+                            .cmp(&crate::gitops::sync::kind_rank(&y.key.kind))
+                            .then_with(|| x.key.cmp(&y.key))
+                    },
+                    &mut indices,
+                );
+            }
+        }
         ViewKind::Pulse
         | ViewKind::Resource(
             ResourceKind::Certificates
@@ -283,6 +325,16 @@ fn row_at<'a>(state: &'a State, view: &ViewState, index: usize) -> Option<&'a dy
         },
         ViewKind::Contexts => state.contexts.get(index).map(|row| row as &dyn Row),
         ViewKind::Certs => state.certs.get(index).map(|row| row as &dyn Row),
+        ViewKind::Apps => state.gitops.apps.get(index).map(|row| row as &dyn Row),
+        ViewKind::AppObjects => match &view.pin {
+            Pin::App(name) => state
+                .gitops
+                .app(name)?
+                .objects
+                .get(index)
+                .map(|row| row as &dyn Row),
+            _ => None,
+        },
         ViewKind::Pulse => None,
     }
 }

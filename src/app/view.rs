@@ -15,6 +15,10 @@ pub enum ViewKind {
     Contexts,
     /// Certificates, TLS secrets and the hosts using them, joined.
     Certs,
+    /// The GitOps repo's apps with sync status and health.
+    Apps,
+    /// One app's objects (its resource tree), pinned by `Pin::App`.
+    AppObjects,
 }
 
 impl ViewKind {
@@ -51,6 +55,7 @@ impl ViewKind {
         ),
         (&["jobs", "job"], ViewKind::Resource(ResourceKind::Jobs)),
         (&["certs", "cert", "certificates"], ViewKind::Certs),
+        (&["apps", "app", "applications"], ViewKind::Apps),
         (&["ctx", "contexts", "context"], ViewKind::Contexts),
     ];
 
@@ -76,6 +81,8 @@ impl ViewKind {
             ViewKind::Containers => "Containers",
             ViewKind::Contexts => "Contexts",
             ViewKind::Certs => "Certificates",
+            ViewKind::Apps => "Apps",
+            ViewKind::AppObjects => "App",
             ViewKind::Resource(ResourceKind::Certificates) => "Certificates",
             ViewKind::Resource(ResourceKind::TlsSecrets) => "TLS secrets",
             ViewKind::Resource(ResourceKind::Ingresses) => "Ingresses",
@@ -144,6 +151,11 @@ pub enum ColumnId {
     CertReady,
     Completions,
     Duration,
+    /// Argo CD's sync status (apps) or what a sync does (objects).
+    Sync,
+    /// The commit last synced.
+    Revision,
+    LastSync,
 }
 
 impl ColumnId {
@@ -194,6 +206,9 @@ impl ColumnId {
             ColumnId::CertReady => "READY",
             ColumnId::Completions => "COMPLETIONS",
             ColumnId::Duration => "DURATION",
+            ColumnId::Sync => "SYNC",
+            ColumnId::Revision => "REVISION",
+            ColumnId::LastSync => "LAST SYNC",
         }
     }
 }
@@ -239,6 +254,8 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
             Namespace, Name, Kind, CertReady, DaysLeft, NotAfter, Hosts, Issuer, Renewal, Secret,
             UsedBy,
         ],
+        ViewKind::Apps => vec![Name, Sync, Health, Revision, LastSync, Message],
+        ViewKind::AppObjects => vec![Kind, Namespace, Name, Sync, Health, Message],
         ViewKind::Pulse
         | ViewKind::Resource(
             ResourceKind::Certificates
@@ -247,6 +264,9 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
             | ResourceKind::IngressRoutes,
         ) => vec![],
     };
+    if kind == ViewKind::AppObjects {
+        return columns;
+    }
     if !all_namespaces || !kind.namespaced() {
         columns.retain(|column| *column != Namespace);
     }
@@ -265,6 +285,8 @@ pub enum Pin {
     },
     /// Containers of one pod.
     Pod(RowKey),
+    /// The objects of one GitOps app.
+    App(String),
 }
 
 /// One entry of the navigation stack.

@@ -19,14 +19,17 @@ pub enum KeyContext {
     Logs,
     /// The certs view (checked before `global` there).
     Certs,
+    /// The apps views and an app's diff (checked before `global` there).
+    Apps,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 4] = [
+    pub const ALL: [KeyContext; 5] = [
         KeyContext::Global,
         KeyContext::Pager,
         KeyContext::Logs,
         KeyContext::Certs,
+        KeyContext::Apps,
     ];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +38,7 @@ impl KeyContext {
             KeyContext::Pager => "pager",
             KeyContext::Logs => "logs",
             KeyContext::Certs => "certs",
+            KeyContext::Apps => "apps",
         }
     }
 }

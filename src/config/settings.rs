@@ -79,6 +79,12 @@ pub struct Settings {
     pub kubectl: String,
     /// Lines the logs view keeps before dropping the oldest.
     pub log_buffer_lines: usize,
+    /// The GitOps repo (`--repo` wins; else the current directory's repo).
+    pub repo: Option<std::path::PathBuf>,
+    /// How often the repo's upstream is fetched (0 = never on a timer).
+    pub fetch_interval: Duration,
+    /// How often apps are diffed against the cluster without a change.
+    pub refresh_interval: Duration,
     pub keymap: Keymap,
 }
 
@@ -94,6 +100,9 @@ impl Default for Settings {
             rollout_timeout: Duration::from_secs(300),
             kubectl: "kubectl".to_string(),
             log_buffer_lines: 100_000,
+            repo: None,
+            fetch_interval: Duration::from_secs(300),
+            refresh_interval: Duration::from_secs(60),
             keymap: Keymap::defaults(),
         }
     }
@@ -213,6 +222,31 @@ impl Settings {
                     _ => warn(
                         "log_buffer_lines",
                         "expected a number of lines from 1000 to 10000000".to_string(),
+                    ),
+                },
+                "repo" => match value.as_str() {
+                    Some(dir) if !dir.trim().is_empty() => {
+                        self.repo = Some(std::path::PathBuf::from(dir))
+                    }
+                    _ => warn("repo", "expected a directory path".to_string()),
+                },
+                "fetch_interval" => match value.as_str().and_then(parse_duration) {
+                    Some(duration) if duration.is_zero() || duration >= Duration::from_secs(30) => {
+                        self.fetch_interval = duration
+                    }
+                    _ => warn(
+                        "fetch_interval",
+                        "expected \"0\" (never) or a duration of at least \"30s\", like \"5m\""
+                            .to_string(),
+                    ),
+                },
+                "refresh_interval" => match value.as_str().and_then(parse_duration) {
+                    Some(duration) if duration >= Duration::from_secs(10) => {
+                        self.refresh_interval = duration
+                    }
+                    _ => warn(
+                        "refresh_interval",
+                        "expected a duration of at least \"10s\", like \"1m\"".to_string(),
                     ),
                 },
                 "kubectl" => match value.as_str() {

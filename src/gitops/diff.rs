@@ -85,6 +85,19 @@ pub fn normalize(obj: &Value) -> Value {
         drop_empty(metadata, "annotations");
         drop_empty(metadata, "labels");
     }
+    // The apiserver defaults these in each claim template; a manifest
+    // never sets them.
+    if let Some(Value::Array(claims)) = map
+        .get_mut("spec")
+        .and_then(|s| s.get_mut("volumeClaimTemplates"))
+    {
+        for claim in claims.iter_mut().filter_map(Value::as_object_mut) {
+            claim.remove("status");
+            if let Some(Value::Object(meta)) = claim.get_mut("metadata") {
+                meta.remove("creationTimestamp");
+            }
+        }
+    }
     if let Some(Value::Object(template_meta)) = map
         .get_mut("spec")
         .and_then(|s| s.get_mut("template"))

@@ -6,6 +6,7 @@
 
 pub mod compare;
 pub mod diff;
+pub mod evaluate;
 pub mod health;
 pub mod inventory;
 pub mod object;
@@ -15,3 +16,4 @@ pub mod resolve;
 pub mod spec;
 pub mod sync;
 pub mod watch;
+pub mod workspace;

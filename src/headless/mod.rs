@@ -2,6 +2,7 @@
 //! code, plain output, exit codes like kubectl's.
 
 pub mod certs;
+pub mod gitops;
 pub mod logs;
 pub mod restart;
 

@@ -331,3 +331,146 @@ pub fn job(
         _ => (String::new(), theme.text),
     }
 }
+
+fn sync_style(theme: &Theme, sync: Option<crate::gitops::compare::SyncStatus>) -> Style {
+    use crate::gitops::compare::SyncStatus;
+    match sync {
+        Some(SyncStatus::Synced) => theme.ok,
+        Some(SyncStatus::OutOfSync) => theme.warn,
+        _ => theme.muted,
+    }
+}
+
+fn app_health_style(theme: &Theme, health: Option<crate::gitops::health::Health>) -> Style {
+    use crate::gitops::health::Health;
+    match health {
+        Some(Health::Healthy) => theme.ok,
+        Some(Health::Progressing) => theme.info,
+        Some(Health::Suspended) => theme.muted,
+        Some(Health::Degraded | Health::Missing) => theme.error,
+        Some(Health::Unknown) | None => theme.muted,
+    }
+}
+
+/// A cell of the apps view.
+pub fn app(
+    state: &State,
+    theme: &Theme,
+    entry: &crate::app::gitops::AppEntry,
+    column: ColumnId,
+) -> Cell {
+    let spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+    let syncing = state.gitops.syncing.contains_key(entry.name());
+    match column {
+        ColumnId::Name => {
+            let mut name = entry.name().to_string();
+            if entry.spec.auto_sync {
+                name.push_str(" ⟳");
+            }
+            (name, theme.text)
+        }
+        ColumnId::Sync => {
+            let text = match (syncing, entry.sync()) {
+                (true, _) => format!("{} Syncing", spinner[(state.now.rem_euclid(10)) as usize]),
+                (false, Some(sync)) => sync.as_str().to_string(),
+                (false, None) => "…".to_string(),
+            };
+            (text, sync_style(theme, entry.sync()))
+        }
+        ColumnId::Health => match entry.health() {
+            Some(health) => (
+                health.as_str().to_string(),
+                app_health_style(theme, Some(health)),
+            ),
+            None => ("…".to_string(), theme.muted),
+        },
+        ColumnId::Revision => match entry.eval.as_ref().and_then(|e| e.inventory.as_ref()) {
+            Some(inv) => {
+                let (id, dirty) = match inv.revision.split_once('+') {
+                    Some((id, _)) => (id, "+dirty"),
+                    None => (inv.revision.as_str(), ""),
+                };
+                let short = &id[..id.len().min(7)];
+                let behind_head = state.gitops.head().is_some_and(|head| head != id);
+                let style = if behind_head { theme.warn } else { theme.text };
+                (format!("{short}{dirty}"), style)
+            }
+            None => ("-".to_string(), theme.muted),
+        },
+        ColumnId::LastSync => match entry.eval.as_ref().and_then(|e| e.inventory.as_ref()) {
+            Some(inv) => {
+                let when = inv
+                    .synced_at
+                    .parse::<jiff::Timestamp>()
+                    .map(|t| format!("{} ago", age(Some(t.as_second().min(state.now)), state.now)))
+                    .unwrap_or_else(|_| inv.synced_at.clone());
+                let style = if inv.succeeded() {
+                    theme.text
+                } else {
+                    theme.error
+                };
+                let text = if inv.succeeded() {
+                    when
+                } else {
+                    format!("{when} (failed)")
+                };
+                (text, style)
+            }
+            None => ("never".to_string(), theme.muted),
+        },
+        ColumnId::Message => {
+            let text = match &entry.eval {
+                Some(eval) => eval.message(),
+                None => "rendering…".to_string(),
+            };
+            let style = if entry.eval.as_ref().is_some_and(|e| e.error.is_some()) {
+                theme.error
+            } else if entry.refreshing {
+                theme.muted
+            } else {
+                theme.text
+            };
+            (text, style)
+        }
+        _ => (String::new(), theme.text),
+    }
+}
+
+/// A cell of an app's resource tree.
+pub fn app_object(
+    theme: &Theme,
+    entry: &crate::app::gitops::ObjectEntry,
+    column: ColumnId,
+) -> Cell {
+    use crate::gitops::compare::Change;
+    match column {
+        ColumnId::Kind => (entry.key.kind.clone(), theme.muted),
+        ColumnId::Namespace => (entry.namespace.clone(), theme.muted),
+        ColumnId::Name => (entry.key.name.clone(), theme.text),
+        ColumnId::Sync => {
+            let style = match entry.change {
+                Change::Unchanged => theme.ok,
+                Change::Drifted | Change::Create => theme.warn,
+                Change::PruneCandidate => theme.info,
+                Change::Error => theme.error,
+            };
+            (entry.change.as_str().to_string(), style)
+        }
+        ColumnId::Health => match entry.health {
+            Some(health) => (
+                health.as_str().to_string(),
+                app_health_style(theme, Some(health)),
+            ),
+            None => ("-".to_string(), theme.muted),
+        },
+        ColumnId::Message => {
+            let style = if entry.change == Change::Error {
+                theme.error
+            } else {
+                theme.muted
+            };
+            (entry.message.clone(), style)
+        }
+        _ => (String::new(), theme.text),
+    }
+}

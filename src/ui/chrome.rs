@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 use crate::app::action::Action;
 use crate::app::command;
 use crate::app::state::{Input, Level, State};
+use crate::app::view::ViewKind;
 use crate::cluster::watch::WatchStatus;
 use crate::config::keymap::KeyContext;
 use crate::config::theme::Theme;
@@ -37,17 +38,32 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled(version.to_string(), theme.text),
         Span::raw("   "),
     ];
-    let hints = [
-        (Action::Command, "cmd"),
-        (Action::Filter, "filter"),
-        (Action::Enter, "open"),
-        (Action::Describe, "describe"),
-        (Action::Yaml, "yaml"),
-        (Action::Help, "help"),
-        (Action::Quit, "quit"),
-    ];
-    for (action, label) in hints {
-        if let Some(key) = state.keymap.keys_for(KeyContext::Global, action).first() {
+    let apps = matches!(state.view().kind, ViewKind::Apps | ViewKind::AppObjects);
+    let hints: &[(KeyContext, Action, &str)] = if apps {
+        &[
+            (KeyContext::Global, Action::Command, "cmd"),
+            (KeyContext::Global, Action::Enter, "tree"),
+            (KeyContext::Apps, Action::Diff, "diff"),
+            (KeyContext::Apps, Action::Sync, "sync"),
+            (KeyContext::Apps, Action::Fetch, "fetch"),
+            (KeyContext::Apps, Action::Pull, "pull"),
+            (KeyContext::Apps, Action::Refresh, "refresh"),
+            (KeyContext::Global, Action::Help, "help"),
+            (KeyContext::Global, Action::Quit, "quit"),
+        ]
+    } else {
+        &[
+            (KeyContext::Global, Action::Command, "cmd"),
+            (KeyContext::Global, Action::Filter, "filter"),
+            (KeyContext::Global, Action::Enter, "open"),
+            (KeyContext::Global, Action::Describe, "describe"),
+            (KeyContext::Global, Action::Yaml, "yaml"),
+            (KeyContext::Global, Action::Help, "help"),
+            (KeyContext::Global, Action::Quit, "quit"),
+        ]
+    };
+    for &(context, action, label) in hints {
+        if let Some(key) = state.keymap.keys_for(context, action).first() {
             spans.push(Span::styled(format!("<{key}>"), theme.key));
             spans.push(Span::styled(format!("{label} "), theme.muted));
         }

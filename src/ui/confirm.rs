@@ -8,9 +8,14 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::config::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, question: &str, theme: &Theme) {
-    let width =
-        (question.chars().count() as u16 + 6).clamp(40, area.width.saturating_sub(4).max(10));
-    let [vertical] = Layout::vertical([Constraint::Length(6)])
+    let longest = question
+        .lines()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let width = (longest as u16 + 6).clamp(40, area.width.saturating_sub(4).max(10));
+    let height = (question.lines().count() as u16 + 5).min(area.height.saturating_sub(2).max(6));
+    let [vertical] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);
     let [popup] = Layout::horizontal([Constraint::Length(width)])
@@ -20,8 +25,11 @@ pub fn draw(frame: &mut Frame, area: Rect, question: &str, theme: &Theme) {
         .borders(Borders::ALL)
         .border_style(theme.warn)
         .title(Span::styled(" confirm ", theme.warn));
-    let lines = vec![
-        Line::styled(question.to_string(), theme.text),
+    let mut lines: Vec<Line> = question
+        .lines()
+        .map(|line| Line::styled(line.to_string(), theme.text))
+        .collect();
+    lines.extend([
         Line::default(),
         Line::from(vec![
             Span::styled("y", theme.key),
@@ -33,7 +41,7 @@ pub fn draw(frame: &mut Frame, area: Rect, question: &str, theme: &Theme) {
             Span::styled("esc", theme.key),
             Span::styled(" cancel", theme.muted),
         ]),
-    ];
+    ]);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),

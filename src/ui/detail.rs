@@ -39,6 +39,24 @@ fn highlight(line: &str, needle: &str, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
+/// A line of a unified diff, coloured by its prefix.
+fn diff_line(line: &str, theme: &Theme) -> Line<'static> {
+    let style = if line.starts_with("+++") || line.starts_with("---") {
+        theme.muted
+    } else if line.starts_with('#') {
+        theme.title
+    } else if line.starts_with('+') {
+        theme.diff_add
+    } else if line.starts_with('-') {
+        theme.diff_del
+    } else if line.starts_with("@@") {
+        theme.diff_hunk
+    } else {
+        theme.text
+    };
+    Line::styled(line.to_string(), style)
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, theme: &Theme) {
     let mut title = vec![Span::styled(format!(" {} ", detail.title), theme.title)];
     if !detail.search.is_empty() {
@@ -70,7 +88,13 @@ pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, theme: &Theme) {
             .iter()
             .skip(detail.scroll)
             .take(height)
-            .map(|line| highlight(line, &detail.search, theme))
+            .map(|line| {
+                if detail.diff.is_some() && detail.search.is_empty() {
+                    diff_line(line, theme)
+                } else {
+                    highlight(line, &detail.search, theme)
+                }
+            })
             .collect()
     };
     frame.render_widget(Paragraph::new(body).block(block), area);

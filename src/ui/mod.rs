@@ -10,6 +10,7 @@ mod help;
 mod logs;
 mod picker;
 mod pulse;
+mod repo;
 mod rollouts;
 mod table;
 
@@ -63,6 +64,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     } else {
         match state.view().kind {
             ViewKind::Pulse => pulse::draw(frame, body, state, theme),
+            ViewKind::Apps => {
+                let [panel, rest] =
+                    Layout::vertical([Constraint::Length(repo::height(state)), Constraint::Min(3)])
+                        .areas(body);
+                repo::draw(frame, panel, state, theme);
+                table::draw(frame, rest, state, theme);
+            }
             _ => table::draw(frame, body, state, theme),
         }
     }

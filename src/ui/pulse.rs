@@ -119,6 +119,27 @@ fn cluster(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             style,
         ));
     }
+    if !state.gitops.apps.is_empty() {
+        let apps = state.gitops.summary();
+        let style = if apps.out_of_sync + apps.degraded > 0 {
+            theme.warn
+        } else if apps.unknown > 0 {
+            theme.muted
+        } else {
+            theme.ok
+        };
+        let mut text = format!(
+            "apps     {} synced, {} out of sync",
+            apps.synced, apps.out_of_sync
+        );
+        if apps.degraded > 0 {
+            text.push_str(&format!(", {} degraded", apps.degraded));
+        }
+        if apps.unknown > 0 {
+            text.push_str(&format!(", {} unknown", apps.unknown));
+        }
+        lines.push(Line::styled(text, style));
+    }
     lines.push(Line::from(spans));
     frame.render_widget(
         Paragraph::new(lines)

@@ -58,6 +58,9 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::Kind => Constraint::Length(11),
         ColumnId::Completions => Constraint::Length(11),
         ColumnId::Duration => Constraint::Length(9),
+        ColumnId::Sync => Constraint::Length(11),
+        ColumnId::Revision => Constraint::Length(14),
+        ColumnId::LastSync => Constraint::Length(16),
     }
 }
 
@@ -86,6 +89,9 @@ fn drop_order(column: ColumnId) -> u8 {
         ColumnId::Renewal => 10,
         ColumnId::Completions => 3,
         ColumnId::Duration => 5,
+        ColumnId::Sync => 0,
+        ColumnId::Revision => 6,
+        ColumnId::LastSync => 7,
     }
 }
 
@@ -211,6 +217,20 @@ fn row_cells(
             Some(entry) => map(&|column| cells::cert(theme, &entry.view, column)),
             None => Vec::new(),
         },
+        ViewKind::Apps => match state.gitops.apps.get(index) {
+            Some(entry) => map(&|column| cells::app(state, theme, entry, column)),
+            None => Vec::new(),
+        },
+        ViewKind::AppObjects => {
+            let entry = match pin {
+                Pin::App(name) => state.gitops.app(name).and_then(|a| a.objects.get(index)),
+                _ => None,
+            };
+            match entry {
+                Some(entry) => map(&|column| cells::app_object(theme, entry, column)),
+                None => Vec::new(),
+            }
+        }
         ViewKind::Pulse | ViewKind::Resource(_) => Vec::new(),
     }
 }
@@ -220,6 +240,7 @@ fn title(state: &State) -> Vec<Span<'static>> {
     let scope = match &view.pin {
         Pin::Selector { owner, .. } => owner.clone(),
         Pin::Pod(key) => format!("pod/{key}"),
+        Pin::App(name) => name.clone(),
         Pin::None if view.kind.namespaced() => {
             state.namespace.clone().unwrap_or_else(|| "all".to_string())
         }

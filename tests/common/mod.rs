@@ -160,6 +160,20 @@ impl Harness {
         }
     }
 
+    /// Starts the GitOps worker on `root` (no timers: tests drive it).
+    pub fn start_gitops(&mut self, root: &Path) {
+        self.runtime.start_gitops(
+            root.to_path_buf(),
+            true,
+            bosun::app::gitops_service::GitopsOptions {
+                fetch_interval: Duration::ZERO,
+                refresh_interval: Duration::ZERO,
+                debounce: Duration::from_millis(100),
+                audit: bosun::audit::AuditLog::new(Some(self.audit_dir.path().join("audit.log"))),
+            },
+        );
+    }
+
     /// Handle whatever the workers sent, without waiting.
     pub async fn drain(&mut self) {
         while let Ok(event) = self.receiver.try_recv() {

@@ -181,6 +181,7 @@ pub(super) fn open_detail(state: &mut State, detail: DetailKind, effects: &mut V
         search: String::new(),
         matches: Vec::new(),
         current_match: 0,
+        diff: None,
     });
     effects.push(Effect::FetchDetail {
         request,
@@ -218,6 +219,12 @@ pub(super) fn on_pager_key(state: &mut State, key: KeyEvent, effects: &mut Vec<E
         Action::Top => detail.scroll = 0,
         Action::Bottom => detail.scroll = last.saturating_sub(page.saturating_sub(1)),
         Action::NextMatch | Action::PrevMatch => {
+            if super::gitops::jump_object(state, action == Action::NextMatch) {
+                return;
+            }
+            let Some(detail) = state.detail.as_mut() else {
+                return;
+            };
             if detail.matches.is_empty() {
                 return;
             }

@@ -17,13 +17,15 @@ use super::effect::Effect;
 use super::event::{AppEvent, ClusterMessage};
 use super::filter::Filter;
 use super::state::{
-    Confirm, Detail, HISTORY_LEN, Input, Level, PickPurpose, Picker, RolloutPanel, State,
+    Confirm, ConfirmAction, Detail, HISTORY_LEN, Input, Level, PickPurpose, Picker, RolloutPanel,
+    State,
 };
 use super::table;
 use super::view::{Pin, ViewKind, ViewState, columns};
 
 mod cluster;
 mod containers;
+mod gitops;
 mod input;
 mod mutations;
 
@@ -81,6 +83,7 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
             }
         }
         AppEvent::Log { session, event } => crate::app::logs::on_log_event(state, session, event),
+        AppEvent::Gitops(event) => gitops::on_event(state, event, &mut effects),
         AppEvent::Saved { result } => {
             match result {
                 Ok(text) => state.flash(Level::Info, text),
@@ -263,12 +266,19 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         return;
     }
     if state.detail.is_some() {
+        let in_diff = state.detail.as_ref().is_some_and(|d| d.diff.is_some());
+        if in_diff && state.keymap.action(KeyContext::Apps, &key) == Some(Action::Sync) {
+            gitops::act(state, Action::Sync, effects);
+            return;
+        }
         on_pager_key(state, key, effects);
         return;
     }
-    let view_context = (state.view().kind == ViewKind::Certs)
-        .then(|| state.keymap.action(KeyContext::Certs, &key))
-        .flatten();
+    let view_context = match state.view().kind {
+        ViewKind::Certs => state.keymap.action(KeyContext::Certs, &key),
+        ViewKind::Apps | ViewKind::AppObjects => state.keymap.action(KeyContext::Apps, &key),
+        _ => None,
+    };
     let Some(action) = view_context.or_else(|| state.keymap.action(KeyContext::Global, &key))
     else {
         return;
@@ -351,6 +361,9 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         | Action::CycleTail
         | Action::Since(_) => {}
         Action::Renew => ask_renew(state),
+        Action::Diff | Action::Sync | Action::Fetch | Action::Pull | Action::Refresh => {
+            gitops::act(state, action, effects)
+        }
     }
 }
 
@@ -490,9 +503,12 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
                 search: String::new(),
                 matches: Vec::new(),
                 current_match: 0,
+                diff: None,
             });
         }
         ViewKind::Contexts => switch_context(state, key.name.to_string(), effects),
+        ViewKind::Apps => gitops::open_tree(state, &key.name),
+        ViewKind::AppObjects => gitops::act(state, Action::Diff, effects),
         ViewKind::Containers | ViewKind::Pulse | ViewKind::Resource(_) => {}
     }
 }

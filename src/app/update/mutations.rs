@@ -28,7 +28,7 @@ pub(super) fn ask_renew(state: &mut State) {
             "Ask cert-manager to reissue {}?",
             mutation.describe().trim_start_matches("renew ")
         ),
-        mutation,
+        action: ConfirmAction::Mutation(mutation),
     });
 }
 
@@ -49,7 +49,7 @@ pub(super) fn ask_restart(state: &mut State) {
                     "Rollout restart {}?",
                     mutation.describe().trim_start_matches("restart ")
                 ),
-                mutation,
+                action: ConfirmAction::Mutation(mutation),
             });
         }
         _ => state.flash(
@@ -89,7 +89,10 @@ pub(super) fn ask_delete(state: &mut State, kill: bool) {
             mutation.describe().trim_start_matches("delete ")
         ),
     };
-    state.confirm = Some(Confirm { question, mutation });
+    state.confirm = Some(Confirm {
+        question,
+        action: ConfirmAction::Mutation(mutation),
+    });
 }
 
 pub(super) fn ask_scale(state: &mut State) {
@@ -130,8 +133,12 @@ pub(super) fn start_mutation(state: &mut State, mutation: Mutation, effects: &mu
 pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     match key.code {
         KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-            if let Some(confirm) = state.confirm.take() {
-                start_mutation(state, confirm.mutation, effects);
+            match state.confirm.take().map(|c| c.action) {
+                Some(ConfirmAction::Mutation(mutation)) => start_mutation(state, mutation, effects),
+                Some(ConfirmAction::Sync { app, prune }) => {
+                    super::gitops::start_sync(state, &app, prune, effects)
+                }
+                None => {}
             }
         }
         KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {

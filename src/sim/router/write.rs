@@ -176,6 +176,21 @@ fn after_write(shared: &Arc<Shared>, rp: &ResourcePath, ctx: &Ctx) {
     }
 }
 
+/// A DELETE says dry-run in the query or, as kube-rs and kubectl send it,
+/// in the DeleteOptions body (`dryRun: ["All"]`).
+fn delete_dry_run(ctx: &Ctx) -> bool {
+    if ctx.dry_run() {
+        return true;
+    }
+    if ctx.body.is_empty() {
+        return false;
+    }
+    serde_json::from_slice::<Value>(&ctx.body)
+        .ok()
+        .and_then(|v| v.get("dryRun").and_then(Value::as_array).cloned())
+        .is_some_and(|modes| modes.iter().any(|m| m.as_str() == Some("All")))
+}
+
 fn preconditions(ctx: &Ctx) -> Result<Preconditions, ApiError> {
     if ctx.body.is_empty() {
         return Ok(Preconditions::default());
@@ -207,10 +222,12 @@ pub(super) fn delete(
         rp.ns.as_deref(),
         name,
         &pre,
-        ctx.dry_run(),
+        delete_dry_run(ctx),
     )?;
     drop(store);
-    after_write(shared, rp, ctx);
+    if !delete_dry_run(ctx) {
+        after_write(shared, rp, ctx);
+    }
     Ok(body::json(200, &obj))
 }
 
@@ -245,7 +262,7 @@ pub(super) fn delete_collection(
             ns.as_deref(),
             &name,
             &pre,
-            ctx.dry_run(),
+            delete_dry_run(ctx),
         )?);
     }
     let rv = store.rv();

@@ -1,0 +1,213 @@
+//! GitOps figures (DESIGN §13): the diff of 300 rendered objects against
+//! live (server-side dry-run of each, render excluded; target < 0.5 s), and
+//! the latency from a file change to the re-rendered, re-diffed app.
+//! `cargo bench --bench gitops`. The simulated cluster runs in this process
+//! over real HTTP on localhost, so its CPU is counted too.
+
+use std::time::{Duration, Instant};
+
+use bosun::app::AppEvent;
+use bosun::app::gitops_service::{self, GitopsEvent, GitopsOptions};
+use bosun::gitops::compare::{self, DiffInput, SyncStatus};
+use bosun::gitops::inventory;
+use bosun::gitops::object::RenderedObject;
+use bosun::gitops::resolve::Resolver;
+use bosun::gitops::sync::{self, SyncOptions};
+use bosun::sim::{SimCluster, SimOptions};
+use serde_json::json;
+
+fn objects(count: usize, image_tag: &str) -> Vec<RenderedObject> {
+    let mut out =
+        vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bench"}})];
+    for i in 0..count / 3 {
+        out.push(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": format!("config-{i}")},
+            "data": {"index": i.to_string(), "mode": "bench"}}));
+        out.push(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": format!("svc-{i}")},
+            "spec": {"selector": {"app": format!("app-{i}")},
+                "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}));
+        out.push(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": format!("app-{i}"), "labels": {"app": format!("app-{i}")}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": format!("app-{i}")}},
+                "template": {"metadata": {"labels": {"app": format!("app-{i}")}},
+                    "spec": {"containers": [{"name": "app",
+                        "image": format!("registry.home.lab/app:{image_tag}"),
+                        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}}}}));
+    }
+    out.into_iter()
+        .map(|m| RenderedObject::from_manifest(m).expect("manifest"))
+        .collect()
+}
+
+async fn client_for(sim: &SimCluster) -> kube::Client {
+    let kubeconfig =
+        kube::config::Kubeconfig::read_from(sim.kubeconfig_path()).expect("kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("config");
+    kube::Client::try_from(config).expect("client")
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+async fn diff_300() {
+    let sim = SimCluster::start(SimOptions {
+        rollout_step: Duration::from_secs(3600),
+        ..SimOptions::default()
+    })
+    .await
+    .expect("sim");
+    let client = client_for(&sim).await;
+    let rendered = objects(300, "1.0");
+    let resolver = Resolver::discover(&client).await.expect("discovery");
+    let input = || DiffInput {
+        app: "bench",
+        default_namespace: "bench",
+        objects: &rendered,
+        inventory: None,
+    };
+    let first = compare::diff_app(&client, &resolver, input()).await;
+    sync::sync_app(
+        &client,
+        &first,
+        "bench",
+        None,
+        &SyncOptions {
+            prune: false,
+            dry_run: false,
+            revision: "bench".into(),
+            crd_timeout: Duration::from_secs(5),
+        },
+    )
+    .await
+    .expect("sync");
+    let inv = inventory::read(&client, "bench", "bench")
+        .await
+        .ok()
+        .flatten();
+    let mut samples = Vec::new();
+    let mut status = SyncStatus::Unknown;
+    for _ in 0..7 {
+        let started = Instant::now();
+        let resolver = Resolver::discover(&client).await.expect("discovery");
+        let diff = compare::diff_app(
+            &client,
+            &resolver,
+            DiffInput {
+                inventory: inv.as_ref(),
+                ..input()
+            },
+        )
+        .await;
+        samples.push(started.elapsed());
+        status = diff.sync;
+    }
+    assert_eq!(status, SyncStatus::Synced);
+    println!(
+        "diff of {} rendered objects against live (discovery + GET + dry-run apply each, all in sync): median {:.0} ms (target < 500 ms)",
+        rendered.len(),
+        median(samples).as_secs_f64() * 1000.0
+    );
+
+    let changed = objects(300, "2.0");
+    let mut samples = Vec::new();
+    let mut drifted = 0;
+    for _ in 0..7 {
+        let started = Instant::now();
+        let resolver = Resolver::discover(&client).await.expect("discovery");
+        let diff = compare::diff_app(
+            &client,
+            &resolver,
+            DiffInput {
+                app: "bench",
+                default_namespace: "bench",
+                objects: &changed,
+                inventory: inv.as_ref(),
+            },
+        )
+        .await;
+        samples.push(started.elapsed());
+        drifted = diff.count(compare::Change::Drifted);
+    }
+    println!(
+        "diff of {} objects with {drifted} drifted (unified diffs made): median {:.0} ms",
+        changed.len(),
+        median(samples).as_secs_f64() * 1000.0
+    );
+}
+
+/// samples/repo in a git repo, the worker watching it, one file edited:
+/// time until that app's new evaluation arrives.
+async fn rerender_latency() {
+    let tools = bosun::gitops::render::Tools::detect();
+    if tools.kubectl.is_none() && tools.kustomize.is_none() {
+        println!("re-render latency: skipped (no kustomize or kubectl on PATH)");
+        return;
+    }
+    let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
+    let client = client_for(&sim).await;
+    let base = std::env::temp_dir().join(format!("bosun-bench-gitops-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let repo = bosun::demo_repo::create(&base).expect("repo");
+    let (sender, mut events) = tokio::sync::mpsc::channel(1024);
+    let debounce = Duration::from_millis(100);
+    let (handle, _task) = gitops_service::start(
+        repo.root.clone(),
+        true,
+        GitopsOptions {
+            fetch_interval: Duration::ZERO,
+            refresh_interval: Duration::ZERO,
+            debounce,
+            audit: bosun::audit::AuditLog::new(None),
+        },
+        sender,
+    );
+    handle.connect(client, "bench".into());
+    // Wait for the first evaluation of every app.
+    let mut pending = 8usize;
+    while pending > 0 {
+        if let Some(AppEvent::Gitops(GitopsEvent::Evaluated { .. })) = events.recv().await {
+            pending -= 1;
+        }
+    }
+    let path = repo.root.join("apps/redis/kustomization.yaml");
+    let mut samples = Vec::new();
+    for round in 0..5 {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let started = Instant::now();
+        std::fs::write(&path, format!("{text}# edit {round}\n")).expect("write");
+        loop {
+            match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
+                Ok(Some(AppEvent::Gitops(GitopsEvent::Evaluated { evaluation, .. })))
+                    if evaluation.app == "redis" =>
+                {
+                    samples.push(started.elapsed());
+                    break;
+                }
+                Ok(Some(_)) => {}
+                _ => panic!("no re-evaluation of redis"),
+            }
+        }
+    }
+    println!(
+        "file change -> app re-rendered (kubectl kustomize) and re-diffed: median {:.0} ms (debounce {} ms included)",
+        median(samples).as_secs_f64() * 1000.0,
+        debounce.as_millis()
+    );
+    drop(repo);
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        diff_300().await;
+        rerender_latency().await;
+    });
+}

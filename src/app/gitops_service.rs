@@ -1,0 +1,512 @@
+//! The GitOps worker: one task that owns the repo's spec, the render cache
+//! and the file watcher, and answers the app with `GitopsEvent`s. Renders
+//! and diffs run off the UI task; every evaluation carries a sequence number
+//! per app so the state drops stale ones.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::gitops::evaluate::{self, Evaluation};
+use crate::gitops::object::RenderedObject;
+use crate::gitops::render::{self, Tools};
+use crate::gitops::repo::{self, AuthOptions, PullOutcome, RepoStatus};
+use crate::gitops::resolve::{Resolver, kube_message};
+use crate::gitops::spec::{self, AppSpec, RepoSpec, SPEC_FILE};
+use crate::gitops::sync::{SyncOptions, SyncReport};
+use crate::gitops::watch::{self, TreeWatcher};
+use crate::gitops::workspace;
+
+use super::event::AppEvent;
+
+/// What the app asks of the worker (an `Effect`).
+#[derive(Debug, Clone)]
+pub enum GitopsCommand {
+    /// Re-diff these apps (all when empty); `rerender` drops cached renders.
+    Refresh {
+        apps: Vec<String>,
+        rerender: bool,
+    },
+    Fetch,
+    Pull,
+    /// Apply the diff the user saw and confirmed.
+    Sync {
+        request: u64,
+        evaluation: Box<Evaluation>,
+        prune: bool,
+    },
+}
+
+/// What the worker tells the app.
+#[derive(Debug, Clone)]
+pub enum GitopsEvent {
+    /// The repo's spec (re)loaded: its apps, or why not.
+    Spec {
+        root: PathBuf,
+        result: Result<RepoSpec, String>,
+        tools: String,
+    },
+    Repo(Result<RepoStatus, String>),
+    /// These apps are being rendered and diffed.
+    Refreshing {
+        apps: Vec<String>,
+        seq: u64,
+    },
+    Evaluated {
+        seq: u64,
+        evaluation: Box<Evaluation>,
+    },
+    Fetched(Result<(), String>),
+    Pulled(Result<PullOutcome, String>),
+    Synced {
+        request: u64,
+        app: String,
+        result: Result<SyncReport, String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct GitopsOptions {
+    pub fetch_interval: Duration,
+    pub refresh_interval: Duration,
+    pub debounce: Duration,
+    pub audit: crate::audit::AuditLog,
+}
+
+enum Message {
+    Command(GitopsCommand),
+    /// A (new) cluster connection: diff everything against it.
+    Connect(kube::Client, String),
+}
+
+/// The runtime's handle on the worker.
+#[derive(Debug, Clone)]
+pub struct GitopsHandle {
+    messages: mpsc::UnboundedSender<Message>,
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Message::Command(c) => write!(f, "{c:?}"),
+            Message::Connect(_, context) => write!(f, "Connect({context})"),
+        }
+    }
+}
+
+impl GitopsHandle {
+    pub fn send(&self, command: GitopsCommand) {
+        let _ = self.messages.send(Message::Command(command));
+    }
+
+    pub fn connect(&self, client: kube::Client, context: String) {
+        let _ = self.messages.send(Message::Connect(client, context));
+    }
+}
+
+/// Starts the worker for the repo at `root`.
+pub fn start(
+    root: PathBuf,
+    git: bool,
+    options: GitopsOptions,
+    app: mpsc::Sender<AppEvent>,
+) -> (GitopsHandle, tokio::task::JoinHandle<()>) {
+    let (messages, receiver) = mpsc::unbounded_channel();
+    let worker = Worker {
+        root,
+        git,
+        options,
+        app,
+        tools: Tools::detect(),
+        spec: None,
+        cache: HashMap::new(),
+        client: None,
+        context: String::new(),
+        seq: 0,
+    };
+    let task = tokio::spawn(worker.run(receiver));
+    (GitopsHandle { messages }, task)
+}
+
+struct Worker {
+    root: PathBuf,
+    git: bool,
+    options: GitopsOptions,
+    app: mpsc::Sender<AppEvent>,
+    tools: Tools,
+    spec: Option<RepoSpec>,
+    /// Renders by app, valid for the revision they were made at.
+    cache: HashMap<String, (String, Arc<Vec<RenderedObject>>)>,
+    client: Option<kube::Client>,
+    context: String,
+    seq: u64,
+}
+
+impl Worker {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Message>) {
+        let (files_tx, mut files) = mpsc::unbounded_channel();
+        let _watcher: Option<TreeWatcher> =
+            match TreeWatcher::start(&self.root, self.options.debounce, files_tx) {
+                Ok(watcher) => Some(watcher),
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    None
+                }
+            };
+        self.load_spec().await;
+        self.send_repo_status().await;
+        let mut fetch_timer = interval(self.options.fetch_interval);
+        let mut refresh_timer = interval(self.options.refresh_interval);
+        loop {
+            tokio::select! {
+                message = commands.recv() => match message {
+                    Some(Message::Command(command)) => self.handle(command).await,
+                    Some(Message::Connect(client, context)) => {
+                        self.client = Some(client);
+                        self.context = context;
+                        self.refresh(Vec::new(), false).await;
+                    }
+                    None => return,
+                },
+                Some(changed) = files.recv() => self.files_changed(changed).await,
+                _ = tick(&mut fetch_timer), if self.git => self.spawn_fetch(false),
+                _ = tick(&mut refresh_timer) => self.refresh(Vec::new(), false).await,
+            }
+        }
+    }
+
+    async fn handle(&mut self, command: GitopsCommand) {
+        match command {
+            GitopsCommand::Refresh { apps, rerender } => {
+                if rerender {
+                    self.cache.clear();
+                    self.load_spec().await;
+                    self.send_repo_status().await;
+                }
+                self.refresh(apps, rerender).await;
+            }
+            GitopsCommand::Fetch => self.spawn_fetch(true),
+            GitopsCommand::Pull => self.spawn_pull(),
+            GitopsCommand::Sync {
+                request,
+                evaluation,
+                prune,
+            } => self.spawn_sync(request, *evaluation, prune),
+        }
+    }
+
+    async fn emit(&self, event: GitopsEvent) {
+        let _ = self.app.send(AppEvent::Gitops(event)).await;
+    }
+
+    async fn load_spec(&mut self) {
+        let root = self.root.clone();
+        let result = tokio::task::spawn_blocking(move || spec::load(&root))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+        self.spec = result.as_ref().ok().cloned();
+        self.emit(GitopsEvent::Spec {
+            root: self.root.clone(),
+            result,
+            tools: self.tools.describe(),
+        })
+        .await;
+    }
+
+    async fn send_repo_status(&self) {
+        if !self.git {
+            return;
+        }
+        let root = self.root.clone();
+        let status =
+            tokio::task::spawn_blocking(move || repo::open(&root).and_then(|r| repo::status(&r)))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+        self.emit(GitopsEvent::Repo(status)).await;
+    }
+
+    /// A file changed: reload the spec when bosun.yaml did, re-render the
+    /// apps whose inputs changed, and refresh the dirty list.
+    async fn files_changed(&mut self, changed: Vec<PathBuf>) {
+        let spec_changed = changed
+            .iter()
+            .any(|p| p == &self.root.join(SPEC_FILE) || p == &self.root);
+        self.send_repo_status().await;
+        if spec_changed {
+            self.cache.clear();
+            self.load_spec().await;
+            self.refresh(Vec::new(), true).await;
+            return;
+        }
+        let Some(spec) = &self.spec else { return };
+        let inputs: Vec<(String, Vec<PathBuf>)> = spec
+            .apps
+            .iter()
+            .map(|app| (app.name.clone(), spec::app_inputs(&self.root, app)))
+            .collect();
+        let touched: Vec<String> = watch::touched_apps(&inputs, &changed)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        if touched.is_empty() {
+            return;
+        }
+        for name in &touched {
+            self.cache.remove(name);
+        }
+        self.refresh(touched, true).await;
+    }
+
+    /// Renders (or reuses) and diffs the named apps, all when empty.
+    async fn refresh(&mut self, names: Vec<String>, _rerender: bool) {
+        let Some(spec) = self.spec.clone() else {
+            return;
+        };
+        let Some(client) = self.client.clone() else {
+            return;
+        };
+        let apps: Vec<AppSpec> = spec
+            .apps
+            .into_iter()
+            .filter(|a| names.is_empty() || names.contains(&a.name))
+            .collect();
+        if apps.is_empty() {
+            return;
+        }
+        self.seq += 1;
+        let seq = self.seq;
+        self.emit(GitopsEvent::Refreshing {
+            apps: apps.iter().map(|a| a.name.clone()).collect(),
+            seq,
+        })
+        .await;
+        let revision = {
+            let root = self.root.clone();
+            tokio::task::spawn_blocking(move || workspace::revision(&root))
+                .await
+                .unwrap_or_default()
+        };
+        // Render what is not cached at this revision, all at once.
+        let stale: Vec<AppSpec> = apps
+            .iter()
+            .filter(|a| {
+                self.cache
+                    .get(&a.name)
+                    .is_none_or(|(rev, _)| rev != &revision)
+            })
+            .cloned()
+            .collect();
+        let renders = futures::future::join_all(
+            stale
+                .iter()
+                .map(|app| render::render_app(&self.root, app, &self.tools)),
+        )
+        .await;
+        let mut failures: HashMap<String, String> = HashMap::new();
+        for (app, result) in stale.iter().zip(renders) {
+            match result {
+                Ok(rendered) => {
+                    self.cache.insert(
+                        app.name.clone(),
+                        (revision.clone(), Arc::new(rendered.objects)),
+                    );
+                }
+                Err(e) => {
+                    self.cache.remove(&app.name);
+                    failures.insert(app.name.clone(), format!("render failed: {e}"));
+                }
+            }
+        }
+        let jobs: Vec<(AppSpec, RenderResult)> = apps
+            .into_iter()
+            .map(|app| {
+                let objects = match failures.remove(&app.name) {
+                    Some(error) => Err(error),
+                    None => self
+                        .cache
+                        .get(&app.name)
+                        .map(|(_, objects)| objects.clone())
+                        .ok_or_else(|| "not rendered".to_string()),
+                };
+                (app, objects)
+            })
+            .collect();
+        let sender = self.app.clone();
+        tokio::spawn(async move {
+            let resolver = match Resolver::discover(&client).await {
+                Ok(resolver) => Arc::new(resolver),
+                Err(e) => {
+                    let error = format!("cannot reach the cluster: {}", kube_message(&e));
+                    for (app, _) in jobs {
+                        let evaluation = failed(&app, error.clone());
+                        let _ = sender
+                            .send(AppEvent::Gitops(GitopsEvent::Evaluated {
+                                seq,
+                                evaluation: Box::new(evaluation),
+                            }))
+                            .await;
+                    }
+                    return;
+                }
+            };
+            let evaluations = jobs.into_iter().map(|(app, objects)| {
+                let client = client.clone();
+                let resolver = resolver.clone();
+                let sender = sender.clone();
+                async move {
+                    let evaluation = match objects {
+                        Ok(objects) => {
+                            evaluate::evaluate_rendered(&client, &resolver, &app, &objects).await
+                        }
+                        Err(error) => failed(&app, error),
+                    };
+                    let _ = sender
+                        .send(AppEvent::Gitops(GitopsEvent::Evaluated {
+                            seq,
+                            evaluation: Box::new(evaluation),
+                        }))
+                        .await;
+                }
+            });
+            futures::future::join_all(evaluations).await;
+        });
+    }
+
+    fn spawn_fetch(&self, asked: bool) {
+        let root = self.root.clone();
+        let sender = self.app.clone();
+        tokio::spawn(async move {
+            let result = tokio::task::spawn_blocking(move || {
+                let git = repo::open(&root)?;
+                repo::fetch(&git, &AuthOptions::default())?;
+                repo::status(&git)
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+            let (fetched, status) = match result {
+                Ok(status) => (Ok(()), Some(Ok(status))),
+                Err(e) => (Err(e), None),
+            };
+            // A timer's failed fetch is shown in the panel, not flashed.
+            if asked || fetched.is_err() {
+                let _ = sender
+                    .send(AppEvent::Gitops(GitopsEvent::Fetched(fetched)))
+                    .await;
+            }
+            if let Some(status) = status {
+                let _ = sender
+                    .send(AppEvent::Gitops(GitopsEvent::Repo(status)))
+                    .await;
+            }
+        });
+    }
+
+    fn spawn_pull(&self) {
+        let root = self.root.clone();
+        let sender = self.app.clone();
+        tokio::spawn(async move {
+            let result = tokio::task::spawn_blocking(move || {
+                let git = repo::open(&root)?;
+                repo::pull_fast_forward(&git, &AuthOptions::default())
+            })
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()));
+            let _ = sender
+                .send(AppEvent::Gitops(GitopsEvent::Pulled(result)))
+                .await;
+        });
+    }
+
+    fn spawn_sync(&self, request: u64, evaluation: Evaluation, prune: bool) {
+        let Some(client) = self.client.clone() else {
+            let sender = self.app.clone();
+            tokio::spawn(async move {
+                let _ = sender
+                    .send(AppEvent::Gitops(GitopsEvent::Synced {
+                        request,
+                        app: evaluation.app.clone(),
+                        result: Err("not connected to a cluster".into()),
+                    }))
+                    .await;
+            });
+            return;
+        };
+        let root = self.root.clone();
+        let sender = self.app.clone();
+        let audit = self.options.audit.clone();
+        let context = self.context.clone();
+        tokio::spawn(async move {
+            let revision = tokio::task::spawn_blocking(move || workspace::revision(&root))
+                .await
+                .unwrap_or_default();
+            let opts = SyncOptions {
+                prune,
+                dry_run: false,
+                revision: revision.clone(),
+                crd_timeout: Duration::from_secs(60),
+            };
+            let result = evaluate::sync_evaluated(&client, &evaluation, &opts).await;
+            let outcome = match &result {
+                Ok(report) if report.succeeded() => Ok(report.summary()),
+                Ok(report) => Err(report.summary()),
+                Err(e) => Err(e.clone()),
+            };
+            let short = &revision[..revision.len().min(7)];
+            if let Err(e) = audit.record(
+                &context,
+                "tui",
+                &format!("sync app {} at {short}", evaluation.app),
+                &outcome,
+            ) {
+                tracing::warn!("{e}");
+            }
+            let _ = sender
+                .send(AppEvent::Gitops(GitopsEvent::Synced {
+                    request,
+                    app: evaluation.app.clone(),
+                    result,
+                }))
+                .await;
+        });
+    }
+}
+
+/// A cached render, or why the app did not render.
+type RenderResult = Result<Arc<Vec<RenderedObject>>, String>;
+
+fn failed(app: &AppSpec, error: String) -> Evaluation {
+    Evaluation {
+        app: app.name.clone(),
+        namespace: evaluate::app_namespace(app),
+        command: None,
+        diff: None,
+        inventory: None,
+        error: Some(error),
+    }
+}
+
+/// A timer that never fires for a zero period.
+fn interval(period: Duration) -> Option<tokio::time::Interval> {
+    if period.is_zero() {
+        return None;
+    }
+    let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    Some(timer)
+}
+
+async fn tick(timer: &mut Option<tokio::time::Interval>) {
+    match timer {
+        Some(timer) => {
+            timer.tick().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}

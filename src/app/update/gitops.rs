@@ -1,0 +1,411 @@
+//! The apps view: GitOps worker events in, diff / sync / fetch / pull out.
+
+use super::*;
+use crate::app::gitops_service::{GitopsCommand, GitopsEvent};
+use crate::app::state::{ConfirmAction, DiffNav};
+use crate::gitops::compare::{Change, SyncStatus};
+use crate::gitops::repo::PullOutcome;
+
+pub(super) fn on_event(state: &mut State, event: GitopsEvent, effects: &mut Vec<Effect>) {
+    state.dirty = true;
+    state.gitops.stamp += 1;
+    match event {
+        GitopsEvent::Spec {
+            root,
+            result,
+            tools,
+        } => {
+            state.gitops.root = Some(root);
+            state.gitops.tools = tools;
+            match result {
+                Ok(spec) => {
+                    state.gitops.spec_error = None;
+                    state.gitops.set_apps(spec.apps);
+                }
+                Err(error) => {
+                    state.flash(Level::Error, error.clone());
+                    state.gitops.spec_error = Some(error);
+                }
+            }
+        }
+        GitopsEvent::Repo(result) => match result {
+            Ok(status) => {
+                state.gitops.repo = Some(status);
+                state.gitops.repo_error = None;
+            }
+            Err(error) => state.gitops.repo_error = Some(error),
+        },
+        GitopsEvent::Refreshing { apps, seq } => {
+            for name in apps {
+                if let Some(app) = state.gitops.app_mut(&name)
+                    && app.seq <= seq
+                {
+                    app.refreshing = true;
+                }
+            }
+        }
+        GitopsEvent::Evaluated { seq, evaluation } => {
+            let name = evaluation.app.clone();
+            let Some(app) = state.gitops.app_mut(&name) else {
+                return;
+            };
+            if seq < app.seq {
+                return; // an older refresh finished late
+            }
+            app.set_evaluation(seq, *evaluation);
+            refresh_open_diff(state, &name);
+            auto_sync(state, &name, effects);
+        }
+        GitopsEvent::Fetched(result) => {
+            state.gitops.fetching = false;
+            match result {
+                Ok(()) => state.flash(Level::Info, "fetched"),
+                Err(error) => {
+                    state.flash(Level::Error, format!("fetch failed: {error}"));
+                    state.gitops.repo_error = Some(error);
+                }
+            }
+        }
+        GitopsEvent::Pulled(result) => {
+            state.gitops.pulling = false;
+            match result {
+                Ok(PullOutcome::UpToDate) => state.flash(Level::Info, "already up to date"),
+                Ok(PullOutcome::FastForwarded { from, to }) => {
+                    state.flash(Level::Info, format!("pulled: fast-forwarded {from}..{to}"));
+                    effects.push(Effect::Gitops(GitopsCommand::Refresh {
+                        apps: Vec::new(),
+                        rerender: true,
+                    }));
+                }
+                Err(error) => state.flash(Level::Error, format!("pull refused: {error}")),
+            }
+        }
+        GitopsEvent::Synced {
+            request,
+            app,
+            result,
+        } => {
+            if state.gitops.syncing.get(&app) == Some(&request) {
+                state.gitops.syncing.remove(&app);
+            }
+            match result {
+                Ok(report) if report.succeeded() => {
+                    state.flash(Level::Info, format!("synced {app}: {}", report.summary()))
+                }
+                Ok(report) => {
+                    let first = report
+                        .failed
+                        .first()
+                        .map(|(key, error)| format!(" — {key}: {error}"))
+                        .unwrap_or_default();
+                    state.flash(
+                        Level::Error,
+                        format!("sync of {app} failed: {}{first}", report.summary()),
+                    )
+                }
+                Err(error) => state.flash(Level::Error, format!("sync of {app} failed: {error}")),
+            }
+            effects.push(Effect::Gitops(GitopsCommand::Refresh {
+                apps: vec![app],
+                rerender: false,
+            }));
+        }
+    }
+}
+
+/// Argo CD's automated sync: each new commit once, never a commit it has
+/// already applied (no self-heal: drift on the same commit waits for `S`).
+fn auto_sync(state: &mut State, name: &str, effects: &mut Vec<Effect>) {
+    let Some(head) = state.gitops.head().map(str::to_string) else {
+        return;
+    };
+    let Some(app) = state.gitops.app(name) else {
+        return;
+    };
+    let Some(eval) = &app.eval else { return };
+    if !app.spec.auto_sync
+        || state.readonly
+        || eval.sync() != SyncStatus::OutOfSync
+        || state.gitops.syncing.contains_key(name)
+        || state
+            .gitops
+            .repo
+            .as_ref()
+            .is_some_and(|r| !r.dirty.is_empty())
+        || eval.inventory.as_ref().is_some_and(|i| i.revision == head)
+    {
+        return;
+    }
+    let prune = app.spec.prune;
+    if !state
+        .gitops
+        .auto_synced
+        .insert((name.to_string(), head.clone()))
+    {
+        return;
+    }
+    state.flash(
+        Level::Info,
+        format!("auto-sync {name} to {}", &head[..head.len().min(7)]),
+    );
+    start_sync(state, name, prune, effects);
+}
+
+/// Sends a sync of the app's current diff to the worker.
+pub(super) fn start_sync(state: &mut State, name: &str, prune: bool, effects: &mut Vec<Effect>) {
+    let Some(eval) = state.gitops.app(name).and_then(|a| a.eval.clone()) else {
+        state.flash(Level::Warn, format!("{name} has not been diffed yet"));
+        return;
+    };
+    state.next_request += 1;
+    let request = state.next_request;
+    state.gitops.syncing.insert(name.to_string(), request);
+    state.detail = None;
+    effects.push(Effect::Gitops(GitopsCommand::Sync {
+        request,
+        evaluation: Box::new(eval),
+        prune,
+    }));
+}
+
+/// The app under the cursor: the apps row, or the app a tree is pinned to.
+fn selected_app(state: &State) -> Option<String> {
+    let view = state.view();
+    match (&view.kind, &view.pin) {
+        (ViewKind::Apps, _) => view.selected.as_ref().map(|key| key.name.to_string()),
+        (ViewKind::AppObjects, Pin::App(name)) => Some(name.clone()),
+        _ => None,
+    }
+}
+
+pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    match action {
+        Action::Fetch => {
+            if state.gitops.root.is_none() {
+                return no_repo(state);
+            }
+            state.gitops.fetching = true;
+            state.flash(Level::Info, "fetching…");
+            effects.push(Effect::Gitops(GitopsCommand::Fetch));
+        }
+        Action::Pull => {
+            if state.gitops.root.is_none() {
+                return no_repo(state);
+            }
+            state.gitops.pulling = true;
+            state.flash(Level::Info, "pulling (fast-forward only)…");
+            effects.push(Effect::Gitops(GitopsCommand::Pull));
+        }
+        Action::Refresh => {
+            let apps = selected_app(state).into_iter().collect();
+            state.flash(Level::Info, "refreshing…");
+            effects.push(Effect::Gitops(GitopsCommand::Refresh {
+                apps,
+                rerender: true,
+            }));
+        }
+        Action::Diff => match selected_app(state) {
+            Some(name) => open_diff(state, &name, false),
+            None => state.flash(Level::Warn, "select an app to diff"),
+        },
+        Action::Sync => {
+            if refused_readonly(state, "sync") {
+                return;
+            }
+            let Some(name) = selected_app(state) else {
+                return state.flash(Level::Warn, "select an app to sync");
+            };
+            let for_sync = state
+                .detail
+                .as_ref()
+                .and_then(|d| d.diff.as_ref())
+                .is_some_and(|d| d.app == name);
+            if for_sync {
+                ask_sync(state, &name);
+            } else {
+                open_diff(state, &name, true);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn no_repo(state: &mut State) {
+    let why = state
+        .gitops
+        .setup_error
+        .clone()
+        .unwrap_or_else(|| "no GitOps repo (start with --repo PATH)".into());
+    state.flash(Level::Warn, why);
+}
+
+/// The confirm after the diff: what will change, and what prune deletes.
+fn ask_sync(state: &mut State, name: &str) {
+    let Some(app) = state.gitops.app(name) else {
+        return;
+    };
+    let Some(diff) = app.eval.as_ref().and_then(|e| e.diff.as_ref()) else {
+        return state.flash(Level::Warn, format!("{name} has no diff to sync"));
+    };
+    let prune = app.spec.prune;
+    let candidates: Vec<String> = diff
+        .objects
+        .iter()
+        .filter(|o| o.change == Change::PruneCandidate)
+        .map(|o| o.key.to_string())
+        .collect();
+    let applies = diff
+        .objects
+        .iter()
+        .any(|o| matches!(o.change, Change::Create | Change::Drifted | Change::Error));
+    if !applies && (candidates.is_empty() || !prune) {
+        state.detail = None;
+        return state.flash(Level::Info, format!("{name} is in sync: nothing to apply"));
+    }
+    let revision = state
+        .gitops
+        .repo
+        .as_ref()
+        .and_then(|r| r.head.as_ref())
+        .map(|h| h.short.clone())
+        .unwrap_or_else(|| "the working tree".into());
+    let mut question = format!("Sync {name} to {revision}? ({})", diff.summary());
+    if !candidates.is_empty() {
+        if prune {
+            question.push_str("\nPrune deletes:");
+            for c in candidates.iter().take(8) {
+                question.push_str(&format!("\n  {c}"));
+            }
+            if candidates.len() > 8 {
+                question.push_str(&format!("\n  … and {} more", candidates.len() - 8));
+            }
+        } else {
+            question.push_str(&format!(
+                "\n{} prune candidate(s) stay (prune is off for this app)",
+                candidates.len()
+            ));
+        }
+    }
+    state.confirm = Some(Confirm {
+        question,
+        action: ConfirmAction::Sync {
+            app: name.to_string(),
+            prune,
+        },
+    });
+}
+
+/// The diff text of an app: one section per object that would change.
+fn diff_lines(state: &State, name: &str) -> (Vec<String>, Vec<usize>) {
+    let mut lines = Vec::new();
+    let mut starts = Vec::new();
+    let Some(app) = state.gitops.app(name) else {
+        return (lines, starts);
+    };
+    let Some(eval) = &app.eval else {
+        lines.push("rendering and diffing…".into());
+        return (lines, starts);
+    };
+    if let Some(error) = &eval.error {
+        lines.extend(error.lines().map(str::to_string));
+        return (lines, starts);
+    }
+    let Some(diff) = &eval.diff else {
+        return (lines, starts);
+    };
+    for obj in diff.changed() {
+        starts.push(lines.len());
+        lines.push(format!("# {} — {}", obj.key, obj.change));
+        if let Some(error) = &obj.error {
+            lines.push(format!("#   {error}"));
+        }
+        for takeover in &obj.takeover {
+            lines.push(format!("#   takes {takeover}"));
+        }
+        lines.extend(obj.diff.lines().map(str::to_string));
+        lines.push(String::new());
+    }
+    if starts.is_empty() {
+        lines.push(format!("{name} is in sync with the repo: no differences."));
+    }
+    (lines, starts)
+}
+
+fn open_diff(state: &mut State, name: &str, for_sync: bool) {
+    let (lines, objects) = diff_lines(state, name);
+    state.next_request += 1;
+    let title = if for_sync {
+        format!("diff {name} — S sync · n/N objects · esc cancel")
+    } else {
+        format!("diff {name} — n/N objects")
+    };
+    state.detail = Some(Detail {
+        request: state.next_request,
+        kind: DetailKind::Describe,
+        title,
+        lines,
+        loading: false,
+        error: None,
+        scroll: 0,
+        search: String::new(),
+        matches: Vec::new(),
+        current_match: 0,
+        diff: Some(DiffNav {
+            app: name.to_string(),
+            objects,
+            for_sync,
+        }),
+    });
+}
+
+/// A new evaluation of the app whose diff is open: show the new diff, but
+/// never swap it under a pending sync (the confirm is about what was shown).
+fn refresh_open_diff(state: &mut State, name: &str) {
+    let Some(detail) = &state.detail else { return };
+    let Some(nav) = &detail.diff else { return };
+    if nav.app != name || state.confirm.is_some() {
+        return;
+    }
+    let (lines, objects) = diff_lines(state, name);
+    if let Some(detail) = state.detail.as_mut() {
+        let scroll = detail.scroll.min(lines.len().saturating_sub(1));
+        detail.lines = lines;
+        detail.scroll = scroll;
+        if let Some(nav) = detail.diff.as_mut() {
+            nav.objects = objects;
+        }
+    }
+}
+
+/// `n`/`N` in a diff: the next / previous object's section.
+pub(super) fn jump_object(state: &mut State, forward: bool) -> bool {
+    let Some(detail) = state.detail.as_mut() else {
+        return false;
+    };
+    if !detail.search.is_empty() {
+        return false;
+    }
+    let Some(nav) = &detail.diff else {
+        return false;
+    };
+    let target = if forward {
+        nav.objects.iter().find(|&&start| start > detail.scroll)
+    } else {
+        nav.objects
+            .iter()
+            .rev()
+            .find(|&&start| start < detail.scroll)
+    };
+    if let Some(&start) = target {
+        detail.scroll = start;
+    }
+    true
+}
+
+/// `enter` on an app: its resource tree.
+pub(super) fn open_tree(state: &mut State, name: &str) {
+    push_view(
+        state,
+        ViewState::pinned(ViewKind::AppObjects, Pin::App(name.to_string())),
+    );
+}

@@ -1,0 +1,341 @@
+//! The apps view end to end: a real git repo (samples/repo with history, a
+//! file:// upstream), the real `kubectl kustomize`, the GitOps worker and the
+//! real kube client against the simulated cluster; keys as a user types them.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use bosun::app::state::State;
+use bosun::app::view::ViewKind;
+use bosun::demo_repo::{self, DemoRepo};
+use bosun::gitops::compare::SyncStatus;
+use bosun::gitops::health::Health;
+use common::Harness;
+use crossterm::event::KeyCode;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn kubectl_present() -> bool {
+    let found = bosun::gitops::render::Tools::detect().kubectl.is_some()
+        || bosun::gitops::render::Tools::detect().kustomize.is_some();
+    if !found {
+        eprintln!("skipping: neither kustomize nor kubectl is on PATH");
+    }
+    found
+}
+
+fn sync_of(state: &State, app: &str) -> Option<SyncStatus> {
+    state.gitops.app(app).and_then(|a| a.sync())
+}
+
+fn all_evaluated(state: &State) -> bool {
+    !state.gitops.apps.is_empty()
+        && state
+            .gitops
+            .apps
+            .iter()
+            .all(|a| a.eval.is_some() && !a.refreshing)
+}
+
+fn head(root: &Path) -> String {
+    bosun::gitops::workspace::revision(root)
+}
+
+/// A seeded cluster, the demo repo deployed at commit 1 with commit 2 on
+/// top, and the app looking at it from the apps view.
+async fn deployed() -> (bosun::sim::SimCluster, Harness, DemoRepo, tempfile::TempDir) {
+    let sim = common::sample_cluster().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = demo_repo::create(dir.path()).expect("demo repo");
+    let client = common::kube_client(&sim).await;
+    demo_repo::deploy_then_edit(&repo, &client)
+        .await
+        .expect("commit 1 deployed");
+    let mut app = Harness::start(&sim, ViewKind::Apps, 160, 40).await;
+    app.start_gitops(&repo.root);
+    app.wait_for("every app evaluated", WAIT, |state, _| all_evaluated(state))
+        .await;
+    (sim, app, repo, dir)
+}
+
+#[tokio::test]
+async fn apps_show_sync_health_and_the_commit_that_runs() {
+    if !kubectl_present() {
+        return;
+    }
+    let (_sim, mut app, repo, _dir) = deployed().await;
+    // Commit 2 scaled the blog and was not synced.
+    assert_eq!(sync_of(&app.state, "blog"), Some(SyncStatus::OutOfSync));
+    assert_eq!(sync_of(&app.state, "mariadb"), Some(SyncStatus::Synced));
+    let blog = app.state.gitops.app("blog").expect("blog");
+    let eval = blog.eval.as_ref().expect("evaluated");
+    let inventory = eval.inventory.as_ref().expect("synced once");
+    assert_ne!(inventory.revision, head(&repo.root), "blog runs commit 1");
+    // Without helm the Helm apps say how to get it; the others still work.
+    if bosun::gitops::render::Tools::detect().helm.is_none() {
+        let keycloak = app.state.gitops.app("keycloak").expect("keycloak");
+        let error = keycloak
+            .eval
+            .as_ref()
+            .and_then(|e| e.error.clone())
+            .unwrap_or_default();
+        assert!(error.contains("helm"), "{error}");
+        assert_eq!(keycloak.sync(), Some(SyncStatus::Unknown));
+    }
+    let screen = app.screen();
+    assert!(screen.contains("OutOfSync"), "{screen}");
+    assert!(
+        screen.contains("blog: three replicas"),
+        "repo panel: {screen}"
+    );
+    assert!(screen.contains("⇄ origin/main"), "{screen}");
+}
+
+#[tokio::test]
+async fn s_shows_the_diff_then_syncs_after_the_confirm() {
+    if !kubectl_present() {
+        return;
+    }
+    let (_sim, mut app, repo, _dir) = deployed().await;
+    // blog is the first row.
+    app.key(KeyCode::Char('S')).await;
+    let detail = app.state.detail.as_ref().expect("the diff opens first");
+    assert!(
+        detail
+            .diff
+            .as_ref()
+            .is_some_and(|d| d.for_sync && d.app == "blog")
+    );
+    let text = detail.lines.join("\n");
+    assert!(
+        text.contains("-  replicas: 2") && text.contains("+  replicas: 3"),
+        "{text}"
+    );
+    assert!(
+        app.state.confirm.is_none(),
+        "no confirm before the diff is seen"
+    );
+
+    app.key(KeyCode::Char('S')).await;
+    let question = app
+        .state
+        .confirm
+        .as_ref()
+        .map(|c| c.question.clone())
+        .expect("confirm after the diff");
+    assert!(question.contains("Sync blog"), "{question}");
+    app.key(KeyCode::Char('y')).await;
+    let head = head(&repo.root);
+    app.wait_for("blog synced at HEAD", WAIT, |state, _| {
+        state.gitops.app("blog").is_some_and(|a| {
+            a.sync() == Some(SyncStatus::Synced)
+                && a.eval
+                    .as_ref()
+                    .and_then(|e| e.inventory.as_ref())
+                    .is_some_and(|i| i.revision == head)
+        })
+    })
+    .await;
+    let audit = std::fs::read_to_string(app.audit_dir.path().join("audit.log")).expect("audited");
+    assert!(audit.contains("sync app blog"), "{audit}");
+}
+
+#[tokio::test]
+async fn n_moves_between_objects_of_a_diff() {
+    if !kubectl_present() {
+        return;
+    }
+    let (_sim, mut app, repo, _dir) = deployed().await;
+    // An annotation on every redis object: several objects drift.
+    let path = repo.root.join("apps/redis/kustomization.yaml");
+    let text = std::fs::read_to_string(&path).expect("kustomization");
+    std::fs::write(
+        &path,
+        format!("{text}commonAnnotations:\n  home.lab/owner: platform\n"),
+    )
+    .expect("edit");
+    app.wait_for("redis drifted in several objects", WAIT, |state, _| {
+        state.gitops.app("redis").is_some_and(|a| {
+            a.objects
+                .iter()
+                .filter(|o| o.change == bosun::gitops::compare::Change::Drifted)
+                .count()
+                > 1
+        })
+    })
+    .await;
+    let position = app
+        .state
+        .gitops
+        .apps
+        .iter()
+        .position(|a| a.name() == "redis")
+        .expect("redis app");
+    for _ in 0..position {
+        app.key(KeyCode::Char('j')).await;
+    }
+    app.key(KeyCode::Char('D')).await;
+    let starts = app
+        .state
+        .detail
+        .as_ref()
+        .and_then(|d| d.diff.as_ref())
+        .map(|d| d.objects.clone())
+        .expect("diff open");
+    assert!(starts.len() > 1, "{starts:?}");
+    assert_eq!(starts[0], 0);
+    app.key(KeyCode::Char('n')).await;
+    assert_eq!(app.state.detail.as_ref().map(|d| d.scroll), Some(starts[1]));
+    app.key(KeyCode::Char('N')).await;
+    assert_eq!(app.state.detail.as_ref().map(|d| d.scroll), Some(starts[0]));
+}
+
+#[tokio::test]
+async fn fetch_then_pull_fast_forwards_and_auto_sync_applies_the_new_commit() {
+    if !kubectl_present() {
+        return;
+    }
+    let (_sim, mut app, repo, _dir) = deployed().await;
+    app.key(KeyCode::Char('f')).await;
+    app.wait_for("one behind after fetch", WAIT, |state, _| {
+        state.gitops.repo.as_ref().is_some_and(|r| r.behind == 1)
+    })
+    .await;
+    app.key(KeyCode::Char('P')).await;
+    app.wait_for("pulled", WAIT, |state, _| {
+        state.gitops.repo.as_ref().is_some_and(|r| r.behind == 0)
+            && state
+                .gitops
+                .repo
+                .as_ref()
+                .and_then(|r| r.head.as_ref())
+                .is_some_and(|h| h.subject.contains(demo_repo::UPSTREAM_EDIT.message))
+    })
+    .await;
+    let head = head(&repo.root);
+    // blog-dev has autoSync: the new commit is applied once, by itself.
+    app.wait_for(
+        "blog-dev auto-synced to the pulled commit",
+        WAIT,
+        |state, _| {
+            state.gitops.app("blog-dev").is_some_and(|a| {
+                a.sync() == Some(SyncStatus::Synced)
+                    && a.eval
+                        .as_ref()
+                        .and_then(|e| e.inventory.as_ref())
+                        .is_some_and(|i| i.revision == head)
+            })
+        },
+    )
+    .await;
+    // blog has no autoSync: still out of sync.
+    assert_eq!(sync_of(&app.state, "blog"), Some(SyncStatus::OutOfSync));
+}
+
+#[tokio::test]
+async fn a_file_change_re_renders_only_its_app() {
+    if !kubectl_present() {
+        return;
+    }
+    let (_sim, mut app, repo, _dir) = deployed().await;
+    let seq_of = |state: &State, name: &str| state.gitops.app(name).map(|a| a.seq).unwrap_or(0);
+    let before_mariadb = seq_of(&app.state, "mariadb");
+    let before_redis = seq_of(&app.state, "redis");
+    let path = repo.root.join("apps/mariadb/statefulset.yaml");
+    let text = std::fs::read_to_string(&path).expect("statefulset");
+    let edited = text.replacen("replicas: 1", "replicas: 2", 1);
+    assert_ne!(text, edited, "the sample statefulset sets replicas: 1");
+    std::fs::write(&path, edited).expect("edit");
+    app.wait_for("mariadb re-diffed as OutOfSync", WAIT, |state, _| {
+        seq_of(state, "mariadb") > before_mariadb
+            && sync_of(state, "mariadb") == Some(SyncStatus::OutOfSync)
+    })
+    .await;
+    assert_eq!(
+        seq_of(&app.state, "redis"),
+        before_redis,
+        "redis was re-rendered too"
+    );
+    // The dirty file shows in the repo panel.
+    app.wait_for("dirty file listed", WAIT, |state, _| {
+        state
+            .gitops
+            .repo
+            .as_ref()
+            .is_some_and(|r| r.dirty.iter().any(|f| f.path.ends_with("statefulset.yaml")))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_broken_bosun_yaml_is_named_and_the_apps_stay() {
+    if !kubectl_present() {
+        return;
+    }
+    let (_sim, mut app, repo, _dir) = deployed().await;
+    let count = app.state.gitops.apps.len();
+    std::fs::write(
+        repo.root.join("bosun.yaml"),
+        "apps:\n  - name: blog\n    pth: x\n",
+    )
+    .expect("break it");
+    app.wait_for("the spec error", WAIT, |state, _| {
+        state.gitops.spec_error.is_some()
+    })
+    .await;
+    let error = app.state.gitops.spec_error.clone().unwrap_or_default();
+    assert!(
+        error.contains("bosun.yaml") && error.contains("line"),
+        "{error}"
+    );
+    assert!(error.contains("pth"), "{error}");
+    assert_eq!(
+        app.state.gitops.apps.len(),
+        count,
+        "the last good apps stay listed"
+    );
+    let screen = app.screen();
+    assert!(screen.contains("bosun.yaml"), "{screen}");
+}
+
+#[tokio::test]
+async fn readonly_refuses_sync() {
+    if !kubectl_present() {
+        return;
+    }
+    let (_sim, mut app, _repo, _dir) = deployed().await;
+    app.state.readonly = true;
+    app.key(KeyCode::Char('S')).await;
+    assert!(app.state.detail.is_none() && app.state.confirm.is_none());
+    let flash = app
+        .state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(flash.contains("read-only"), "{flash}");
+}
+
+#[tokio::test]
+async fn enter_opens_the_resource_tree_with_health_per_object() {
+    if !kubectl_present() {
+        return;
+    }
+    let (_sim, mut app, _repo, _dir) = deployed().await;
+    app.key(KeyCode::Enter).await;
+    assert_eq!(app.state.view().kind, ViewKind::AppObjects);
+    let screen = app.screen();
+    assert!(
+        screen.contains("Deployment") && screen.contains("drifted"),
+        "{screen}"
+    );
+    let blog = app.state.gitops.app("blog").expect("blog");
+    assert!(blog.objects.iter().any(|o| o.key.kind == "Ingress"));
+    assert!(
+        blog.objects
+            .iter()
+            .any(|o| o.key.kind == "Deployment" && o.health.is_some_and(|h| h != Health::Missing))
+    );
+}
