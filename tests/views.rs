@@ -505,3 +505,181 @@ fn jobs_view_and_drill_down_to_its_pods() {
     assert!(text.contains("Pods(job/mariadb-backup-"), "{text}");
     assert!(text.contains("Completed"), "{text}");
 }
+
+mod apps {
+    use super::*;
+    use bosun::app::gitops_service::GitopsEvent;
+    use bosun::gitops::compare::{AppDiff, Change, ObjectDiff, SyncStatus};
+    use bosun::gitops::evaluate::Evaluation;
+    use bosun::gitops::health::{Health, HealthStatus};
+    use bosun::gitops::inventory::Inventory;
+    use bosun::gitops::object::ObjectKey;
+    use bosun::gitops::repo::{CommitInfo, DirtyChange, DirtyFile, RepoStatus};
+
+    fn object(kind: &str, name: &str, change: Change, health: Option<Health>) -> ObjectDiff {
+        ObjectDiff {
+            key: ObjectKey {
+                group: if kind == "Deployment" {
+                    "apps".into()
+                } else {
+                    String::new()
+                },
+                kind: kind.into(),
+                namespace: (kind != "Namespace").then(|| "blog".to_string()),
+                name: name.into(),
+            },
+            change,
+            health: health.map(|health| HealthStatus {
+                health,
+                message: String::new(),
+            }),
+            diff: if change == Change::Drifted {
+                "--- live\n+++ desired\n@@ -1 +1 @@\n-  replicas: 2\n+  replicas: 3\n".into()
+            } else {
+                String::new()
+            },
+            takeover: Vec::new(),
+            error: None,
+            manifest: serde_json::Value::Null,
+        }
+    }
+
+    fn evaluation(app: &str, objects: Vec<ObjectDiff>, error: Option<&str>) -> Evaluation {
+        let sync = if objects.iter().all(|o| o.change == Change::Unchanged) {
+            SyncStatus::Synced
+        } else {
+            SyncStatus::OutOfSync
+        };
+        let health = bosun::gitops::health::worst(
+            objects
+                .iter()
+                .filter_map(|o| o.health.as_ref().map(|h| &h.health)),
+        );
+        Evaluation {
+            app: app.into(),
+            namespace: app.into(),
+            command: None,
+            diff: error.is_none().then(|| AppDiff {
+                app: app.into(),
+                objects,
+                sync,
+                health,
+            }),
+            inventory: error.is_none().then(|| Inventory {
+                app: app.into(),
+                revision: "0011939d2c1e5f1b7d1c0a3e9f8b7a6c5d4e3f2a".into(),
+                synced_at: "2025-12-31T23:00:00Z".into(),
+                result: "Succeeded".into(),
+                objects: Vec::new(),
+                history: Vec::new(),
+            }),
+            error: error.map(str::to_string),
+        }
+    }
+
+    fn apps_state() -> State {
+        let mut state = sample_state();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/repo");
+        let spec = bosun::gitops::spec::load(&root).expect("samples/repo spec");
+        let events = vec![
+            GitopsEvent::Spec {
+                root: "/home/admin/homelab".into(),
+                result: Ok(spec),
+                tools: "kubectl kustomize (no kustomize), helm".into(),
+            },
+            GitopsEvent::Repo(Ok(RepoStatus {
+                root: "/home/admin/homelab".into(),
+                branch: Some("main".into()),
+                head: Some(CommitInfo {
+                    id: "5d0c2a1e0b9f8e7d6c5b4a39281706f5e4d3c2b1".into(),
+                    short: "5d0c2a1".into(),
+                    subject: "blog: three replicas for the launch".into(),
+                    author: "Demo Admin".into(),
+                    time: jiff::Timestamp::from_second(ANCHOR - 600).expect("time"),
+                }),
+                upstream: Some("origin/main".into()),
+                ahead: 0,
+                behind: 1,
+                dirty: vec![DirtyFile {
+                    path: "apps/redis/statefulset.yaml".into(),
+                    change: DirtyChange::Modified,
+                }],
+            })),
+        ];
+        for event in events {
+            update(&mut state, AppEvent::Gitops(event));
+        }
+        let evaluations = vec![
+            evaluation(
+                "blog",
+                vec![
+                    object("Namespace", "blog", Change::Unchanged, None),
+                    object("Service", "blog", Change::Unchanged, Some(Health::Healthy)),
+                    object(
+                        "Deployment",
+                        "blog",
+                        Change::Drifted,
+                        Some(Health::Progressing),
+                    ),
+                ],
+                None,
+            ),
+            evaluation(
+                "mariadb",
+                vec![object(
+                    "Service",
+                    "mariadb",
+                    Change::Unchanged,
+                    Some(Health::Healthy),
+                )],
+                None,
+            ),
+            evaluation(
+                "keycloak",
+                Vec::new(),
+                Some(
+                    "render failed: helm template keycloak charts/keycloak failed (exit status: 1):\nError: values.yaml: line 3",
+                ),
+            ),
+        ];
+        for evaluation in evaluations {
+            update(
+                &mut state,
+                AppEvent::Gitops(GitopsEvent::Evaluated {
+                    seq: 1,
+                    evaluation: Box::new(evaluation),
+                }),
+            );
+        }
+        state
+    }
+
+    #[test]
+    fn apps_view_with_repo_panel() {
+        let mut state = apps_state();
+        update(
+            &mut state,
+            AppEvent::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)),
+        );
+        for c in "apps".chars() {
+            key(&mut state, KeyCode::Char(c));
+        }
+        key(&mut state, KeyCode::Enter);
+        assert_eq!(state.view().kind, ViewKind::Apps);
+        assert_snapshot!(render(&mut state).backend());
+    }
+
+    #[test]
+    fn app_tree_and_its_diff() {
+        let mut state = apps_state();
+        state.nav = vec![bosun::app::view::ViewState::new(ViewKind::Apps)];
+        key(&mut state, KeyCode::Enter);
+        assert_eq!(state.view().kind, ViewKind::AppObjects);
+        assert_snapshot!("app_tree", render(&mut state).backend());
+        update(
+            &mut state,
+            AppEvent::Key(KeyEvent::new(KeyCode::Char('D'), KeyModifiers::SHIFT)),
+        );
+        assert_snapshot!("app_diff", render(&mut state).backend());
+    }
+}

@@ -108,6 +108,14 @@ impl Default for Settings {
     }
 }
 
+/// `~/x` → the home directory's `x` (config files are written by hand).
+pub fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), directories::BaseDirs::new()) {
+        (Some(rest), Some(dirs)) => dirs.home_dir().join(rest),
+        _ => std::path::PathBuf::from(path),
+    }
+}
+
 /// "15s", "5m", "1h", "90" (seconds).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
@@ -225,9 +233,7 @@ impl Settings {
                     ),
                 },
                 "repo" => match value.as_str() {
-                    Some(dir) if !dir.trim().is_empty() => {
-                        self.repo = Some(std::path::PathBuf::from(dir))
-                    }
+                    Some(dir) if !dir.trim().is_empty() => self.repo = Some(expand_home(dir)),
                     _ => warn("repo", "expected a directory path".to_string()),
                 },
                 "fetch_interval" => match value.as_str().and_then(parse_duration) {
@@ -280,6 +286,33 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gitops_settings_parse_and_bad_ones_warn() {
+        let mut settings = Settings::default();
+        let mut warnings = Vec::new();
+        settings.patch(
+            "repo = \"~/homelab\"\nfetch_interval = \"0\"\nrefresh_interval = \"2m\"\n",
+            Path::new("config.toml"),
+            &mut warnings,
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let repo = settings.repo.clone().expect("repo set");
+        assert!(
+            repo.ends_with("homelab") && !repo.starts_with("~"),
+            "{repo:?}"
+        );
+        assert_eq!(settings.fetch_interval, Duration::ZERO);
+        assert_eq!(settings.refresh_interval, Duration::from_secs(120));
+        settings.patch(
+            "fetch_interval = \"5s\"\nrefresh_interval = \"soon\"\n",
+            Path::new("config.toml"),
+            &mut warnings,
+        );
+        let fields: Vec<&str> = warnings.iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(fields, ["fetch_interval", "refresh_interval"]);
+        assert_eq!(settings.refresh_interval, Duration::from_secs(120), "kept");
+    }
 
     #[test]
     fn durations() {

@@ -15,7 +15,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     for (context, heading) in [
         (KeyContext::Global, "Views"),
         (KeyContext::Logs, "Logs"),
-        (KeyContext::Pager, "YAML / describe pager"),
+        (KeyContext::Pager, "YAML / describe / diff pager"),
+        (KeyContext::Certs, "Certificates (:certs)"),
+        (KeyContext::Apps, "Apps (:apps) and their diffs"),
     ] {
         lines.push(Line::styled(heading, theme.header));
         for (keys, help) in state.keymap.help_lines(context) {
