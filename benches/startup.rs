@@ -62,6 +62,7 @@ async fn measure(kubeconfig: std::path::PathBuf, expected: usize) {
             rollout_timeout: Duration::from_secs(60),
             kubectl: "kubectl".to_string(),
             save_dir: None,
+            builds: Default::default(),
         },
     );
     for event in runtime

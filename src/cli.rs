@@ -128,6 +128,27 @@ pub enum Command {
         #[arg(short = 'y', long)]
         yes: bool,
     },
+    /// Start a build from bosun.yaml's builds: (a kaniko Job, or an Argo
+    /// Workflow from its WorkflowTemplate); with --wait follow it and then
+    /// restart the rollouts named in `then` (exit 0 built and rolled out,
+    /// 1 the build or a rollout failed, 2 could not start).
+    Build {
+        /// The build's name in bosun.yaml.
+        name: Option<String>,
+        /// Follow the build to its end (and the `then` rollouts).
+        #[arg(long)]
+        wait: bool,
+        /// Do not restart the `then` rollouts after a good build.
+        #[arg(long)]
+        no_restart: bool,
+        /// Print the manifests builds need in the cluster (namespace,
+        /// service account) and exit.
+        #[arg(long)]
+        print_setup: bool,
+        /// How long --wait follows the build, then each rollout.
+        #[arg(long, default_value = "30m")]
+        timeout: String,
+    },
     /// Run the simulated cluster in the foreground and print its kubeconfig path
     /// (for trying kubectl against it, and for benchmarks).
     #[command(hide = true)]

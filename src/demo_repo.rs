@@ -179,6 +179,29 @@ pub async fn deploy_then_edit(repo: &DemoRepo, client: &kube::Client) -> Result<
     upstream_commit(&repo.base)
 }
 
+/// What builds need in the demo cluster: the setup from `kustomize/` and a
+/// registry secret, as a user would have applied them.
+pub fn prepare_builds(cluster: &crate::sim::SimCluster) -> Result<(), String> {
+    use serde::Deserialize as _;
+    let options = crate::builds::BuildOptions::default();
+    let setup = crate::builds::preflight::setup_manifests(&options);
+    for document in serde_yaml::Deserializer::from_str(&setup) {
+        let value = serde_json::Value::deserialize(document).map_err(|e| e.to_string())?;
+        if value.is_object() {
+            cluster.apply_object(value).map_err(|e| e.to_string())?;
+        }
+    }
+    let config = r#"{"auths":{"harbor.home.lab":{"auth":"ZGVtbzpkZW1v"}}}"#;
+    use base64::Engine as _;
+    let secret = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {"name": "harbor-push", "namespace": options.namespace},
+        "data": {".dockerconfigjson": base64::engine::general_purpose::STANDARD.encode(config)},
+    });
+    cluster.apply_object(secret).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod builds;
 pub mod certs;
 pub mod cli;
 pub mod cluster;

@@ -69,7 +69,7 @@ async fn prepare_demo_repo(
     loaded: &LoadedKubeconfig,
     demo: &bosun::demo::Demo,
 ) -> Result<bosun::demo_repo::DemoRepo, String> {
-    let _ = &demo.cluster;
+    bosun::demo_repo::prepare_builds(&demo.cluster)?;
     let base = std::env::temp_dir().join(format!("bosun-demo-repo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     let repo = bosun::demo_repo::create(&base)?;
@@ -194,6 +194,32 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                 let audit = bosun::audit::AuditLog::new(paths.audit_file());
                 bosun::headless::gitops::sync(&loaded, args, sync, &audit).await
             }
+            Command::Build {
+                name,
+                wait,
+                no_restart,
+                print_setup,
+                timeout,
+            } => {
+                let Some(timeout) = bosun::config::settings::parse_duration(&timeout) else {
+                    eprintln!("bosun: --timeout {timeout}: expected a duration like 30m");
+                    return Ok(ExitCode::from(bosun::headless::EXIT_ERROR));
+                };
+                let args = bosun::headless::build::BuildArgs {
+                    name,
+                    wait,
+                    no_restart,
+                    print_setup,
+                    timeout,
+                    repo: cli_repo.clone(),
+                    repo_setting: settings.repo.clone(),
+                    context,
+                    readonly: cli.readonly || settings.readonly,
+                    config: settings.builds.clone(),
+                };
+                let audit = bosun::audit::AuditLog::new(paths.audit_file());
+                bosun::headless::build::build(&loaded, args, &audit).await
+            }
             Command::Sim { pods, seed } => return run_sim(pods, seed).await,
         };
         return Ok(code);
@@ -295,6 +321,17 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
             rollout_timeout: settings.rollout_timeout,
             kubectl: settings.kubectl.clone(),
             save_dir: paths.state_dir.as_ref().map(|dir| dir.join("logs")),
+            builds: if demo.is_some() && settings.builds.node.is_none() {
+                // The demo's remote is a local bare repo the cluster cannot
+                // clone: build from "the node's checkout" on k3s-server.
+                bosun::builds::launch::LaunchConfig {
+                    mode: bosun::builds::launch::ContextMode::HostPath,
+                    node: Some("k3s-server".into()),
+                    ..settings.builds.clone()
+                }
+            } else {
+                settings.builds.clone()
+            },
         },
     );
     match workspace {

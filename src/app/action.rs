@@ -51,6 +51,8 @@ pub enum Action {
     Fetch,
     Pull,
     Refresh,
+    /// Builds view / apps: start the build (confirmed).
+    Build,
 }
 
 impl Action {
@@ -197,6 +199,11 @@ impl Action {
             Action::Refresh,
             "refresh",
             "re-render and re-diff (the selected app, or all)",
+        ),
+        (
+            Action::Build,
+            "build",
+            "start a build (kaniko Job / Argo Workflow), then restart its rollouts",
         ),
         (Action::NextMatch, "next_match", "next search match"),
         (Action::PrevMatch, "prev_match", "previous search match"),

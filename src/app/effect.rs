@@ -59,6 +59,8 @@ pub enum Effect {
         request: u64,
         mutation: Mutation,
     },
+    /// Start or cancel a build.
+    Builds(super::builds_service::BuildsCommand),
     /// Ask the GitOps worker (refresh, fetch, pull, sync).
     Gitops(super::gitops_service::GitopsCommand),
     Quit,

@@ -68,6 +68,8 @@ pub enum AppEvent {
         session: u64,
         event: crate::cluster::logs::LogEvent,
     },
+    /// Build runs and the answers to `b` / cancel.
+    Builds(super::builds_service::BuildsEvent),
     /// The GitOps worker's news: spec, repo status, evaluations, syncs.
     Gitops(super::gitops_service::GitopsEvent),
     /// The logs were saved (the path) or not.

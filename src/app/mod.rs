@@ -1,6 +1,8 @@
 //! The state owner: events in, state changed, effects out (DESIGN §3).
 
 pub mod action;
+pub mod builds;
+pub mod builds_service;
 pub mod certs;
 pub mod command;
 pub mod effect;

@@ -29,6 +29,8 @@ pub struct RuntimeOptions {
     pub kubectl: String,
     /// Where `s` in the logs view saves (the state directory's logs/).
     pub save_dir: Option<std::path::PathBuf>,
+    /// Build namespace, executor image, context mode, build node.
+    pub builds: crate::builds::launch::LaunchConfig,
 }
 
 pub struct Runtime {
@@ -72,6 +74,11 @@ impl Runtime {
             log_streams: Vec::new(),
             gitops: None,
         }
+    }
+
+    /// Replaces the build settings (the demo builds from a node's checkout).
+    pub fn set_build_config(&mut self, config: crate::builds::launch::LaunchConfig) {
+        self.options.builds = config;
     }
 
     /// Starts the GitOps worker for a repo; it diffs once connected.
@@ -280,6 +287,20 @@ impl Runtime {
                 ));
                 Vec::new()
             }
+            Effect::Builds(command) => {
+                match &self.client {
+                    Some(client) => super::builds_service::execute(
+                        client.clone(),
+                        self.options.builds.clone(),
+                        command,
+                        self.sender.clone(),
+                        self.options.audit.clone(),
+                        self.context.clone(),
+                    ),
+                    None => return vec![super::builds_service::not_connected(command)],
+                }
+                Vec::new()
+            }
             Effect::Gitops(command) => {
                 if let Some((handle, _)) = &self.gitops {
                     handle.send(command);
@@ -312,6 +333,11 @@ impl Runtime {
         if let Some((handle, _)) = &self.gitops {
             handle.connect(client.clone(), info.context.clone());
         }
+        self.workers.push(super::builds_service::spawn_watchers(
+            client.clone(),
+            epoch,
+            self.sender.clone(),
+        ));
         let app = self.sender.clone();
         let setting = self.options.watch_list;
         let metrics_interval = self.options.metrics_interval;

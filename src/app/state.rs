@@ -220,6 +220,16 @@ pub enum ConfirmAction {
         app: String,
         prune: bool,
     },
+    /// Start a build from bosun.yaml.
+    Build {
+        build: String,
+    },
+    /// Cancel (delete) a build run.
+    CancelBuild {
+        kind: crate::builds::status::RunKind,
+        namespace: String,
+        name: String,
+    },
 }
 
 /// A restart followed in the rollout panel while the user browses on.
@@ -327,6 +337,7 @@ pub struct State {
     pub certs_stamp: Option<u64>,
     pub logs: Option<super::logs::LogView>,
     pub gitops: super::gitops::GitopsState,
+    pub builds: super::builds::BuildsState,
     /// Lines the logs view keeps (ring buffer).
     pub log_capacity: usize,
     pub scale_target: Option<(ResourceKind, RowKey)>,
@@ -375,6 +386,7 @@ impl State {
             certs_stamp: None,
             logs: None,
             gitops: Default::default(),
+            builds: Default::default(),
             log_capacity: 100_000,
             scale_target: None,
             rollouts: Vec::new(),

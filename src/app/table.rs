@@ -73,6 +73,7 @@ fn order_stamp(state: &State, view: &ViewState) -> u64 {
         ViewKind::Contexts => state.contexts.len().hash(&mut hasher),
         ViewKind::Certs => state.certs_stamp.hash(&mut hasher),
         ViewKind::Apps | ViewKind::AppObjects => state.gitops.stamp.hash(&mut hasher),
+        ViewKind::Builds => state.builds.stamp.hash(&mut hasher),
         ViewKind::Pulse => {}
     }
     if matches!(view.sort, Some((ColumnId::Cpu | ColumnId::Mem, _))) {
@@ -279,6 +280,18 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
                 );
             }
         }
+        // Newest run first (the watcher's order), builds never run last.
+        ViewKind::Builds => {
+            indices = (0..state.builds.entries.len() as u32)
+                .filter(|&i| {
+                    let entry = &state.builds.entries[i as usize];
+                    entry
+                        .run
+                        .as_ref()
+                        .is_none_or(|run| in_scope(scope, &run.namespace))
+                })
+                .collect();
+        }
         // Sync order: what applies first is listed first.
         ViewKind::AppObjects => {
             if let Pin::App(name) = &view.pin
@@ -326,6 +339,7 @@ fn row_at<'a>(state: &'a State, view: &ViewState, index: usize) -> Option<&'a dy
         ViewKind::Contexts => state.contexts.get(index).map(|row| row as &dyn Row),
         ViewKind::Certs => state.certs.get(index).map(|row| row as &dyn Row),
         ViewKind::Apps => state.gitops.apps.get(index).map(|row| row as &dyn Row),
+        ViewKind::Builds => state.builds.entries.get(index).map(|row| row as &dyn Row),
         ViewKind::AppObjects => match &view.pin {
             Pin::App(name) => state
                 .gitops

@@ -19,6 +19,8 @@ pub enum ViewKind {
     Apps,
     /// One app's objects (its resource tree), pinned by `Pin::App`.
     AppObjects,
+    /// Build runs (kaniko Jobs, Argo Workflows) and the repo's builds.
+    Builds,
 }
 
 impl ViewKind {
@@ -56,6 +58,7 @@ impl ViewKind {
         (&["jobs", "job"], ViewKind::Resource(ResourceKind::Jobs)),
         (&["certs", "cert", "certificates"], ViewKind::Certs),
         (&["apps", "app", "applications"], ViewKind::Apps),
+        (&["builds", "build", "bld"], ViewKind::Builds),
         (&["ctx", "contexts", "context"], ViewKind::Contexts),
     ];
 
@@ -83,6 +86,7 @@ impl ViewKind {
             ViewKind::Certs => "Certificates",
             ViewKind::Apps => "Apps",
             ViewKind::AppObjects => "App",
+            ViewKind::Builds => "Builds",
             ViewKind::Resource(ResourceKind::Certificates) => "Certificates",
             ViewKind::Resource(ResourceKind::TlsSecrets) => "TLS secrets",
             ViewKind::Resource(ResourceKind::Ingresses) => "Ingresses",
@@ -99,7 +103,8 @@ impl ViewKind {
 
     /// Does the namespace scope apply to this view?
     pub fn namespaced(self) -> bool {
-        self == ViewKind::Certs || self.resource().is_some_and(ResourceKind::namespaced)
+        matches!(self, ViewKind::Certs | ViewKind::Builds)
+            || self.resource().is_some_and(ResourceKind::namespaced)
     }
 }
 
@@ -156,6 +161,9 @@ pub enum ColumnId {
     /// The commit last synced.
     Revision,
     LastSync,
+    Phase,
+    Commit,
+    Started,
 }
 
 impl ColumnId {
@@ -209,6 +217,9 @@ impl ColumnId {
             ColumnId::Sync => "SYNC",
             ColumnId::Revision => "REVISION",
             ColumnId::LastSync => "LAST SYNC",
+            ColumnId::Phase => "PHASE",
+            ColumnId::Commit => "COMMIT",
+            ColumnId::Started => "STARTED",
         }
     }
 }
@@ -256,6 +267,9 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
         ],
         ViewKind::Apps => vec![Name, Sync, Health, Revision, LastSync, Message],
         ViewKind::AppObjects => vec![Kind, Namespace, Name, Sync, Health, Message],
+        ViewKind::Builds => vec![
+            Namespace, Name, Kind, Phase, Image, Commit, Started, Duration, Message,
+        ],
         ViewKind::Pulse
         | ViewKind::Resource(
             ResourceKind::Certificates

@@ -113,7 +113,9 @@ pub async fn delete(
     grace_seconds: Option<u32>,
 ) -> Result<(), String> {
     let api = api_for(client, kind, &key.namespace);
-    let mut params = kube::api::DeleteParams::default();
+    // kubectl's default: dependents (a Job's pods) go in the background;
+    // the API's own default for Jobs would orphan them.
+    let mut params = kube::api::DeleteParams::background();
     if let Some(grace) = grace_seconds {
         params = params.grace_period(grace);
     }

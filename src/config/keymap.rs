@@ -21,15 +21,18 @@ pub enum KeyContext {
     Certs,
     /// The apps views and an app's diff (checked before `global` there).
     Apps,
+    /// The builds view (checked before `global` there).
+    Builds,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 5] = [
+    pub const ALL: [KeyContext; 6] = [
         KeyContext::Global,
         KeyContext::Pager,
         KeyContext::Logs,
         KeyContext::Certs,
         KeyContext::Apps,
+        KeyContext::Builds,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,6 +42,7 @@ impl KeyContext {
             KeyContext::Logs => "logs",
             KeyContext::Certs => "certs",
             KeyContext::Apps => "apps",
+            KeyContext::Builds => "builds",
         }
     }
 }

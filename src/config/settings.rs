@@ -85,6 +85,8 @@ pub struct Settings {
     pub fetch_interval: Duration,
     /// How often apps are diffed against the cluster without a change.
     pub refresh_interval: Duration,
+    /// Builds: namespace, executor image, context mode, node.
+    pub builds: crate::builds::launch::LaunchConfig,
     pub keymap: Keymap,
 }
 
@@ -103,6 +105,7 @@ impl Default for Settings {
             repo: None,
             fetch_interval: Duration::from_secs(300),
             refresh_interval: Duration::from_secs(60),
+            builds: Default::default(),
             keymap: Keymap::defaults(),
         }
     }
@@ -254,6 +257,35 @@ impl Settings {
                         "refresh_interval",
                         "expected a duration of at least \"10s\", like \"1m\"".to_string(),
                     ),
+                },
+                "build_namespace" => match value.as_str() {
+                    Some(ns) if !ns.trim().is_empty() => {
+                        self.builds.options.namespace = ns.to_string()
+                    }
+                    _ => warn("build_namespace", "expected a namespace name".to_string()),
+                },
+                "kaniko_image" => match value.as_str() {
+                    Some(image) if !image.trim().is_empty() => {
+                        self.builds.options.executor_image = image.to_string()
+                    }
+                    _ => warn("kaniko_image", "expected an image reference".to_string()),
+                },
+                "build_context" => match value.as_str() {
+                    Some("auto") => self.builds.mode = crate::builds::launch::ContextMode::Auto,
+                    Some("git") => self.builds.mode = crate::builds::launch::ContextMode::Git,
+                    Some("hostpath") => {
+                        self.builds.mode = crate::builds::launch::ContextMode::HostPath
+                    }
+                    _ => warn(
+                        "build_context",
+                        "expected \"auto\", \"git\" or \"hostpath\"".to_string(),
+                    ),
+                },
+                "build_node" => match value.as_str() {
+                    Some(node) if !node.trim().is_empty() => {
+                        self.builds.node = Some(node.to_string())
+                    }
+                    _ => warn("build_node", "expected a node name".to_string()),
                 },
                 "kubectl" => match value.as_str() {
                     Some(program) if !program.trim().is_empty() => {

@@ -1,6 +1,7 @@
 //! Headless twins of the TUI's actions, for scripts and cron: same cluster
 //! code, plain output, exit codes like kubectl's.
 
+pub mod build;
 pub mod certs;
 pub mod gitops;
 pub mod logs;

@@ -9,6 +9,11 @@
 //! previous one of a restarted container, or the current one of a finished
 //! or crash-looping container) has a short history ending at `finishedAt`,
 //! with a crash message when it ended in an error.
+//!
+//! Batch containers (kaniko builds, Job and Workflow pods) print a finite
+//! script instead (see `super::build_log`): its body while running, then
+//! the success or error tail once terminated. A `follow` stream ends, like
+//! the kubelet's, when the container it reads terminates.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +29,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::api_error::ApiError;
 use super::body::{self, Body, StreamCut};
+use super::build_log::{self, Line};
 use super::objects::meta_str;
 use super::registry::ResourceId;
 use super::state::Shared;
@@ -82,6 +88,8 @@ struct Instance {
     finished: Option<(Timestamp, String)>,
     /// Distinguishes the previous instance from the current one.
     instance: u64,
+    /// The lines of a batch container, all there will be for this state.
+    script: Option<Arc<Vec<Line>>>,
 }
 
 const PATHS: &[&str] = &[
@@ -116,7 +124,24 @@ impl Instance {
         let jitter = (self.key(seq) % (step as u64 / 2).max(1)) as i128;
         let offset = step * seq as i128 + jitter;
         let offset = SignedDuration::from_nanos(i64::try_from(offset).unwrap_or(i64::MAX));
-        self.started.checked_add(offset).unwrap_or(self.started)
+        let paced = self.started.checked_add(offset).unwrap_or(self.started);
+        match (&self.script, &self.finished) {
+            // A finished script wrote everything before it ended: lines
+            // that would come later crowd in just before finishedAt.
+            (Some(lines), Some((finished, _))) => {
+                let before = lines.len() as u64 - seq.min(lines.len() as u64);
+                let latest = finished
+                    .checked_sub(SignedDuration::from_millis(before as i64))
+                    .unwrap_or(*finished);
+                paced.min(latest).max(self.started)
+            }
+            _ => paced,
+        }
+    }
+
+    /// One past the last line a script instance has (None: endless).
+    fn script_len(&self) -> Option<u64> {
+        self.script.as_ref().map(|l| l.len() as u64)
     }
 
     /// The last sequence number written by `now` (None before the first line).
@@ -131,6 +156,16 @@ impl Instance {
         }
         let step = self.step.as_nanos().max(1);
         let mut last = u64::try_from(elapsed / step).unwrap_or(u64::MAX);
+        if let Some(len) = self.script_len() {
+            // A finished script's lines all precede finishedAt, however
+            // short its run was.
+            let cap = len.checked_sub(1)?;
+            last = if self.finished.is_some() {
+                cap
+            } else {
+                last.min(cap)
+            };
+        }
         while self.time(last) > end {
             last = last.checked_sub(1)?;
         }
@@ -138,6 +173,13 @@ impl Instance {
     }
 
     fn text(&self, seq: u64, t: Timestamp) -> String {
+        if let Some(lines) = &self.script {
+            return usize::try_from(seq)
+                .ok()
+                .and_then(|i| lines.get(i))
+                .map(|l| l.render(t, self.started))
+                .unwrap_or_default();
+        }
         let k = self.key(seq);
         let crashed = self
             .finished
@@ -307,6 +349,47 @@ fn resolve(
     pod_name: &str,
     q: &LogQuery,
     interval: Duration,
+    script_step: Duration,
+) -> Result<(Instance, bool), ApiError> {
+    let (inst, running) = resolve_plain(pod, pod_name, q, interval)?;
+    let Some(script) = build_log::script(pod, &inst.container) else {
+        return Ok((inst, running));
+    };
+    // The body while running; the tail by how the instance ended.
+    let mut lines = script.body;
+    match &inst.finished {
+        Some((_, reason)) if reason == "Completed" => lines.extend(script.ok),
+        Some(_) => lines.extend(script.err),
+        None => {}
+    }
+    let step = SignedDuration::try_from(script_step.max(Duration::from_millis(1)))
+        .unwrap_or(SignedDuration::from_millis(100));
+    Ok((
+        Instance {
+            step,
+            script: Some(Arc::new(lines)),
+            ..inst
+        },
+        running,
+    ))
+}
+
+/// Whether the container `inst` reads is still that running instance.
+fn still_running(pod: &Value, inst: &Instance) -> bool {
+    match container_status(pod, &inst.container) {
+        Some(s) => {
+            s.pointer("/state/running").is_some()
+                && s.get("restartCount").and_then(Value::as_u64).unwrap_or(0) == inst.instance
+        }
+        None => pod.pointer("/status/phase").and_then(Value::as_str) == Some("Running"),
+    }
+}
+
+fn resolve_plain(
+    pod: &Value,
+    pod_name: &str,
+    q: &LogQuery,
+    interval: Duration,
 ) -> Result<(Instance, bool), ApiError> {
     let containers = names(pod, "containers");
     let init = names(pod, "initContainers");
@@ -348,6 +431,7 @@ fn resolve(
         step: interval,
         finished: None,
         instance: restarts,
+        script: None,
     };
     let last_state = status.and_then(|s| s.pointer("/lastState/terminated"));
     if q.previous {
@@ -433,7 +517,8 @@ pub(crate) fn serve(
         .get(pods_id, ns, name)
         .map(|s| s.value.as_ref().clone())
         .ok_or_else(|| ApiError::not_found(def, name))?;
-    let (inst, running) = resolve(&pod, name, q, shared.opts.log_interval)?;
+    let script_step = shared.opts.rollout_step.min(shared.opts.log_interval);
+    let (inst, running) = resolve(&pod, name, q, shared.opts.log_interval, script_step)?;
     let now = Timestamp::now();
     let range = inst.history(q, now);
     let next = range.end;
@@ -453,12 +538,21 @@ pub(crate) fn serve(
         }
         let mut seq = next;
         let mut budget = budget;
+        // How often a script that has printed all it can checks for the end.
+        let poll = Duration::try_from(inst.step)
+            .unwrap_or_default()
+            .clamp(Duration::from_millis(20), Duration::from_millis(500));
         loop {
-            let wait = inst
-                .time(seq)
-                .duration_since(Timestamp::now())
-                .max(SignedDuration::ZERO);
-            let wait = Duration::try_from(wait).unwrap_or_default();
+            let exhausted = inst.script_len().is_some_and(|len| seq >= len);
+            let wait = if exhausted {
+                poll
+            } else {
+                let until = inst
+                    .time(seq)
+                    .duration_since(Timestamp::now())
+                    .max(SignedDuration::ZERO);
+                Duration::try_from(until).unwrap_or_default()
+            };
             tokio::select! {
                 _ = tx.closed() => return,
                 _ = cut.changed() => {
@@ -468,12 +562,41 @@ pub(crate) fn serve(
                 _ = tokio::time::sleep(wait) => {}
             }
             // The stream ends when the pod (this very pod) is gone.
-            let alive = shared
+            let current = shared
                 .read()
                 .get(pods_id, &ns, &name)
-                .is_some_and(|s| meta_str(&s.value, "uid").unwrap_or_default() == uid);
-            if !alive {
+                .filter(|s| meta_str(&s.value, "uid").unwrap_or_default() == uid)
+                .map(|s| s.value.as_ref().clone());
+            let Some(current) = current else {
                 return;
+            };
+            if !still_running(&current, &inst) {
+                // The container ended: what it wrote last, then EOF.
+                let done = LogQuery {
+                    follow: false,
+                    previous: false,
+                    ..q.clone()
+                };
+                if inst.script.is_some()
+                    && let Ok((fin, false)) = resolve(
+                        &current,
+                        &name,
+                        &done,
+                        shared.opts.log_interval,
+                        script_step,
+                    )
+                    && fin.instance == inst.instance
+                {
+                    let end = fin.last_seq(Timestamp::now()).map_or(0, |l| l + 1);
+                    let chunk = render(&fin, seq..end, &q, &mut budget);
+                    if !chunk.is_empty() {
+                        let _ = tx.send(Ok(Frame::data(Bytes::from(chunk)))).await;
+                    }
+                }
+                return;
+            }
+            if exhausted {
+                continue;
             }
             let chunk = render(&inst, seq..seq + 1, &q, &mut budget);
             seq += 1;
@@ -511,7 +634,14 @@ mod tests {
             timestamps: true,
             ..LogQuery::default()
         };
-        let (inst, running) = resolve(&pod, "web-1", &q, Duration::from_secs(1)).expect("resolves");
+        let (inst, running) = resolve(
+            &pod,
+            "web-1",
+            &q,
+            Duration::from_secs(1),
+            Duration::from_millis(300),
+        )
+        .expect("resolves");
         assert!(running);
         let now = Timestamp::now();
         let r = inst.history(&q, now);

@@ -4,9 +4,11 @@
 
 mod api_error;
 mod body;
+mod build_log;
 mod certgen;
 mod controller;
 mod crd;
+mod defaults;
 mod discovery;
 mod faults;
 mod kubeconfig;
@@ -37,6 +39,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 pub use certgen::{GENERATE_ANNOTATION, generate_tls_secret_data};
+pub use controller::JobOutcome;
 pub use faults::Fault;
 
 use api_error::ApiError;
@@ -103,6 +106,11 @@ pub struct SimOptions {
     /// its paths answer 404 and seeded objects of those kinds are skipped,
     /// as on a cluster without cert-manager.
     pub cert_manager: bool,
+    /// Serve Argo Workflows (argoproj.io/v1alpha1 Workflow and
+    /// WorkflowTemplate) and run a tiny workflow controller. When off the
+    /// group is absent from discovery and its paths answer 404, as on a
+    /// cluster without Argo.
+    pub argo_workflows: bool,
 }
 
 impl Default for SimOptions {
@@ -118,6 +126,7 @@ impl Default for SimOptions {
             rollout_step: Duration::from_millis(300),
             log_interval: Duration::from_secs(1),
             cert_manager: true,
+            argo_workflows: false,
         }
     }
 }
@@ -152,8 +161,9 @@ fn ingest(store: &mut Store, reg: &Registry, metrics: &mut MetricsBase, mut obj:
         .unwrap_or_default();
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
     let Some(id) = reg.by_kind(api_version, kind) else {
-        if registry::split_api_version(api_version).0 == registry::CERT_MANAGER_GROUP {
-            tracing::debug!(kind, "sim seed: cert-manager is off, skipping");
+        let group = registry::split_api_version(api_version).0;
+        if group == registry::CERT_MANAGER_GROUP || group == registry::ARGO_GROUP {
+            tracing::debug!(kind, group, "sim seed: the add-on is off, skipping");
             return;
         }
         tracing::warn!(
@@ -250,7 +260,7 @@ fn write_kubeconfig(yaml: &str, port: u16) -> Result<(PathBuf, PathBuf), SimErro
 impl SimCluster {
     /// Seeds the store, binds 127.0.0.1 on a free port, writes the kubeconfig.
     pub async fn start(opts: SimOptions) -> Result<SimCluster, SimError> {
-        let registry = Registry::with_cert_manager(opts.cert_manager);
+        let registry = Registry::with_addons(opts.cert_manager, opts.argo_workflows);
         let (store, metrics) = build_store(&opts, &registry)?;
         let ctl = controller::Controller::new(&store, &registry);
         let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
@@ -319,6 +329,21 @@ impl SimCluster {
     /// `spec.progressDeadlineSeconds` of real time.)
     pub fn exceed_deadline(&self, namespace: &str, name: &str) -> Result<(), SimError> {
         Ok(controller::exceed_deadline(&self.shared, namespace, name)?)
+    }
+
+    /// Jobs (and Argo Workflows) whose name starts with `name_prefix` end
+    /// with `outcome`: their container exits 0 (Succeed, the default) or 1
+    /// (Fail). The longest matching prefix wins. Takes effect for
+    /// containers that have not terminated yet.
+    pub fn set_job_outcome(&self, name_prefix: &str, outcome: JobOutcome) {
+        self.shared.knobs.set_outcome(name_prefix, outcome);
+    }
+
+    /// While held, the pods of Jobs (and Workflows) whose name starts with
+    /// `name_prefix` keep running instead of finishing; releasing lets
+    /// them finish at the next step.
+    pub fn hold_jobs(&self, name_prefix: &str, held: bool) {
+        self.shared.knobs.hold(name_prefix, held);
     }
 
     /// Forgets all watch history: resuming from any earlier resourceVersion gets 410.

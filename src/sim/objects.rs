@@ -188,6 +188,7 @@ pub(crate) fn create_as(
     meta.insert("generation".into(), json!(1));
     meta.insert("resourceVersion".into(), json!(rv.to_string()));
     meta.remove("deletionTimestamp");
+    super::defaults::on_create(def, &mut body);
     if dry_run {
         return Ok(body);
     }
@@ -520,6 +521,67 @@ pub(crate) fn delete(
     meta_mut(&mut last).insert("resourceVersion".into(), json!(rv.to_string()));
     store.remove(id, &k, last.clone(), rv);
     Ok(last)
+}
+
+/// What a DELETE does to the deleted object's dependents
+/// (`propagationPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Propagation {
+    /// Dependents stay, their ownerReferences to the owner removed.
+    Orphan,
+    /// The garbage collector deletes dependents after the owner is gone
+    /// (Foreground is treated the same: dependents go within a step).
+    Background,
+}
+
+/// Removes ownerReferences to `owner_uid` from every object in `ns` (all
+/// namespaces for a cluster-scoped owner), as the garbage collector does
+/// for an orphaning delete. Watchers see MODIFIED events.
+pub(crate) fn orphan_dependents(store: &mut Store, reg: &Registry, ns: &str, owner_uid: &str) {
+    if owner_uid.is_empty() {
+        return;
+    }
+    let refers = |v: &Value| {
+        v.pointer("/metadata/ownerReferences")
+            .and_then(Value::as_array)
+            .is_some_and(|refs| {
+                refs.iter()
+                    .any(|r| r.get("uid").and_then(Value::as_str) == Some(owner_uid))
+            })
+    };
+    for (id, _) in reg.all() {
+        let dependents: Vec<(ObjKey, Value)> = store
+            .res(id)
+            .map(|r| {
+                r.objects
+                    .iter()
+                    .filter(|(k, s)| (ns.is_empty() || k.0 == ns) && refers(&s.value))
+                    .map(|(k, s)| (k.clone(), s.value.as_ref().clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (k, mut obj) in dependents {
+            let rv = store.next_rv();
+            let meta = meta_mut(&mut obj);
+            let left: Vec<Value> = meta
+                .get("ownerReferences")
+                .and_then(Value::as_array)
+                .map(|refs| {
+                    refs.iter()
+                        .filter(|r| r.get("uid").and_then(Value::as_str) != Some(owner_uid))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            if left.is_empty() {
+                meta.remove("ownerReferences");
+            } else {
+                meta.insert("ownerReferences".into(), json!(left));
+            }
+            meta.insert("resourceVersion".into(), json!(rv.to_string()));
+            store.put(id, k, obj, rv);
+        }
+    }
 }
 
 /// What the namespace controller would do: remove everything inside.

@@ -82,6 +82,10 @@ const ALL: &[&str] = &["all"];
 /// [`super::SimOptions::cert_manager`] is off.
 pub(crate) const CERT_MANAGER_GROUP: &str = "cert-manager.io";
 
+/// The API group of Argo Workflows' CRDs, absent unless
+/// [`super::SimOptions::argo_workflows`] is on.
+pub(crate) const ARGO_GROUP: &str = "argoproj.io";
+
 #[allow(clippy::too_many_arguments)]
 const fn def(
     group: &'static str,
@@ -385,6 +389,28 @@ fn table() -> Vec<ResourceDef> {
             &["cert-manager"],
         ),
         def(
+            ARGO_GROUP,
+            "v1alpha1",
+            "workflows",
+            "workflow",
+            "Workflow",
+            true,
+            &["wf"],
+            st,
+            &["argo"],
+        ),
+        def(
+            ARGO_GROUP,
+            "v1alpha1",
+            "workflowtemplates",
+            "workflowtemplate",
+            "WorkflowTemplate",
+            true,
+            &["wftmpl"],
+            none,
+            &["argo"],
+        ),
+        def(
             "traefik.io",
             "v1alpha1",
             "ingressroutes",
@@ -487,12 +513,14 @@ impl Registry {
     }
 
     /// The built-in table, without the cert-manager.io group unless
-    /// `cert_manager` (as on a cluster where its CRDs are not installed).
-    pub fn with_cert_manager(cert_manager: bool) -> Self {
+    /// `cert_manager` and without argoproj.io unless `argo_workflows` (as
+    /// on a cluster where their CRDs are not installed).
+    pub fn with_addons(cert_manager: bool, argo_workflows: bool) -> Self {
         let mut defs = table();
-        if !cert_manager {
-            defs.retain(|d| d.group != CERT_MANAGER_GROUP);
-        }
+        defs.retain(|d| {
+            (cert_manager || d.group != CERT_MANAGER_GROUP)
+                && (argo_workflows || d.group != ARGO_GROUP)
+        });
         Registry::from_defs(defs)
     }
 

@@ -474,3 +474,57 @@ pub fn app_object(
         _ => (String::new(), theme.text),
     }
 }
+
+/// A cell of the builds view.
+pub fn build(
+    state: &State,
+    theme: &Theme,
+    entry: &crate::app::builds::BuildEntry,
+    column: ColumnId,
+) -> Cell {
+    use crate::builds::status::BuildPhase;
+    let Some(run) = &entry.run else {
+        return match column {
+            ColumnId::Name => (entry.build.clone(), theme.text),
+            ColumnId::Phase => ("never run".to_string(), theme.muted),
+            ColumnId::Image => (
+                state
+                    .builds
+                    .spec(&entry.build)
+                    .map(|s| s.image.clone())
+                    .unwrap_or_default(),
+                theme.muted,
+            ),
+            ColumnId::Message => ("b builds it".to_string(), theme.muted),
+            _ => ("-".to_string(), theme.muted),
+        };
+    };
+    let phase_style = match run.phase {
+        BuildPhase::Succeeded => theme.ok,
+        BuildPhase::Running | BuildPhase::Pending => theme.info,
+        BuildPhase::Failed | BuildPhase::Failing | BuildPhase::Error => theme.error,
+        BuildPhase::Unknown => theme.muted,
+    };
+    match column {
+        ColumnId::Namespace => (run.namespace.clone(), theme.muted),
+        ColumnId::Name => (run.name.clone(), theme.text),
+        ColumnId::Kind => (run.kind.as_str().to_string(), theme.muted),
+        ColumnId::Phase => (run.phase.as_str().to_string(), phase_style),
+        ColumnId::Image => (run.image.clone(), theme.text),
+        ColumnId::Commit => (run.commit.chars().take(7).collect(), theme.text),
+        ColumnId::Started => (age(run.started, state.now), theme.muted),
+        ColumnId::Duration => match run.duration(state.now) {
+            Some(seconds) => (human_duration(seconds), theme.text),
+            None => ("-".to_string(), theme.muted),
+        },
+        ColumnId::Message => (
+            run.message.clone(),
+            if run.terminal() && run.phase != BuildPhase::Succeeded {
+                theme.error
+            } else {
+                theme.muted
+            },
+        ),
+        _ => (String::new(), theme.text),
+    }
+}

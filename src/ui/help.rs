@@ -18,6 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         (KeyContext::Pager, "YAML / describe / diff pager"),
         (KeyContext::Certs, "Certificates (:certs)"),
         (KeyContext::Apps, "Apps (:apps) and their diffs"),
+        (KeyContext::Builds, "Builds (:builds)"),
     ] {
         lines.push(Line::styled(heading, theme.header));
         for (keys, help) in state.keymap.help_lines(context) {

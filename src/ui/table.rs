@@ -61,6 +61,9 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::Sync => Constraint::Length(11),
         ColumnId::Revision => Constraint::Length(14),
         ColumnId::LastSync => Constraint::Length(16),
+        ColumnId::Phase => Constraint::Length(10),
+        ColumnId::Commit => Constraint::Length(8),
+        ColumnId::Started => Constraint::Length(8),
     }
 }
 
@@ -92,6 +95,9 @@ fn drop_order(column: ColumnId) -> u8 {
         ColumnId::Sync => 0,
         ColumnId::Revision => 6,
         ColumnId::LastSync => 7,
+        ColumnId::Phase => 0,
+        ColumnId::Commit => 5,
+        ColumnId::Started => 6,
     }
 }
 
@@ -215,6 +221,10 @@ fn row_cells(
         },
         ViewKind::Certs => match state.certs.get(index) {
             Some(entry) => map(&|column| cells::cert(theme, &entry.view, column)),
+            None => Vec::new(),
+        },
+        ViewKind::Builds => match state.builds.entries.get(index) {
+            Some(entry) => map(&|column| cells::build(state, theme, entry, column)),
             None => Vec::new(),
         },
         ViewKind::Apps => match state.gitops.apps.get(index) {

@@ -98,6 +98,7 @@ impl Harness {
                 rollout_timeout: Duration::from_secs(30),
                 kubectl: "kubectl".to_string(),
                 save_dir: Some(audit_dir.path().join("logs")),
+                builds: Default::default(),
             },
         );
         for event in runtime

@@ -24,7 +24,7 @@ pub(super) fn view_shows(state: &State, kind: ResourceKind) -> bool {
                 | ResourceKind::IngressRoutes
         ),
         ViewKind::Containers => kind == ResourceKind::Pods,
-        ViewKind::Contexts | ViewKind::Apps | ViewKind::AppObjects => false,
+        ViewKind::Contexts | ViewKind::Apps | ViewKind::AppObjects | ViewKind::Builds => false,
         ViewKind::Resource(ResourceKind::Namespaces | ResourceKind::Nodes) => {
             view == ViewKind::Resource(kind) || kind == ResourceKind::Pods
         }

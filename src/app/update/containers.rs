@@ -156,6 +156,10 @@ pub(super) fn open_logs(state: &mut State, previous: bool, effects: &mut Vec<Eff
             },
             None => return,
         },
+        (ViewKind::Builds, _, _) => match super::builds::run_log_scope(state) {
+            Some(scope) => scope,
+            None => return,
+        },
         (ViewKind::Resource(ResourceKind::Jobs), _, Some(key)) => match state.stores.jobs.get(&key)
         {
             Some(row) => crate::app::logs::LogScope::Workload {

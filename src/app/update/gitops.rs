@@ -20,6 +20,7 @@ pub(super) fn on_event(state: &mut State, event: GitopsEvent, effects: &mut Vec<
             match result {
                 Ok(spec) => {
                     state.gitops.spec_error = None;
+                    state.builds.set_specs(spec.builds.clone());
                     state.gitops.set_apps(spec.apps);
                 }
                 Err(error) => {

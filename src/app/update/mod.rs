@@ -23,6 +23,7 @@ use super::state::{
 use super::table;
 use super::view::{Pin, ViewKind, ViewState, columns};
 
+mod builds;
 mod cluster;
 mod containers;
 mod gitops;
@@ -84,6 +85,7 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
         }
         AppEvent::Log { session, event } => crate::app::logs::on_log_event(state, session, event),
         AppEvent::Gitops(event) => gitops::on_event(state, event, &mut effects),
+        AppEvent::Builds(event) => builds::on_event(state, event, &mut effects),
         AppEvent::Saved { result } => {
             match result {
                 Ok(text) => state.flash(Level::Info, text),
@@ -277,6 +279,7 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     let view_context = match state.view().kind {
         ViewKind::Certs => state.keymap.action(KeyContext::Certs, &key),
         ViewKind::Apps | ViewKind::AppObjects => state.keymap.action(KeyContext::Apps, &key),
+        ViewKind::Builds => state.keymap.action(KeyContext::Builds, &key),
         _ => None,
     };
     let Some(action) = view_context.or_else(|| state.keymap.action(KeyContext::Global, &key))
@@ -336,6 +339,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             };
         }
         Action::Restart => ask_restart(state),
+        Action::Delete if state.view().kind == ViewKind::Builds => builds::ask_cancel(state),
         Action::Delete => ask_delete(state, false),
         Action::Kill => ask_delete(state, true),
         Action::ShellOrScale => match state.view().kind {
@@ -364,6 +368,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::Diff | Action::Sync | Action::Fetch | Action::Pull | Action::Refresh => {
             gitops::act(state, action, effects)
         }
+        Action::Build => builds::ask_build(state),
     }
 }
 
@@ -508,6 +513,7 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
         }
         ViewKind::Contexts => switch_context(state, key.name.to_string(), effects),
         ViewKind::Apps => gitops::open_tree(state, &key.name),
+        ViewKind::Builds => open_logs(state, false, effects),
         ViewKind::AppObjects => gitops::act(state, Action::Diff, effects),
         ViewKind::Containers | ViewKind::Pulse | ViewKind::Resource(_) => {}
     }

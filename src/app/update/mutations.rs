@@ -138,6 +138,14 @@ pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec
                 Some(ConfirmAction::Sync { app, prune }) => {
                     super::gitops::start_sync(state, &app, prune, effects)
                 }
+                Some(ConfirmAction::Build { build }) => {
+                    super::builds::start_build(state, &build, effects)
+                }
+                Some(ConfirmAction::CancelBuild {
+                    kind,
+                    namespace,
+                    name,
+                }) => super::builds::start_cancel(state, kind, namespace, name, effects),
                 None => {}
             }
         }

@@ -15,7 +15,11 @@
 
 mod daemonset;
 mod deployment;
+mod job;
 mod statefulset;
+mod workflow;
+
+pub use job::JobOutcome;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -30,28 +34,62 @@ use super::state::Shared;
 use super::store::Store;
 use super::util::{hash_str, mix, now_rfc3339};
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Fault knobs set from the `SimCluster` handle.
 #[derive(Debug, Default)]
 pub(crate) struct Knobs {
     stalled: Mutex<HashSet<(String, String)>>,
+    /// (name prefix, outcome) for Jobs and Workflows.
+    outcomes: Mutex<Vec<(String, JobOutcome)>>,
+    /// Name prefixes of Jobs and Workflows whose pods keep running.
+    held: Mutex<HashSet<String>>,
 }
 
 impl Knobs {
-    fn lock(&self) -> MutexGuard<'_, HashSet<(String, String)>> {
-        self.stalled.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     pub fn stall(&self, ns: &str, name: &str, stalled: bool) {
         let key = (ns.to_string(), name.to_string());
         if stalled {
-            self.lock().insert(key);
+            lock(&self.stalled).insert(key);
         } else {
-            self.lock().remove(&key);
+            lock(&self.stalled).remove(&key);
         }
     }
 
     pub fn is_stalled(&self, ns: &str, name: &str) -> bool {
-        self.lock().contains(&(ns.to_string(), name.to_string()))
+        lock(&self.stalled).contains(&(ns.to_string(), name.to_string()))
+    }
+
+    pub fn set_outcome(&self, prefix: &str, outcome: JobOutcome) {
+        let mut outcomes = lock(&self.outcomes);
+        outcomes.retain(|(p, _)| p != prefix);
+        outcomes.push((prefix.to_string(), outcome));
+    }
+
+    /// The outcome of the longest prefix matching `name`; Succeed by default.
+    pub fn outcome(&self, name: &str) -> JobOutcome {
+        lock(&self.outcomes)
+            .iter()
+            .filter(|(p, _)| name.starts_with(p.as_str()))
+            .max_by_key(|(p, _)| p.len())
+            .map(|(_, o)| *o)
+            .unwrap_or_default()
+    }
+
+    pub fn hold(&self, prefix: &str, held: bool) {
+        if held {
+            lock(&self.held).insert(prefix.to_string());
+        } else {
+            lock(&self.held).remove(prefix);
+        }
+    }
+
+    pub fn is_held(&self, name: &str) -> bool {
+        lock(&self.held)
+            .iter()
+            .any(|p| name.starts_with(p.as_str()))
     }
 }
 
@@ -72,7 +110,11 @@ pub(super) struct Ids {
     pub deployments: ResourceId,
     pub statefulsets: ResourceId,
     pub daemonsets: ResourceId,
+    pub jobs: ResourceId,
     pub nodes: ResourceId,
+    /// Served only with `SimOptions::argo_workflows` (or an installed CRD).
+    pub workflows: Option<ResourceId>,
+    pub workflow_templates: Option<ResourceId>,
 }
 
 impl Ids {
@@ -83,7 +125,10 @@ impl Ids {
             deployments: reg.by_kind("apps/v1", "Deployment")?,
             statefulsets: reg.by_kind("apps/v1", "StatefulSet")?,
             daemonsets: reg.by_kind("apps/v1", "DaemonSet")?,
+            jobs: reg.by_kind("batch/v1", "Job")?,
             nodes: reg.by_kind("v1", "Node")?,
+            workflows: reg.by_kind(workflow::API_VERSION, "Workflow"),
+            workflow_templates: reg.by_kind(workflow::API_VERSION, "WorkflowTemplate"),
         })
     }
 }
@@ -105,6 +150,10 @@ pub(crate) struct Controller {
     progress: HashMap<String, (i64, Instant)>,
     /// Owner uids seen last tick, to garbage-collect dependents of deleted owners.
     owners: HashSet<String>,
+    /// Uids of Jobs and Workflows in the seed: they stay as they are.
+    seeded_runs: HashSet<String>,
+    /// Per running batch pod uid: ticks its current container has run.
+    batch: HashMap<String, u32>,
 }
 
 fn generation(obj: &Value) -> i64 {
@@ -594,6 +643,10 @@ impl Controller {
                 );
             }
         }
+        for id in [Some(ids.jobs), ids.workflows].into_iter().flatten() {
+            c.seeded_runs
+                .extend(all(store, id).iter().map(|o| uid(o).to_string()));
+        }
         c
     }
 
@@ -691,20 +744,42 @@ impl Controller {
                 daemonset::reconcile(self, &mut cx, &d);
             }
         }
+        for j in all(cx.store, ids.jobs) {
+            if !self.seeded_runs.contains(uid(&j)) {
+                job::reconcile(self, &mut cx, &j);
+            }
+        }
+        // Only a cluster with Argo runs its controller; a CRD alone is inert.
+        if let (true, Some(wf_id)) = (shared.opts.argo_workflows, ids.workflows) {
+            for w in all(cx.store, wf_id) {
+                if !self.seeded_runs.contains(uid(&w)) {
+                    workflow::reconcile(self, &mut cx, &w);
+                }
+            }
+        }
+        // Forget batch pods that are gone.
+        if let Some(pods) = cx.store.res(ids.pods) {
+            let live: HashSet<&str> = pods.objects.values().map(|s| uid(&s.value)).collect();
+            self.batch.retain(|u, _| live.contains(u.as_str()));
+        }
     }
 
-    /// Deletes ReplicaSets and pods whose controlling owner was seen and is
-    /// now gone (seeded orphans stay).
+    /// Deletes ReplicaSets and pods whose controlling owner (a workload,
+    /// Job or Workflow) was seen and is now gone (seeded orphans stay):
+    /// background propagation. An orphaning delete already removed the
+    /// ownerReferences, so those dependents stay.
     fn collect_garbage(&mut self, cx: &mut Cx) {
         let ids = cx.ids;
         let owner_ids = [
-            ids.deployments,
-            ids.replicasets,
-            ids.statefulsets,
-            ids.daemonsets,
+            Some(ids.deployments),
+            Some(ids.replicasets),
+            Some(ids.statefulsets),
+            Some(ids.daemonsets),
+            Some(ids.jobs),
+            ids.workflows,
         ];
         let mut now: HashSet<String> = HashSet::new();
-        for id in owner_ids {
+        for id in owner_ids.into_iter().flatten() {
             if let Some(r) = cx.store.res(id) {
                 now.extend(r.objects.values().map(|s| uid(&s.value).to_string()));
             }

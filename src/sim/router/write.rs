@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::super::api_error::ApiError;
 use super::super::body::{self, Body};
 use super::super::crd;
-use super::super::objects::{self, ApplyParams, PatchKind, Preconditions, Target};
+use super::super::objects::{self, ApplyParams, PatchKind, Preconditions, Propagation, Target};
 use super::super::state::Shared;
 use super::Ctx;
 use super::list::selectors;
@@ -207,6 +207,57 @@ fn preconditions(ctx: &Ctx) -> Result<Preconditions, ApiError> {
     })
 }
 
+/// The apiserver's warning when a batch/v1 Job is deleted without a
+/// propagationPolicy (its default for Jobs orphans the pods).
+const JOB_ORPHAN_WARNING: &str = "299 - \"child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning\"";
+
+/// The effective propagation policy and whether it was left to the
+/// kind's default. batch/v1 Jobs orphan their pods by default (kept for
+/// compatibility by the real apiserver); everything else is Background.
+fn propagation(
+    shared: &Shared,
+    rp: &ResourcePath,
+    ctx: &Ctx,
+) -> Result<(Propagation, bool), ApiError> {
+    let body: Option<Value> = if ctx.body.is_empty() {
+        None
+    } else {
+        serde_json::from_slice(&ctx.body).ok()
+    };
+    let from_body = body
+        .as_ref()
+        .and_then(|b| b.get("propagationPolicy"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let policy = ctx
+        .query
+        .get("propagationPolicy")
+        .map(str::to_string)
+        .or(from_body);
+    let orphan_flag = ctx.query.flag("orphanDependents")
+        || body
+            .as_ref()
+            .and_then(|b| b.get("orphanDependents"))
+            .and_then(Value::as_bool)
+            == Some(true);
+    match policy.as_deref() {
+        Some("Orphan") => Ok((Propagation::Orphan, false)),
+        Some("Background" | "Foreground") => Ok((Propagation::Background, false)),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\""
+        ))),
+        None if orphan_flag => Ok((Propagation::Orphan, false)),
+        None => {
+            let def = shared.registry.get(rp.id);
+            if def.group == "batch" && def.version == "v1" && def.kind == "Job" {
+                Ok((Propagation::Orphan, true))
+            } else {
+                Ok((Propagation::Background, true))
+            }
+        }
+    }
+}
+
 pub(super) fn delete(
     shared: &Arc<Shared>,
     rp: &ResourcePath,
@@ -214,6 +265,8 @@ pub(super) fn delete(
     ctx: &Ctx,
 ) -> Result<Response<Body>, ApiError> {
     let pre = preconditions(ctx)?;
+    let (policy, defaulted) = propagation(shared, rp, ctx)?;
+    let dry_run = delete_dry_run(ctx);
     let mut store = shared.write();
     let obj = objects::delete(
         &mut store,
@@ -222,13 +275,25 @@ pub(super) fn delete(
         rp.ns.as_deref(),
         name,
         &pre,
-        delete_dry_run(ctx),
+        dry_run,
     )?;
+    if !dry_run && policy == Propagation::Orphan {
+        let ns = objects::meta_str(&obj, "namespace").unwrap_or_default();
+        let uid = objects::meta_str(&obj, "uid").unwrap_or_default();
+        objects::orphan_dependents(&mut store, &shared.registry, ns, uid);
+    }
     drop(store);
-    if !delete_dry_run(ctx) {
+    if !dry_run {
         after_write(shared, rp, ctx);
     }
-    Ok(body::json(200, &obj))
+    let mut resp = body::json(200, &obj);
+    if defaulted && policy == Propagation::Orphan {
+        resp.headers_mut().insert(
+            http::header::WARNING,
+            http::HeaderValue::from_static(JOB_ORPHAN_WARNING),
+        );
+    }
+    Ok(resp)
 }
 
 pub(super) fn delete_collection(
@@ -252,18 +317,30 @@ pub(super) fn delete_collection(
         })
         .unwrap_or_default();
     let pre = Preconditions::default();
+    let (policy, _) = propagation(shared, rp, ctx)?;
+    let dry_run = delete_dry_run(ctx);
     let mut items = Vec::new();
     for (ns, name) in names {
         let ns = (!ns.is_empty()).then_some(ns);
-        items.push(objects::delete(
+        let obj = objects::delete(
             &mut store,
             &shared.registry,
             rp.id,
             ns.as_deref(),
             &name,
             &pre,
-            delete_dry_run(ctx),
-        )?);
+            dry_run,
+        )?;
+        if !dry_run && policy == Propagation::Orphan {
+            let uid = objects::meta_str(&obj, "uid").unwrap_or_default();
+            objects::orphan_dependents(
+                &mut store,
+                &shared.registry,
+                ns.as_deref().unwrap_or_default(),
+                uid,
+            );
+        }
+        items.push(obj);
     }
     let rv = store.rv();
     drop(store);
