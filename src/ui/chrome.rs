@@ -39,7 +39,18 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::raw("   "),
     ];
     let apps = matches!(state.view().kind, ViewKind::Apps | ViewKind::AppObjects);
-    let hints: &[(KeyContext, Action, &str)] = if apps {
+    let builds = state.view().kind == ViewKind::Builds;
+    let hints: &[(KeyContext, Action, &str)] = if builds {
+        &[
+            (KeyContext::Global, Action::Command, "cmd"),
+            (KeyContext::Global, Action::Filter, "filter"),
+            (KeyContext::Builds, Action::Build, "build"),
+            (KeyContext::Global, Action::Logs, "logs"),
+            (KeyContext::Global, Action::Delete, "cancel"),
+            (KeyContext::Global, Action::Help, "help"),
+            (KeyContext::Global, Action::Quit, "quit"),
+        ]
+    } else if apps {
         &[
             (KeyContext::Global, Action::Command, "cmd"),
             (KeyContext::Global, Action::Enter, "tree"),
@@ -47,6 +58,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             (KeyContext::Apps, Action::Sync, "sync"),
             (KeyContext::Apps, Action::Fetch, "fetch"),
             (KeyContext::Apps, Action::Pull, "pull"),
+            (KeyContext::Apps, Action::Build, "build"),
             (KeyContext::Apps, Action::Refresh, "refresh"),
             (KeyContext::Global, Action::Help, "help"),
             (KeyContext::Global, Action::Quit, "quit"),
