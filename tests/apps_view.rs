@@ -17,15 +17,6 @@ use crossterm::event::KeyCode;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn kubectl_present() -> bool {
-    let found = bosun::gitops::render::Tools::detect().kubectl.is_some()
-        || bosun::gitops::render::Tools::detect().kustomize.is_some();
-    if !found {
-        eprintln!("skipping: neither kustomize nor kubectl is on PATH");
-    }
-    found
-}
-
 fn sync_of(state: &State, app: &str) -> Option<SyncStatus> {
     state.gitops.app(app).and_then(|a| a.sync())
 }
@@ -47,12 +38,7 @@ fn head(root: &Path) -> String {
 /// top, and the app looking at it from the apps view.
 async fn deployed() -> (bosun::sim::SimCluster, Harness, DemoRepo, tempfile::TempDir) {
     let sim = common::sample_cluster().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let repo = demo_repo::create(dir.path()).expect("demo repo");
-    let client = common::kube_client(&sim).await;
-    demo_repo::deploy_then_edit(&repo, &client)
-        .await
-        .expect("commit 1 deployed");
+    let (repo, dir) = common::deployed_repo(&sim).await;
     let mut app = Harness::start(&sim, ViewKind::Apps, 160, 40).await;
     app.start_gitops(&repo.root);
     app.wait_for("every app evaluated", WAIT, |state, _| all_evaluated(state))
@@ -62,7 +48,7 @@ async fn deployed() -> (bosun::sim::SimCluster, Harness, DemoRepo, tempfile::Tem
 
 #[tokio::test]
 async fn apps_show_sync_health_and_the_commit_that_runs() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let (_sim, mut app, repo, _dir) = deployed().await;
@@ -95,7 +81,7 @@ async fn apps_show_sync_health_and_the_commit_that_runs() {
 
 #[tokio::test]
 async fn s_shows_the_diff_then_syncs_after_the_confirm() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let (_sim, mut app, repo, _dir) = deployed().await;
@@ -144,7 +130,7 @@ async fn s_shows_the_diff_then_syncs_after_the_confirm() {
 
 #[tokio::test]
 async fn n_moves_between_objects_of_a_diff() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let (_sim, mut app, repo, _dir) = deployed().await;
@@ -194,7 +180,7 @@ async fn n_moves_between_objects_of_a_diff() {
 
 #[tokio::test]
 async fn fetch_then_pull_fast_forwards_and_auto_sync_applies_the_new_commit() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let (_sim, mut app, repo, _dir) = deployed().await;
@@ -236,7 +222,7 @@ async fn fetch_then_pull_fast_forwards_and_auto_sync_applies_the_new_commit() {
 
 #[tokio::test]
 async fn a_file_change_re_renders_only_its_app() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let (_sim, mut app, repo, _dir) = deployed().await;
@@ -271,7 +257,7 @@ async fn a_file_change_re_renders_only_its_app() {
 
 #[tokio::test]
 async fn a_broken_bosun_yaml_is_named_and_the_apps_stay() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let (_sim, mut app, repo, _dir) = deployed().await;
@@ -302,7 +288,7 @@ async fn a_broken_bosun_yaml_is_named_and_the_apps_stay() {
 
 #[tokio::test]
 async fn readonly_refuses_sync() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let (_sim, mut app, _repo, _dir) = deployed().await;
@@ -320,7 +306,7 @@ async fn readonly_refuses_sync() {
 
 #[tokio::test]
 async fn enter_opens_the_resource_tree_with_health_per_object() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let (_sim, mut app, _repo, _dir) = deployed().await;

@@ -22,15 +22,6 @@ use kube::api::{Api, ListParams};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-fn kubectl_present() -> bool {
-    let tools = bosun::gitops::render::Tools::detect();
-    let found = tools.kubectl.is_some() || tools.kustomize.is_some();
-    if !found {
-        eprintln!("skipping: neither kustomize nor kubectl is on PATH");
-    }
-    found
-}
-
 fn hostpath() -> LaunchConfig {
     LaunchConfig {
         mode: ContextMode::HostPath,
@@ -57,12 +48,7 @@ async fn ready(sim: &SimCluster, setup: bool) -> (Harness, DemoRepo, tempfile::T
     if setup {
         demo_repo::prepare_builds(sim).expect("build setup");
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let repo = demo_repo::create(dir.path()).expect("repo");
-    let client = common::kube_client(sim).await;
-    demo_repo::deploy_then_edit(&repo, &client)
-        .await
-        .expect("deployed");
+    let (repo, dir) = common::deployed_repo(sim).await;
     let mut app = Harness::start(sim, ViewKind::Builds, 160, 40).await;
     app.runtime.set_build_config(hostpath());
     app.start_gitops(&repo.root);
@@ -119,7 +105,7 @@ fn run_phase(state: &bosun::app::state::State) -> Option<BuildPhase> {
 
 #[tokio::test]
 async fn b_builds_then_restarts_and_follows_the_rollout() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let sim = cluster(false).await;
@@ -179,7 +165,7 @@ async fn b_builds_then_restarts_and_follows_the_rollout() {
 
 #[tokio::test]
 async fn a_failed_build_restarts_nothing_and_says_why() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let sim = cluster(false).await;
@@ -205,7 +191,7 @@ async fn a_failed_build_restarts_nothing_and_says_why() {
 
 #[tokio::test]
 async fn a_missing_registry_secret_is_named_and_nothing_is_created() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let sim = cluster(false).await;
@@ -233,7 +219,7 @@ async fn a_missing_registry_secret_is_named_and_nothing_is_created() {
 
 #[tokio::test]
 async fn ctrl_d_cancels_a_running_build() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let sim = cluster(false).await;
@@ -265,7 +251,7 @@ async fn ctrl_d_cancels_a_running_build() {
 
 #[tokio::test]
 async fn a_workflow_is_submitted_from_its_template() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let sim = cluster(true).await;
@@ -343,16 +329,11 @@ async fn bosun_build(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bosun_build_exit_codes() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let sim = cluster(false).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let repo = demo_repo::create(dir.path()).expect("repo");
-    let client = common::kube_client(&sim).await;
-    demo_repo::deploy_then_edit(&repo, &client)
-        .await
-        .expect("deployed");
+    let (repo, _dir) = common::deployed_repo(&sim).await;
     let state = tempfile::tempdir().expect("state");
 
     let missing = bosun_build(&sim, &repo, state.path(), &["blog"]).await;

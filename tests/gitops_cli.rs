@@ -7,16 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use assert_cmd::Command;
-use bosun::demo_repo::{self, DemoRepo};
-
-fn kubectl_present() -> bool {
-    let tools = bosun::gitops::render::Tools::detect();
-    let found = tools.kubectl.is_some() || tools.kustomize.is_some();
-    if !found {
-        eprintln!("skipping: neither kustomize nor kubectl is on PATH");
-    }
-    found
-}
+use bosun::demo_repo::DemoRepo;
 
 struct Setup {
     _sim: bosun::sim::SimCluster,
@@ -28,12 +19,7 @@ struct Setup {
 
 async fn setup() -> Setup {
     let sim = common::sample_cluster().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let repo = demo_repo::create(dir.path()).expect("demo repo");
-    let client = common::kube_client(&sim).await;
-    demo_repo::deploy_then_edit(&repo, &client)
-        .await
-        .expect("commit 1 deployed");
+    let (repo, dir) = common::deployed_repo(&sim).await;
     Setup {
         kubeconfig: sim.kubeconfig_path().to_path_buf(),
         _sim: sim,
@@ -85,7 +71,7 @@ fn audit(state: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn diff_exit_codes_are_kubectl_diffs() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let setup = setup().await;
@@ -113,7 +99,7 @@ async fn diff_exit_codes_are_kubectl_diffs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_lists_apps_and_fails_while_something_is_out_of_sync() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let setup = setup().await;
@@ -140,7 +126,7 @@ async fn status_lists_apps_and_fails_while_something_is_out_of_sync() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_asks_first_dry_runs_on_request_then_applies() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let setup = setup().await;
@@ -190,7 +176,7 @@ async fn sync_asks_first_dry_runs_on_request_then_applies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_bosun_yaml_is_an_error_naming_the_line() {
-    if !kubectl_present() {
+    if !common::kubectl_present() {
         return;
     }
     let setup = setup().await;

@@ -167,13 +167,13 @@ impl Worker {
                     Some(Message::Connect(client, context)) => {
                         self.client = Some(client);
                         self.context = context;
-                        self.refresh(Vec::new(), false).await;
+                        self.refresh(Vec::new()).await;
                     }
                     None => return,
                 },
                 Some(changed) = files.recv() => self.files_changed(changed).await,
                 _ = tick(&mut fetch_timer), if self.git => self.spawn_fetch(false),
-                _ = tick(&mut refresh_timer) => self.refresh(Vec::new(), false).await,
+                _ = tick(&mut refresh_timer) => self.refresh(Vec::new()).await,
             }
         }
     }
@@ -186,7 +186,7 @@ impl Worker {
                     self.load_spec().await;
                     self.send_repo_status().await;
                 }
-                self.refresh(apps, rerender).await;
+                self.refresh(apps).await;
             }
             GitopsCommand::Fetch => self.spawn_fetch(true),
             GitopsCommand::Pull => self.spawn_pull(),
@@ -240,7 +240,7 @@ impl Worker {
         if spec_changed {
             self.cache.clear();
             self.load_spec().await;
-            self.refresh(Vec::new(), true).await;
+            self.refresh(Vec::new()).await;
             return;
         }
         let Some(spec) = &self.spec else { return };
@@ -259,11 +259,11 @@ impl Worker {
         for name in &touched {
             self.cache.remove(name);
         }
-        self.refresh(touched, true).await;
+        self.refresh(touched).await;
     }
 
     /// Renders (or reuses) and diffs the named apps, all when empty.
-    async fn refresh(&mut self, names: Vec<String>, _rerender: bool) {
+    async fn refresh(&mut self, names: Vec<String>) {
         let Some(spec) = self.spec.clone() else {
             return;
         };

@@ -25,19 +25,21 @@ impl Resolver {
         Ok(Resolver { discovery })
     }
 
-    /// The resource for a rendered object's apiVersion and kind.
-    pub fn for_object(&self, obj: &RenderedObject) -> Option<Resolved> {
-        let (group, version) = match obj.api_version.rsplit_once('/') {
-            Some((group, version)) => (group, version),
-            None => ("", obj.api_version.as_str()),
-        };
-        let gvk = GroupVersionKind::gvk(group, version, &obj.kind);
+    /// The resource for an apiVersion and kind, as a manifest names them.
+    pub fn for_api_version(&self, api_version: &str, kind: &str) -> Option<Resolved> {
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let gvk = GroupVersionKind::gvk(group, version, kind);
         self.discovery
             .resolve_gvk(&gvk)
             .map(|(resource, caps)| Resolved {
                 resource,
                 namespaced: caps.scope == Scope::Namespaced,
             })
+    }
+
+    /// The resource for a rendered object's apiVersion and kind.
+    pub fn for_object(&self, obj: &RenderedObject) -> Option<Resolved> {
+        self.for_api_version(&obj.api_version, &obj.kind)
     }
 
     /// The resource for a key, in the version its manifest names.
@@ -49,17 +51,7 @@ impl Resolver {
         let api_version = manifest
             .get("apiVersion")
             .and_then(serde_json::Value::as_str)?;
-        let (group, version) = match api_version.rsplit_once('/') {
-            Some((group, version)) => (group, version),
-            None => ("", api_version),
-        };
-        let gvk = GroupVersionKind::gvk(group, version, &key.kind);
-        self.discovery
-            .resolve_gvk(&gvk)
-            .map(|(resource, caps)| Resolved {
-                resource,
-                namespaced: caps.scope == Scope::Namespaced,
-            })
+        self.for_api_version(api_version, &key.kind)
     }
 
     /// The resource for an inventory key (group and kind, the preferred version).

@@ -121,31 +121,7 @@ pub fn table(views: &[CertView]) -> String {
             dash(&view.problems.join("; ")),
         ]);
     }
-    let columns = header.len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|column| {
-            rows.iter()
-                .map(|row| row[column].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let mut line = String::new();
-        for (column, cell) in row.iter().enumerate() {
-            if column + 1 == columns {
-                line.push_str(cell);
-            } else {
-                line.push_str(cell);
-                let pad = widths[column] - cell.chars().count() + 3;
-                line.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    super::aligned_table(&rows)
 }
 
 /// One row as JSON: the table's fields plus health, urgency, used_by.

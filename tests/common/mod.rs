@@ -212,3 +212,25 @@ impl Harness {
         text
     }
 }
+
+/// Whether a kustomize renderer is on PATH; says why a test skips when not.
+pub fn kubectl_present() -> bool {
+    let tools = bosun::gitops::render::Tools::detect();
+    let found = tools.kubectl.is_some() || tools.kustomize.is_some();
+    if !found {
+        eprintln!("skipping: neither kustomize nor kubectl is on PATH");
+    }
+    found
+}
+
+/// The demo's git repo in a temp dir, commit 1 deployed onto `sim` and
+/// commit 2 on top (see `bosun::demo_repo`).
+pub async fn deployed_repo(sim: &SimCluster) -> (bosun::demo_repo::DemoRepo, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = bosun::demo_repo::create(dir.path()).expect("demo repo");
+    let client = kube_client(sim).await;
+    bosun::demo_repo::deploy_then_edit(&repo, &client)
+        .await
+        .expect("commit 1 deployed");
+    (repo, dir)
+}
