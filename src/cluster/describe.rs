@@ -36,11 +36,15 @@ pub fn event_time(event: &Value) -> Option<i64> {
 }
 
 fn map_lines(out: &mut String, title: &str, map: Option<&Value>) {
+    // kubectl describe skips the last-applied annotation for every kind
+    // (describe.go `skipAnnotations`): it is a copy of the whole manifest,
+    // and for a Secret it holds the values.
     let entries: Vec<(String, String)> = map
         .and_then(Value::as_object)
         .map(|object| {
             object
                 .iter()
+                .filter(|(key, _)| key.as_str() != super::redact::LAST_APPLIED)
                 .map(|(key, value)| (key.clone(), scalar(Some(value))))
                 .collect()
         })
@@ -84,6 +88,31 @@ fn header(out: &mut String, object: &Value) {
                 text(owner, "/name")
             );
         }
+    }
+}
+
+/// kubectl's Secret section: the type, then each key with its size only
+/// (`"%s:\t%d bytes"`, keys sorted). The object arrives redacted; the size
+/// is read back from the mask.
+fn secret_data(out: &mut String, object: &Value) {
+    let _ = writeln!(out, "\n{:<16}{}", "Type:", text(object, "/type"));
+    let _ = writeln!(out, "\nData\n====");
+    let Some(data) = object.get("data").and_then(Value::as_object) else {
+        return;
+    };
+    let mut keys: Vec<&String> = data.keys().collect();
+    keys.sort();
+    let width = keys.iter().map(|k| k.len() + 1).max().unwrap_or(0) + 2;
+    for key in keys {
+        let size = data
+            .get(key)
+            .and_then(Value::as_str)
+            .map(|value| {
+                super::redact::masked_size(value)
+                    .unwrap_or_else(|| super::redact::decoded_len(value))
+            })
+            .unwrap_or(0);
+        let _ = writeln!(out, "{:<width$}{size} bytes", format!("{key}:"));
     }
 }
 
@@ -343,10 +372,10 @@ pub fn describe(kind: ResourceKind, object: &Value, related_events: &[Value]) ->
         ResourceKind::Namespaces => {
             let _ = writeln!(out, "{:<16}{}", "Status:", text(object, "/status/phase"));
         }
-        // Custom resources and secrets: the header and conditions say it.
+        ResourceKind::TlsSecrets => secret_data(&mut out, object),
+        // Custom resources: the header and conditions say it.
         ResourceKind::Jobs
         | ResourceKind::Certificates
-        | ResourceKind::TlsSecrets
         | ResourceKind::Ingresses
         | ResourceKind::IngressRoutes => {}
         ResourceKind::Events => {

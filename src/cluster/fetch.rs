@@ -41,22 +41,10 @@ async fn get_object(
     if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         metadata.remove("managedFields");
     }
-    if kind == ResourceKind::TlsSecrets {
-        mask_secret(&mut value);
-    }
+    // Whatever view asked: a Secret's values (last-applied included) are
+    // masked before the text exists.
+    super::redact::redact_if_secret(&mut value);
     Ok(value)
-}
-
-/// Secret values are shown as their size only, unless revealed.
-pub fn mask_secret(value: &mut Value) {
-    for field in ["data", "stringData"] {
-        if let Some(map) = value.get_mut(field).and_then(Value::as_object_mut) {
-            for entry in map.values_mut() {
-                let size = entry.as_str().map(|text| text.len()).unwrap_or(0);
-                *entry = Value::String(format!("<masked: {size} bytes of base64>"));
-            }
-        }
-    }
 }
 
 /// Fetch and render one object as YAML or as `kubectl describe`-like text.

@@ -11,6 +11,7 @@ pub mod kind;
 pub mod logs;
 pub mod metrics;
 pub mod quantity;
+pub mod redact;
 pub mod rollout;
 pub mod rows;
 pub mod selector;
