@@ -64,11 +64,13 @@ async fn diff_300() {
     let client = client_for(&sim).await;
     let rendered = objects(300, "1.0");
     let resolver = Resolver::discover(&client).await.expect("discovery");
+    let renderers = compare::Renderers::new();
     let input = || DiffInput {
         app: "bench",
         default_namespace: "bench",
         objects: &rendered,
         inventory: None,
+        renderers: &renderers,
     };
     let first = compare::diff_app(&client, &resolver, input()).await;
     sync::sync_app(
@@ -81,6 +83,8 @@ async fn diff_300() {
             dry_run: false,
             revision: "bench".into(),
             crd_timeout: Duration::from_secs(5),
+            allow_shared: false,
+            confirmed_interactively: false,
         },
     )
     .await
@@ -127,6 +131,7 @@ async fn diff_300() {
                 default_namespace: "bench",
                 objects: &changed,
                 inventory: inv.as_ref(),
+                renderers: &renderers,
             },
         )
         .await;

@@ -124,9 +124,13 @@ pub enum Command {
         /// Show what would happen; apply with dryRun=All, write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Do not ask (for cron and scripts).
+        /// Do not ask (for cron and scripts). Objects marked Prune=confirm
+        /// are only pruned after a question answered on a terminal.
         #[arg(short = 'y', long)]
         yes: bool,
+        /// Also apply objects another app renders or tracks (taking them over).
+        #[arg(long)]
+        allow_shared: bool,
     },
     /// Start a build from bosun.yaml's builds: (a kaniko Job, or an Argo
     /// Workflow from its WorkflowTemplate); with --wait follow it and then

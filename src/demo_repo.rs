@@ -167,6 +167,8 @@ pub async fn deploy_then_edit(repo: &DemoRepo, client: &kube::Client) -> Result<
             prune: false,
             dry_run: false,
             revision: revision.clone(),
+            allow_shared: false,
+            confirmed_interactively: false,
             crd_timeout: Duration::from_secs(10),
         };
         evaluate::sync_evaluated(client, &eval, &opts).await?;

@@ -183,12 +183,14 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                 prune,
                 dry_run,
                 yes,
+                allow_shared,
             } => {
                 let args = gitops_args(&cli_repo, &settings, context, app, false);
                 let sync = bosun::headless::gitops::SyncArgs {
                     prune,
                     dry_run,
                     yes,
+                    allow_shared,
                     readonly: cli.readonly || settings.readonly,
                 };
                 let audit = bosun::audit::AuditLog::new(paths.audit_file());

@@ -193,3 +193,22 @@ async fn a_broken_bosun_yaml_is_an_error_naming_the_line() {
         "{message}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_app_name_is_an_error_listing_the_apps() {
+    if !common::kubectl_present() {
+        return;
+    }
+    let setup = setup().await;
+    for command in ["diff", "sync"] {
+        let out = bosun(
+            &setup,
+            &[command, "nosuch", "--dry-run"][..if command == "diff" { 2 } else { 3 }],
+        )
+        .await;
+        assert_eq!(code(&out), 2, "{}{}", stdout(&out), stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("no app \"nosuch\""), "{err}");
+        assert!(err.contains("blog") && err.contains("mariadb"), "{err}");
+    }
+}

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use bosun::gitops::compare::{self, AppDiff, Change, DiffInput, SyncStatus};
+use bosun::gitops::compare::{self, AppDiff, Change, DiffInput, Renderers, SyncStatus};
 use bosun::gitops::health::Health;
 use bosun::gitops::inventory::{self, Inventory};
 use bosun::gitops::object::RenderedObject;
@@ -70,38 +70,54 @@ fn base() -> Vec<Value> {
 }
 
 async fn diff(client: &kube::Client, manifests: Vec<Value>) -> AppDiff {
+    diff_as(client, APP, manifests, &Renderers::new()).await
+}
+
+/// Diffs `manifests` as app `app` (default namespace NS), with `renderers`
+/// saying which other apps render what.
+async fn diff_as(
+    client: &kube::Client,
+    app: &str,
+    manifests: Vec<Value>,
+    renderers: &Renderers,
+) -> AppDiff {
     let resolver = Resolver::discover(client).await.expect("discovery");
-    let inventory = inventory::read(client, NS, APP).await.ok().flatten();
+    let inventory = inventory::read(client, NS, app).await.ok().flatten();
     let rendered = objects(manifests);
     compare::diff_app(
         client,
         &resolver,
         DiffInput {
-            app: APP,
+            app,
             default_namespace: NS,
             objects: &rendered,
             inventory: inventory.as_ref(),
+            renderers,
         },
     )
     .await
 }
 
+fn options(prune: bool, revision: &str) -> SyncOptions {
+    SyncOptions {
+        prune,
+        dry_run: false,
+        revision: revision.into(),
+        crd_timeout: Duration::from_secs(10),
+        allow_shared: false,
+        confirmed_interactively: false,
+    }
+}
+
 async fn sync(client: &kube::Client, diff: &AppDiff, prune: bool, revision: &str) -> SyncReport {
-    let previous = inventory::read(client, NS, APP).await.ok().flatten();
-    sync::sync_app(
-        client,
-        diff,
-        NS,
-        previous.as_ref(),
-        &SyncOptions {
-            prune,
-            dry_run: false,
-            revision: revision.into(),
-            crd_timeout: Duration::from_secs(10),
-        },
-    )
-    .await
-    .expect("sync runs")
+    sync_with(client, diff, &options(prune, revision)).await
+}
+
+async fn sync_with(client: &kube::Client, diff: &AppDiff, opts: &SyncOptions) -> SyncReport {
+    let previous = inventory::read(client, NS, &diff.app).await.ok().flatten();
+    sync::sync_app(client, diff, NS, previous.as_ref(), opts)
+        .await
+        .expect("sync runs")
 }
 
 fn change_of(diff: &AppDiff, kind: &str, name: &str) -> Change {
@@ -400,10 +416,8 @@ async fn a_dry_run_sync_changes_nothing_even_when_pruning() {
         NS,
         previous.as_ref(),
         &SyncOptions {
-            prune: true,
             dry_run: true,
-            revision: "dry".into(),
-            crd_timeout: Duration::from_secs(5),
+            ..options(true, "dry")
         },
     )
     .await
@@ -427,4 +441,349 @@ async fn a_dry_run_sync_changes_nothing_even_when_pruning() {
         .expect("read")
         .expect("kept");
     assert_eq!(inv.revision, "c0ffee1", "a dry run wrote the inventory");
+}
+
+// ---------------------------------------------------------------------------
+// Prune safety (docs/ARCHITECTURE.md "Prune safety")
+
+fn annotated_map(name: &str, annotations: Value, labels: Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": name, "annotations": annotations, "labels": labels},
+        "data": {"k": "v"}})
+}
+
+#[tokio::test]
+async fn annotated_objects_are_kept_with_their_reason() {
+    let (_sim, client) = empty_cluster().await;
+    let keepers = vec![
+        annotated_map(
+            "argo-keep",
+            json!({"argocd.argoproj.io/sync-options": "Validate=false,Prune=false"}),
+            json!({}),
+        ),
+        annotated_map(
+            "flux-keep",
+            json!({}),
+            json!({"kustomize.toolkit.fluxcd.io/prune": "disabled"}),
+        ),
+        annotated_map(
+            "helm-keep",
+            json!({"helm.sh/resource-policy": "keep"}),
+            json!({}),
+        ),
+        annotated_map(
+            "confirm-first",
+            json!({"argocd.argoproj.io/sync-options": "Prune=confirm"}),
+            json!({}),
+        ),
+    ];
+    let mut all = base();
+    all.extend(keepers);
+    let first = diff(&client, all).await;
+    assert!(sync(&client, &first, false, "c0ffee1").await.succeeded());
+
+    // The repo drops all four; pruning is on, nobody is asked (--yes).
+    let planned = diff(&client, base()).await;
+    for name in ["argo-keep", "flux-keep", "helm-keep", "confirm-first"] {
+        let obj = planned
+            .objects
+            .iter()
+            .find(|o| o.key.name == name)
+            .expect("candidate listed");
+        assert_eq!(obj.change, Change::PruneCandidate);
+        assert!(obj.keep.is_some(), "{name} not marked kept");
+        assert!(!obj.prunable());
+    }
+    assert!(
+        planned.summary().contains("4 kept"),
+        "{}",
+        planned.summary()
+    );
+    let report = sync(&client, &planned, true, "c0ffee2").await;
+    assert!(report.pruned.is_empty(), "{report:#?}");
+    let reasons: Vec<&str> = report.kept.iter().map(|(_, why)| why.as_str()).collect();
+    assert!(
+        reasons.contains(&"kept (annotation argocd.argoproj.io/sync-options: Prune=false)"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&"kept (annotation kustomize.toolkit.fluxcd.io/prune: disabled)"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&"kept (annotation helm.sh/resource-policy: keep)"),
+        "{reasons:?}"
+    );
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
+    for name in ["argo-keep", "flux-keep", "helm-keep", "confirm-first"] {
+        assert!(
+            maps.get_opt(name).await.expect("get").is_some(),
+            "{name} deleted"
+        );
+    }
+    // The kept objects stay this app's (in the inventory).
+    let inv = inventory::read(&client, NS, APP)
+        .await
+        .expect("read")
+        .expect("present");
+    assert!(inv.objects.iter().any(|k| k.name == "helm-keep"));
+
+    // Confirmed by a person: Prune=confirm goes, the others stay.
+    let planned = diff(&client, base()).await;
+    let report = sync_with(
+        &client,
+        &planned,
+        &SyncOptions {
+            confirmed_interactively: true,
+            ..options(true, "c0ffee3")
+        },
+    )
+    .await;
+    assert_eq!(
+        report
+            .pruned
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect::<Vec<_>>(),
+        ["confirm-first"]
+    );
+    assert!(maps.get_opt("confirm-first").await.expect("get").is_none());
+    assert!(maps.get_opt("helm-keep").await.expect("get").is_some());
+}
+
+#[tokio::test]
+async fn a_namespace_that_still_holds_wanted_objects_is_never_pruned() {
+    let (_sim, client) = empty_cluster().await;
+    synced_once(&client).await;
+    // The repo moves the Namespace out of the app but still puts the app's
+    // objects in it: pruning the Namespace would delete them all.
+    let without_namespace = vec![deployment(2), config_map("a"), secret("hunter2")];
+    let planned = diff(&client, without_namespace.clone()).await;
+    let ns = planned
+        .objects
+        .iter()
+        .find(|o| o.key.kind == "Namespace")
+        .expect("the namespace is a candidate");
+    let reason = ns
+        .keep
+        .as_ref()
+        .map(|k| k.reason.clone())
+        .unwrap_or_default();
+    assert!(
+        reason.starts_with(
+            "kept: namespace shop holds 4 objects, 3 wanted by app shop, 1 bosun inventory"
+        ),
+        "{reason}"
+    );
+    let report = sync(&client, &planned, true, "c0ffee2").await;
+    assert!(report.pruned.is_empty(), "{report:#?}");
+    assert_eq!(report.kept.len(), 1);
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let live = namespaces.get(NS).await.expect("namespace still there");
+    assert!(
+        live.metadata.deletion_timestamp.is_none(),
+        "namespace deleting"
+    );
+    let deploys: Api<Deployment> = Api::namespaced(client.clone(), NS);
+    assert!(deploys.get_opt("web").await.expect("get").is_some());
+
+    // Once the app puts nothing there any more, the namespace may go.
+    let elsewhere = |mut manifest: Value| {
+        manifest["metadata"]["namespace"] = json!("default");
+        manifest
+    };
+    let moved: Vec<Value> = without_namespace.into_iter().map(elsewhere).collect();
+    let first = diff(&client, moved.clone()).await;
+    let report = sync(&client, &first, true, "c0ffee3").await;
+    // The inventory lives in the app's namespace (shop), so it still
+    // holds that: the namespace stays, saying so.
+    assert!(
+        report
+            .kept
+            .iter()
+            .any(|(key, why)| key.kind == "Namespace" && why.contains("1 bosun inventory")),
+        "{report:#?}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_namespace_is_pruned() {
+    let (_sim, client) = empty_cluster().await;
+    let extra = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "scratch"}});
+    let mut manifests = base();
+    manifests.push(extra);
+    let first = diff(&client, manifests).await;
+    assert!(sync(&client, &first, false, "c0ffee1").await.succeeded());
+    let planned = diff(&client, base()).await;
+    let scratch = planned
+        .objects
+        .iter()
+        .find(|o| o.key.name == "scratch")
+        .expect("candidate");
+    assert!(scratch.prunable(), "{scratch:#?}");
+    let report = sync(&client, &planned, true, "c0ffee2").await;
+    assert_eq!(report.pruned.len(), 1, "{report:#?}");
+}
+
+#[tokio::test]
+async fn a_copied_label_or_annotation_makes_nothing_prunable() {
+    let (_sim, client) = empty_cluster().await;
+    synced_once(&client).await;
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
+    let settings = maps.get("settings").await.expect("settings");
+    let annotations = settings.metadata.annotations.clone().unwrap_or_default();
+    let labels = settings.metadata.labels.clone().unwrap_or_default();
+    // A copy of `settings` under another name, labels and annotation included.
+    maps.create(
+        &Default::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "copy",
+            "labels": labels, "annotations": annotations}}))
+        .expect("configmap"),
+    )
+    .await
+    .expect("create copy");
+    let planned = diff(&client, base()).await;
+    assert!(
+        planned.objects.iter().all(|o| o.key.name != "copy"),
+        "{planned:#?}"
+    );
+    let report = sync(&client, &planned, true, "c0ffee2").await;
+    assert!(report.pruned.is_empty());
+    assert!(maps.get_opt("copy").await.expect("get").is_some());
+}
+
+#[tokio::test]
+async fn long_app_names_stay_distinct_end_to_end() {
+    let (_sim, client) = empty_cluster().await;
+    let prefix = "clusters-production-infrastructure-controllers-overlays-homelab";
+    let first_app = format!("{prefix}-network");
+    let second_app = format!("{prefix}-storage");
+    assert!(first_app.len() > 63);
+    let map = |name: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "b"}});
+    let mut manifests = vec![namespace(), map("one")];
+    let one = diff_as(&client, &first_app, manifests.clone(), &Renderers::new()).await;
+    assert!(
+        sync_with(&client, &one, &options(false, "c1"))
+            .await
+            .succeeded()
+    );
+    manifests = vec![map("two")];
+    let two = diff_as(&client, &second_app, manifests, &Renderers::new()).await;
+    assert!(
+        sync_with(&client, &two, &options(false, "c1"))
+            .await
+            .succeeded()
+    );
+
+    // Each app sees only its own objects, its own inventory and revision.
+    let two_again = diff_as(&client, &second_app, vec![map("two")], &Renderers::new()).await;
+    assert_eq!(two_again.sync, SyncStatus::Synced, "{two_again:#?}");
+    let one_inv = inventory::read(&client, NS, &first_app)
+        .await
+        .expect("read")
+        .expect("present");
+    let two_inv = inventory::read(&client, NS, &second_app)
+        .await
+        .expect("read")
+        .expect("present");
+    assert_eq!(one_inv.objects.len(), 2);
+    assert_eq!(two_inv.objects.len(), 1);
+    assert_ne!(
+        inventory::config_map_name(&first_app),
+        inventory::config_map_name(&second_app)
+    );
+    // Dropping everything from the second app prunes only its object.
+    let empty = diff_as(&client, &second_app, Vec::new(), &Renderers::new()).await;
+    let candidates: Vec<&str> = empty
+        .objects
+        .iter()
+        .filter(|o| o.change == Change::PruneCandidate)
+        .map(|o| o.key.name.as_str())
+        .collect();
+    assert_eq!(candidates, ["two"]);
+    let report = sync_with(&client, &empty, &options(true, "c2")).await;
+    assert_eq!(report.pruned.len(), 1, "{report:#?}");
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
+    assert!(maps.get_opt("one").await.expect("get").is_some());
+    assert!(maps.get_opt("two").await.expect("get").is_none());
+}
+
+#[tokio::test]
+async fn an_object_two_apps_render_is_refused_unless_taken() {
+    let (_sim, client) = empty_cluster().await;
+    synced_once(&client).await;
+    // Another app renders the same ConfigMap.
+    let mut renderers = Renderers::new();
+    let key = bosun::gitops::object::ObjectKey {
+        group: String::new(),
+        kind: "ConfigMap".into(),
+        namespace: Some(NS.into()),
+        name: "settings".into(),
+    };
+    compare::index_renderers(&mut renderers, APP, std::slice::from_ref(&key));
+    compare::index_renderers(&mut renderers, "other", std::slice::from_ref(&key));
+    let mine = diff_as(&client, APP, base(), &renderers).await;
+    let settings = mine
+        .objects
+        .iter()
+        .find(|o| o.key == key)
+        .expect("settings");
+    assert_eq!(settings.shared, vec!["other".to_string()]);
+    assert!(
+        mine.summary().contains("shared with app other"),
+        "{}",
+        mine.summary()
+    );
+
+    // The other app syncs it first: it now carries the other's tracking id.
+    let theirs = diff_as(&client, "other", vec![config_map("b")], &renderers).await;
+    let report = sync_with(&client, &theirs, &options(false, "c2")).await;
+    assert_eq!(report.refused.len(), 1, "{report:#?}");
+    assert!(!report.succeeded());
+    let taken = sync_with(
+        &client,
+        &theirs,
+        &SyncOptions {
+            allow_shared: true,
+            ..options(false, "c2")
+        },
+    )
+    .await;
+    assert!(taken.succeeded(), "{taken:#?}");
+    // Seen from the first app, even without the render index, the live
+    // object is tracked by the other one.
+    let mine = diff_as(&client, APP, base(), &Renderers::new()).await;
+    let settings = mine
+        .objects
+        .iter()
+        .find(|o| o.key == key)
+        .expect("settings");
+    assert_eq!(settings.shared, vec!["other".to_string()]);
+    assert_eq!(settings.change, Change::Drifted);
+    let report = sync(&client, &mine, false, "c3").await;
+    assert_eq!(report.refused.len(), 1, "{report:#?}");
+    let maps: Api<ConfigMap> = Api::namespaced(client.clone(), NS);
+    let live = maps.get("settings").await.expect("settings");
+    assert_eq!(
+        live.data
+            .unwrap_or_default()
+            .get("mode")
+            .map(String::as_str),
+        Some("b"),
+        "the refused sync changed it"
+    );
+    // And it is never a prune candidate of the first app.
+    let without = diff_as(
+        &client,
+        APP,
+        vec![deployment(2), secret("hunter2"), namespace()],
+        &Renderers::new(),
+    )
+    .await;
+    assert!(
+        without
+            .objects
+            .iter()
+            .all(|o| o.key != key || o.change != Change::PruneCandidate)
+    );
 }

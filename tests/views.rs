@@ -540,6 +540,8 @@ mod apps {
             },
             takeover: Vec::new(),
             error: None,
+            keep: None,
+            shared: Vec::new(),
             manifest: serde_json::Value::Null,
         }
     }

@@ -96,6 +96,8 @@ impl ObjectEntry {
         let message = diff
             .error
             .clone()
+            .or_else(|| diff.shared_text())
+            .or_else(|| diff.keep.as_ref().map(|k| k.reason.clone()))
             .or_else(|| {
                 (!diff.takeover.is_empty()).then(|| format!("takes {}", diff.takeover.join("; ")))
             })

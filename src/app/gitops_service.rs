@@ -8,11 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::gitops::evaluate::{self, Evaluation};
 use crate::gitops::object::RenderedObject;
-use crate::gitops::render::{self, Tools};
+use crate::gitops::render::Tools;
 use crate::gitops::repo::{self, AuthOptions, PullOutcome, RepoStatus};
 use crate::gitops::resolve::{Resolver, kube_message};
 use crate::gitops::spec::{self, AppSpec, RepoSpec, SPEC_FILE};
@@ -21,6 +22,9 @@ use crate::gitops::watch::{self, TreeWatcher};
 use crate::gitops::workspace;
 
 use super::event::AppEvent;
+
+/// Apps diffed at once (each diffs its objects 16 at a time).
+const EVALUATIONS_AT_ONCE: usize = 8;
 
 /// What the app asks of the worker (an `Effect`).
 #[derive(Debug, Clone)]
@@ -37,6 +41,10 @@ pub enum GitopsCommand {
         request: u64,
         evaluation: Box<Evaluation>,
         prune: bool,
+        /// Take objects another app renders or tracks.
+        allow_shared: bool,
+        /// A person confirmed it (not auto-sync): `Prune=confirm` objects go.
+        interactive: bool,
     },
 }
 
@@ -194,7 +202,9 @@ impl Worker {
                 request,
                 evaluation,
                 prune,
-            } => self.spawn_sync(request, *evaluation, prune),
+                allow_shared,
+                interactive,
+            } => self.spawn_sync(request, *evaluation, prune, allow_shared, interactive),
         }
     }
 
@@ -262,7 +272,9 @@ impl Worker {
         self.refresh(touched).await;
     }
 
-    /// Renders (or reuses) and diffs the named apps, all when empty.
+    /// Renders (or reuses) and diffs the named apps, all when empty. Every
+    /// cached render feeds the repo-wide index of who renders what, so an
+    /// object two apps render shows as shared on both.
     async fn refresh(&mut self, names: Vec<String>) {
         let Some(spec) = self.spec.clone() else {
             return;
@@ -272,8 +284,9 @@ impl Worker {
         };
         let apps: Vec<AppSpec> = spec
             .apps
-            .into_iter()
+            .iter()
             .filter(|a| names.is_empty() || names.contains(&a.name))
+            .cloned()
             .collect();
         if apps.is_empty() {
             return;
@@ -291,7 +304,7 @@ impl Worker {
                 .await
                 .unwrap_or_default()
         };
-        // Render what is not cached at this revision, all at once.
+        // Render what is not cached at this revision, a few at a time.
         let stale: Vec<AppSpec> = apps
             .iter()
             .filter(|a| {
@@ -301,12 +314,7 @@ impl Worker {
             })
             .cloned()
             .collect();
-        let renders = futures::future::join_all(
-            stale
-                .iter()
-                .map(|app| render::render_app(&self.root, app, &self.tools)),
-        )
-        .await;
+        let renders = evaluate::render_apps(&self.root, &stale, &self.tools).await;
         let mut failures: HashMap<String, String> = HashMap::new();
         for (app, result) in stale.iter().zip(renders) {
             match result {
@@ -316,9 +324,9 @@ impl Worker {
                         (revision.clone(), Arc::new(rendered.objects)),
                     );
                 }
-                Err(e) => {
+                Err(error) => {
                     self.cache.remove(&app.name);
-                    failures.insert(app.name.clone(), format!("render failed: {e}"));
+                    failures.insert(app.name.clone(), error);
                 }
             }
         }
@@ -334,6 +342,14 @@ impl Worker {
                         .ok_or_else(|| "not rendered".to_string()),
                 };
                 (app, objects)
+            })
+            .collect();
+        let everything: Vec<(AppSpec, Arc<Vec<RenderedObject>>)> = spec
+            .apps
+            .iter()
+            .filter_map(|app| {
+                let (_, objects) = self.cache.get(&app.name)?;
+                Some((app.clone(), objects.clone()))
             })
             .collect();
         let sender = self.app.clone();
@@ -354,16 +370,26 @@ impl Worker {
                     return;
                 }
             };
+            let renderers = Arc::new(evaluate::renderers(
+                &resolver,
+                everything
+                    .iter()
+                    .map(|(app, objects)| (app, objects.as_slice())),
+            ));
             let evaluations = jobs.into_iter().map(|(app, objects)| {
                 let client = client.clone();
                 let resolver = resolver.clone();
+                let renderers = renderers.clone();
                 let sender = sender.clone();
                 async move {
                     let evaluation = match objects {
                         Ok(objects) => {
-                            evaluate::evaluate_rendered(&client, &resolver, &app, &objects).await
+                            evaluate::evaluate_rendered(
+                                &client, &resolver, &app, &objects, &renderers,
+                            )
+                            .await
                         }
-                        Err(error) => failed(&app, error),
+                        Err(error) => evaluate::unevaluated(&client, &app, error).await,
                     };
                     let _ = sender
                         .send(AppEvent::Gitops(GitopsEvent::Evaluated {
@@ -373,7 +399,10 @@ impl Worker {
                         .await;
                 }
             });
-            futures::future::join_all(evaluations).await;
+            futures::stream::iter(evaluations)
+                .buffer_unordered(EVALUATIONS_AT_ONCE)
+                .collect::<Vec<()>>()
+                .await;
         });
     }
 
@@ -424,7 +453,14 @@ impl Worker {
         });
     }
 
-    fn spawn_sync(&self, request: u64, evaluation: Evaluation, prune: bool) {
+    fn spawn_sync(
+        &self,
+        request: u64,
+        evaluation: Evaluation,
+        prune: bool,
+        allow_shared: bool,
+        interactive: bool,
+    ) {
         let Some(client) = self.client.clone() else {
             let sender = self.app.clone();
             tokio::spawn(async move {
@@ -451,6 +487,8 @@ impl Worker {
                 dry_run: false,
                 revision: revision.clone(),
                 crd_timeout: Duration::from_secs(60),
+                allow_shared,
+                confirmed_interactively: interactive,
             };
             let result = evaluate::sync_evaluated(&client, &evaluation, &opts).await;
             let outcome = match &result {

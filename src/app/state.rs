@@ -209,6 +209,16 @@ pub struct Picker {
 pub struct Confirm {
     pub question: String,
     pub action: ConfirmAction,
+    /// A second way to say yes, e.g. `a` "sync, taking shared objects too".
+    pub alternative: Option<ConfirmAlternative>,
+}
+
+/// The dialog's second choice: its key, what it says, what it starts.
+#[derive(Debug, Clone)]
+pub struct ConfirmAlternative {
+    pub key: char,
+    pub label: String,
+    pub action: ConfirmAction,
 }
 
 /// What a "y" starts.
@@ -219,6 +229,8 @@ pub enum ConfirmAction {
     Sync {
         app: String,
         prune: bool,
+        /// Apply objects another app renders or tracks too.
+        allow_shared: bool,
     },
     /// Start a build from bosun.yaml.
     Build {

@@ -13,8 +13,10 @@ use serde_json::Value;
 
 use super::diff::{self, APP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MANAGER};
 use super::health::{self, Health, HealthStatus};
+use super::identity::{self, Owner};
 use super::inventory::Inventory;
 use super::object::{ObjectKey, RenderedObject};
+use super::prune::{self, Keep};
 use super::resolve::{Resolved, Resolver, api, kube_message};
 
 /// How many objects are diffed at once.
@@ -87,9 +89,51 @@ pub struct ObjectDiff {
     /// Fields a forced apply takes back, and from whom ("spec.replicas from kubectl").
     pub takeover: Vec<String>,
     pub error: Option<String>,
+    /// A prune candidate that stays, and why (docs/ARCHITECTURE.md "Prune safety").
+    pub keep: Option<Keep>,
+    /// Other apps that render this object or whose tracking annotation it
+    /// carries: a sync refuses it unless told to take it.
+    pub shared: Vec<String>,
     /// The manifest as it will be applied: tracking labels stamped, namespace filled.
     pub manifest: Value,
 }
+
+impl ObjectDiff {
+    fn new(key: ObjectKey, change: Change, manifest: Value) -> ObjectDiff {
+        ObjectDiff {
+            key,
+            change,
+            health: None,
+            diff: String::new(),
+            takeover: Vec::new(),
+            error: None,
+            keep: None,
+            shared: Vec::new(),
+            manifest,
+        }
+    }
+
+    fn failed(key: ObjectKey, manifest: Value, error: String) -> ObjectDiff {
+        ObjectDiff {
+            error: Some(error),
+            ..ObjectDiff::new(key, Change::Error, manifest)
+        }
+    }
+
+    /// A prune candidate the sync would delete (if pruning is on).
+    pub fn prunable(&self) -> bool {
+        self.change == Change::PruneCandidate && self.keep.is_none()
+    }
+
+    /// "shared with app shop" for messages.
+    pub fn shared_text(&self) -> Option<String> {
+        (!self.shared.is_empty()).then(|| format!("shared with app {}", self.shared.join(", app ")))
+    }
+}
+
+/// Which apps render each object: built over every app of the repo, so that
+/// an object two apps render is refused by both (DESIGN §6).
+pub type Renderers = HashMap<ObjectKey, Vec<String>>;
 
 #[derive(Debug, Clone)]
 pub struct AppDiff {
@@ -111,9 +155,14 @@ impl AppDiff {
             .filter(|o| o.change != Change::Unchanged)
     }
 
-    /// "2 drifted, 1 to create, 1 prune candidate" or "in sync".
+    /// Objects another app renders or tracks.
+    pub fn shared(&self) -> impl Iterator<Item = &ObjectDiff> {
+        self.objects.iter().filter(|o| !o.shared.is_empty())
+    }
+
+    /// "2 drifted, 1 to create, 1 prune candidate (1 kept)" or "in sync".
     pub fn summary(&self) -> String {
-        let parts: Vec<String> = [
+        let mut parts: Vec<String> = [
             (Change::Drifted, "drifted"),
             (Change::Create, "to create"),
             (Change::PruneCandidate, "prune candidate"),
@@ -125,6 +174,20 @@ impl AppDiff {
             (n > 0).then(|| format!("{n} {word}"))
         })
         .collect();
+        let kept = self.objects.iter().filter(|o| o.keep.is_some()).count();
+        if kept > 0 {
+            parts.push(format!("{kept} kept"));
+        }
+        let shared = self.shared().count();
+        if shared > 0 {
+            let mut apps: Vec<&str> = self
+                .shared()
+                .flat_map(|o| o.shared.iter().map(String::as_str))
+                .collect();
+            apps.sort_unstable();
+            apps.dedup();
+            parts.push(format!("{shared} shared with app {}", apps.join(", app ")));
+        }
         if parts.is_empty() {
             "in sync".to_string()
         } else {
@@ -140,6 +203,8 @@ pub struct DiffInput<'a> {
     pub default_namespace: &'a str,
     pub objects: &'a [RenderedObject],
     pub inventory: Option<&'a Inventory>,
+    /// Which apps render which object, over the whole repo (may be empty).
+    pub renderers: &'a Renderers,
 }
 
 /// Diffs one app. Errors on single objects are recorded on them; only a
@@ -152,8 +217,20 @@ pub async fn diff_app(client: &Client, resolver: &Resolver, input: DiffInput<'_>
         .enumerate()
         .map(|(i, obj)| (i, plan(resolver, &input, obj, &crd_kinds)))
         .collect();
+    let app = input.app;
+    let renderers = input.renderers;
     let mut objects: Vec<(usize, ObjectDiff)> = futures::stream::iter(planned)
-        .map(|(i, planned)| async move { (i, diff_object(client, planned).await) })
+        .map(|(i, planned)| async move {
+            let mut diff = diff_object(client, planned, app).await;
+            if let Some(apps) = renderers.get(&diff.key) {
+                for other in apps.iter().filter(|other| other.as_str() != app) {
+                    if !diff.shared.contains(other) {
+                        diff.shared.push(other.clone());
+                    }
+                }
+            }
+            (i, diff)
+        })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
@@ -166,18 +243,38 @@ pub async fn diff_app(client: &Client, resolver: &Resolver, input: DiffInput<'_>
     } else {
         SyncStatus::OutOfSync
     };
-    let health = health::worst(
-        objects
-            .iter()
-            .filter(|o| o.change != Change::PruneCandidate)
-            .filter_map(|o| o.health.as_ref().map(|h| &h.health)),
-    );
+    let health = app_health(&objects);
     AppDiff {
         app: input.app.to_string(),
         objects,
         sync,
         health,
     }
+}
+
+/// An app's health (Argo CD `setApplicationHealth`): the worst of its
+/// objects' health, where an object that could not be diffed counts as
+/// Unknown (never Healthy), objects without a health rule do not count,
+/// and Missing ones count only when every object is missing (the sync
+/// status already says what is missing). Prune candidates do not count.
+pub fn app_health(objects: &[ObjectDiff]) -> Health {
+    let all: Vec<Health> = objects
+        .iter()
+        .filter(|o| o.change != Change::PruneCandidate)
+        .filter_map(|o| match o.change {
+            Change::Error => Some(Health::Unknown),
+            _ => o.health.as_ref().map(|h| h.health),
+        })
+        .collect();
+    let present: Vec<Health> = all
+        .iter()
+        .copied()
+        .filter(|h| *h != Health::Missing)
+        .collect();
+    if present.is_empty() && !all.is_empty() {
+        return Health::Missing;
+    }
+    health::worst(&present)
 }
 
 /// (group, kind) → namespaced, for custom resources defined by CRDs in the
@@ -194,6 +291,59 @@ fn kinds_defined_by_crds(objects: &[RenderedObject]) -> HashMap<(String, String)
             Some(((group.to_string(), kind.to_string()), namespaced))
         })
         .collect()
+}
+
+/// Where a rendered object lives once its namespace is resolved (the app's
+/// default for namespaced kinds that name none), without asking the
+/// cluster anything beyond the discovery already made.
+fn resolve_key(
+    resolver: &Resolver,
+    default_namespace: &str,
+    obj: &RenderedObject,
+    crd_kinds: &HashMap<(String, String), bool>,
+) -> (ObjectKey, Option<Resolved>) {
+    let resolved = resolver.for_object(obj);
+    let from_crd = crd_kinds.get(&(obj.group().to_string(), obj.kind.clone()));
+    let namespaced = match (&resolved, from_crd) {
+        (Some(r), _) => r.namespaced,
+        (None, Some(namespaced)) => *namespaced,
+        (None, None) => obj.namespace.is_some(),
+    };
+    let namespace = namespaced.then(|| {
+        obj.namespace
+            .clone()
+            .unwrap_or_else(|| default_namespace.to_string())
+    });
+    let key = ObjectKey {
+        group: obj.group().to_string(),
+        kind: obj.kind.clone(),
+        namespace,
+        name: obj.name.clone(),
+    };
+    (key, resolved)
+}
+
+/// The keys of a render, for the repo-wide [`Renderers`] index.
+pub fn object_keys(
+    resolver: &Resolver,
+    default_namespace: &str,
+    objects: &[RenderedObject],
+) -> Vec<ObjectKey> {
+    let crd_kinds = kinds_defined_by_crds(objects);
+    objects
+        .iter()
+        .map(|obj| resolve_key(resolver, default_namespace, obj, &crd_kinds).0)
+        .collect()
+}
+
+/// Adds one app's keys to the index.
+pub fn index_renderers(renderers: &mut Renderers, app: &str, keys: &[ObjectKey]) {
+    for key in keys {
+        let apps = renderers.entry(key.clone()).or_default();
+        if !apps.iter().any(|a| a == app) {
+            apps.push(app.to_string());
+        }
+    }
 }
 
 enum Planned {
@@ -218,39 +368,23 @@ fn plan(
     obj: &RenderedObject,
     crd_kinds: &HashMap<(String, String), bool>,
 ) -> Planned {
+    let (key, resolved) = resolve_key(resolver, input.default_namespace, obj, crd_kinds);
     let mut manifest = obj.manifest.clone();
-    diff::stamp_tracking(&mut manifest, input.app);
-    let resolved = resolver.for_object(obj);
-    let from_crd = crd_kinds.get(&(obj.group().to_string(), obj.kind.clone()));
-    let namespaced = match (&resolved, from_crd) {
-        (Some(r), _) => r.namespaced,
-        (None, Some(namespaced)) => *namespaced,
-        (None, None) => obj.namespace.is_some(),
-    };
-    let namespace = namespaced.then(|| {
-        obj.namespace
-            .clone()
-            .unwrap_or_else(|| input.default_namespace.to_string())
-    });
+    diff::stamp_tracking(&mut manifest, input.app, &key);
     if let (Some(ns), Some(meta)) = (
-        &namespace,
+        &key.namespace,
         manifest.get_mut("metadata").and_then(Value::as_object_mut),
     ) {
         meta.insert("namespace".into(), Value::from(ns.clone()));
     }
-    let key = ObjectKey {
-        group: obj.group().to_string(),
-        kind: obj.kind.clone(),
-        namespace,
-        name: obj.name.clone(),
-    };
+    let from_crd = crd_kinds.contains_key(&(obj.group().to_string(), obj.kind.clone()));
     match resolved {
         Some(resolved) => Planned::Ready {
             key,
             resolved,
             manifest,
         },
-        None if from_crd.is_some() => Planned::AwaitingCrd { key, manifest },
+        None if from_crd => Planned::AwaitingCrd { key, manifest },
         None => Planned::Unresolvable {
             error: format!(
                 "the cluster serves no {} in {} (is its CRD installed?)",
@@ -262,7 +396,20 @@ fn plan(
     }
 }
 
-async fn diff_object(client: &Client, planned: Planned) -> ObjectDiff {
+/// A create: the manifest as it will be sent (Secret values masked).
+fn created(key: ObjectKey, manifest: Value, shown: &Value) -> ObjectDiff {
+    let mut desired = diff::normalize(shown);
+    if key.kind == "Secret" && key.group.is_empty() {
+        diff::mask_secret_pair(None, &mut desired);
+    }
+    ObjectDiff {
+        diff: diff::unified(&key.to_string(), None, Some(&desired)),
+        health: Some(HealthStatus::missing()),
+        ..ObjectDiff::new(key, Change::Create, manifest)
+    }
+}
+
+async fn diff_object(client: &Client, planned: Planned, app: &str) -> ObjectDiff {
     let (key, resolved, manifest) = match planned {
         Planned::Ready {
             key,
@@ -270,47 +417,27 @@ async fn diff_object(client: &Client, planned: Planned) -> ObjectDiff {
             manifest,
         } => (key, resolved, manifest),
         Planned::AwaitingCrd { key, manifest } => {
-            let diff = diff::unified(&key.to_string(), None, Some(&diff::normalize(&manifest)));
-            return ObjectDiff {
-                key,
-                change: Change::Create,
-                health: Some(HealthStatus::missing()),
-                diff,
-                takeover: Vec::new(),
-                error: None,
-                manifest,
-            };
+            let shown = manifest.clone();
+            return created(key, manifest, &shown);
         }
         Planned::Unresolvable {
             key,
             manifest,
             error,
-        } => {
-            return ObjectDiff {
-                key,
-                change: Change::Error,
-                health: None,
-                diff: String::new(),
-                takeover: Vec::new(),
-                error: Some(error),
-                manifest,
-            };
-        }
+        } => return ObjectDiff::failed(key, manifest, error),
     };
     let handle = api(client, &resolved, key.namespace.as_deref());
-    let failed = |key: ObjectKey, manifest: Value, error: String| ObjectDiff {
-        key,
-        change: Change::Error,
-        health: None,
-        diff: String::new(),
-        takeover: Vec::new(),
-        error: Some(error),
-        manifest,
-    };
     let live = match handle.get_opt(&key.name).await {
         Ok(live) => live,
-        Err(e) => return failed(key, manifest, format!("reading it: {}", kube_message(&e))),
+        Err(e) => {
+            return ObjectDiff::failed(key, manifest, format!("reading it: {}", kube_message(&e)));
+        }
     };
+    let live = live.as_ref().map(to_value);
+    let mut shared = Vec::new();
+    if let Some(Owner::Other(other)) = live.as_ref().map(|l| identity::owner(l, app)) {
+        shared.push(other);
+    }
     let params = PatchParams::apply(MANAGER).force().dry_run();
     let dry = match handle
         .patch(&key.name, &params, &Patch::Apply(&manifest))
@@ -320,60 +447,32 @@ async fn diff_object(client: &Client, planned: Planned) -> ObjectDiff {
         // Not live and its namespace comes with the same sync: the server
         // cannot dry-run it yet, so show the manifest as it will be created.
         Err(kube::Error::Api(status)) if live.is_none() && status.code == 404 => {
-            let diff = diff::unified(&key.to_string(), None, Some(&diff::normalize(&manifest)));
-            let mut created = ObjectDiff {
-                key,
-                change: Change::Create,
-                health: Some(HealthStatus::missing()),
-                diff,
-                takeover: Vec::new(),
-                error: None,
-                manifest,
-            };
-            if created.key.kind == "Secret" {
-                let mut desired = diff::normalize(&created.manifest);
-                diff::mask_secret_pair(None, &mut desired);
-                created.diff = diff::unified(&created.key.to_string(), None, Some(&desired));
-            }
-            return created;
+            let shown = manifest.clone();
+            return created(key, manifest, &shown);
         }
         Err(e) => {
-            return failed(
-                key,
-                manifest,
-                format!("dry-run apply refused: {}", kube_message(&e)),
-            );
+            return ObjectDiff {
+                shared,
+                ..ObjectDiff::failed(
+                    key,
+                    manifest,
+                    format!("dry-run apply refused: {}", kube_message(&e)),
+                )
+            };
         }
     };
     let dry = to_value(&dry);
     let Some(live) = live else {
-        let mut desired = diff::normalize(&dry);
-        if key.kind == "Secret" {
-            diff::mask_secret_pair(None, &mut desired);
-        }
-        return ObjectDiff {
-            diff: diff::unified(&key.to_string(), None, Some(&desired)),
-            key,
-            change: Change::Create,
-            health: Some(HealthStatus::missing()),
-            takeover: Vec::new(),
-            error: None,
-            manifest,
-        };
+        return created(key, manifest, &dry);
     };
-    let live = to_value(&live);
     let health = health::assess(&key.group, &key.kind, &live);
     let mut before = diff::normalize(&live);
     let mut after = diff::normalize(&dry);
     if before == after {
         return ObjectDiff {
-            key,
-            change: Change::Unchanged,
             health,
-            diff: String::new(),
-            takeover: Vec::new(),
-            error: None,
-            manifest,
+            shared,
+            ..ObjectDiff::new(key, Change::Unchanged, manifest)
         };
     }
     let takeover = diff::changed_paths(&before, &after)
@@ -383,17 +482,15 @@ async fn diff_object(client: &Client, planned: Planned) -> ObjectDiff {
             (!owners.is_empty()).then(|| format!("{} from {}", path.join("."), owners.join(", ")))
         })
         .collect();
-    if key.kind == "Secret" {
+    if key.kind == "Secret" && key.group.is_empty() {
         diff::mask_secret_pair(Some(&mut before), &mut after);
     }
     ObjectDiff {
         diff: diff::unified(&key.to_string(), Some(&before), Some(&after)),
-        key,
-        change: Change::Drifted,
         health,
         takeover,
-        error: None,
-        manifest,
+        shared,
+        ..ObjectDiff::new(key, Change::Drifted, manifest)
     }
 }
 
@@ -401,9 +498,10 @@ fn to_value(obj: &DynamicObject) -> Value {
     serde_json::to_value(obj).unwrap_or(Value::Null)
 }
 
-/// Live objects tracked as this app's that the render no longer holds: from
-/// the inventory, and from a label search over the kinds involved (so a lost
-/// inventory still finds them).
+/// Live objects of this app (tracking annotation naming the app and the
+/// object) that the render no longer holds: found by the tracking label over
+/// the kinds involved and the inventory's, then checked by the annotation.
+/// Each gets its keep reason, if any (docs/ARCHITECTURE.md "Prune safety").
 async fn prune_candidates(
     client: &Client,
     resolver: &Resolver,
@@ -424,7 +522,7 @@ async fn prune_candidates(
     }
     let selector = format!(
         "{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{APP_LABEL}={}",
-        input.app
+        identity::app_label(input.app)
     );
     let mut found: BTreeSet<ObjectKey> = BTreeSet::new();
     let mut live_objects = Vec::new();
@@ -444,7 +542,7 @@ async fn prune_candidates(
         };
         for obj in list.items {
             let value = to_value(&obj);
-            if !diff::tracked_by(&value, input.app) {
+            if identity::owner(&value, input.app) != Owner::This {
                 continue;
             }
             let key = ObjectKey {
@@ -459,24 +557,35 @@ async fn prune_candidates(
             live_objects.push((key, value));
         }
     }
-    live_objects
-        .into_iter()
-        .map(|(key, live)| {
-            let mut normalized = diff::normalize(&live);
-            if key.kind == "Secret" {
-                let mut nothing = Value::Null;
-                diff::mask_secret_pair(Some(&mut normalized), &mut nothing);
-            }
-            let diff = diff::unified(&key.to_string(), Some(&normalized), None);
-            ObjectDiff {
-                health: health::assess(&key.group, &key.kind, &live),
-                key,
-                change: Change::PruneCandidate,
-                diff,
-                takeover: Vec::new(),
-                error: None,
-                manifest: live,
-            }
-        })
-        .collect()
+    let candidates: HashSet<ObjectKey> = found.into_iter().collect();
+    let mut out = Vec::with_capacity(live_objects.len());
+    for (key, live) in live_objects {
+        let mut normalized = diff::normalize(&live);
+        if key.kind == "Secret" && key.group.is_empty() {
+            let mut nothing = Value::Null;
+            diff::mask_secret_pair(Some(&mut normalized), &mut nothing);
+        }
+        let mut keep = prune::keep_by_annotation(&live);
+        if keep.is_none() && key.kind == "Namespace" && key.group.is_empty() {
+            keep = match prune::namespace_occupants(client, resolver, &key.name, &candidates).await
+            {
+                Ok(occupants) if occupants.is_empty() => None,
+                Ok(occupants) => Some(Keep {
+                    reason: prune::describe_occupants(&key.name, &occupants, input.app, rendered),
+                    confirmable: false,
+                }),
+                Err(why) => Some(Keep {
+                    reason: format!("kept: {why}"),
+                    confirmable: false,
+                }),
+            };
+        }
+        out.push(ObjectDiff {
+            diff: diff::unified(&key.to_string(), Some(&normalized), None),
+            health: health::assess(&key.group, &key.kind, &live),
+            keep,
+            ..ObjectDiff::new(key, Change::PruneCandidate, live)
+        });
+    }
+    out
 }

@@ -7,10 +7,7 @@ use similar::TextDiff;
 
 /// The field manager bosun applies with.
 pub const MANAGER: &str = "bosun";
-/// Tracking labels stamped on everything bosun applies; pruning needs both.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY_VALUE: &str = "bosun";
-pub const APP_LABEL: &str = "bosun.dev/app";
+pub use super::identity::{APP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, TRACKING_ID};
 /// Set by `kubectl rollout restart` (and bosun's `r`): not drift.
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 
@@ -28,12 +25,14 @@ const SERVER_METADATA: [&str; 7] = [
 /// Annotations written by controllers or by client-side apply.
 const SERVER_ANNOTATIONS: [&str; 3] = [
     "deployment.kubernetes.io/revision",
-    "kubectl.kubernetes.io/last-applied-configuration",
+    crate::cluster::redact::LAST_APPLIED,
     "meta.helm.sh/release-name",
 ];
 
-/// Adds the tracking labels to a manifest before it is applied.
-pub fn stamp_tracking(manifest: &mut Value, app: &str) {
+/// Stamps what bosun applies with the tracking labels (search keys) and the
+/// tracking annotation (the owner's full identity): docs/ARCHITECTURE.md
+/// "App identity".
+pub fn stamp_tracking(manifest: &mut Value, app: &str, key: &super::object::ObjectKey) {
     let Some(obj) = manifest.as_object_mut() else {
         return;
     };
@@ -43,26 +42,37 @@ pub fn stamp_tracking(manifest: &mut Value, app: &str) {
     let Some(metadata) = metadata.as_object_mut() else {
         return;
     };
-    let labels = metadata
-        .entry("labels")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !labels.is_object() {
-        *labels = Value::Object(Map::new());
-    }
-    if let Some(labels) = labels.as_object_mut() {
-        labels.insert(MANAGED_BY_LABEL.into(), Value::from(MANAGED_BY_VALUE));
-        labels.insert(APP_LABEL.into(), Value::from(app));
+    for (field, entries) in [
+        (
+            "labels",
+            vec![
+                (MANAGED_BY_LABEL, MANAGED_BY_VALUE.to_string()),
+                (APP_LABEL, super::identity::app_label(app)),
+            ],
+        ),
+        (
+            "annotations",
+            vec![(TRACKING_ID, super::identity::tracking_id(app, key))],
+        ),
+    ] {
+        let map = metadata
+            .entry(field)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !map.is_object() {
+            *map = Value::Object(Map::new());
+        }
+        if let Some(map) = map.as_object_mut() {
+            for (key, value) in entries {
+                map.insert(key.into(), Value::from(value));
+            }
+        }
     }
 }
 
-/// Whether a live object carries both tracking labels for `app`.
+/// Whether a live object is `app`'s: its tracking annotation names the app
+/// and this very object (a label alone never is enough).
 pub fn tracked_by(obj: &Value, app: &str) -> bool {
-    let label = |key: &str| {
-        obj.pointer("/metadata/labels")
-            .and_then(|l| l.get(key))
-            .and_then(Value::as_str)
-    };
-    label(MANAGED_BY_LABEL) == Some(MANAGED_BY_VALUE) && label(APP_LABEL) == Some(app)
+    super::identity::owner(obj, app) == super::identity::Owner::This
 }
 
 /// Drops what the server owns so that the comparison sees only what a

@@ -6,10 +6,12 @@ use std::path::Path;
 
 use kube::Client;
 
-use super::compare::{self, AppDiff, DiffInput, SyncStatus};
+use futures::StreamExt;
+
+use super::compare::{self, AppDiff, DiffInput, Renderers, SyncStatus};
 use super::health::Health;
 use super::inventory::{self, Inventory};
-use super::object::RenderedObject;
+use super::object::{ObjectKey, RenderedObject};
 use super::render::{self, Tools};
 use super::resolve::{Resolver, kube_message};
 use super::spec::{AppSource, AppSpec};
@@ -64,16 +66,111 @@ impl Evaluation {
             .map(|i| &i.revision[..i.revision.len().min(7)])
     }
 
-    /// A one-line message for a table's last column.
+    /// A one-line message for a table's last column: the diff's summary,
+    /// or the error with its reason (a tool's first stderr line follows its
+    /// "… failed (exit status: 1):" header).
     pub fn message(&self) -> String {
         if let Some(error) = &self.error {
-            return error.lines().next().unwrap_or_default().to_string();
+            return one_line(error);
         }
         self.diff.as_ref().map(AppDiff::summary).unwrap_or_default()
     }
+
+    /// Objects another app renders or tracks too, with those apps.
+    pub fn shared(&self) -> Vec<(ObjectKey, Vec<String>)> {
+        self.diff
+            .iter()
+            .flat_map(|d| d.shared())
+            .map(|o| (o.key.clone(), o.shared.clone()))
+            .collect()
+    }
 }
 
-/// Renders an app with the real tools, then evaluates it.
+/// The first line of a message, joined with the first line that says why
+/// when the first only introduces it (ends with ':').
+pub fn one_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or_default().to_string();
+    if !first.ends_with(':') {
+        return first;
+    }
+    match lines.next() {
+        Some(reason) => format!("{first} {reason}"),
+        None => first.trim_end_matches(':').to_string(),
+    }
+}
+
+/// How many renders run at once: the tools are CPU-bound subprocesses, so
+/// about one per core (at least two, as one waits on I/O at start).
+pub fn render_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map(std::num::NonZeroUsize::get)
+        .unwrap_or(2)
+        .max(2)
+}
+
+/// Renders every app, [`render_concurrency`] at a time, answers in the
+/// order of `apps`; a failure is the app's message ("render failed: ...").
+pub async fn render_apps(
+    repo_root: &Path,
+    apps: &[AppSpec],
+    tools: &Tools,
+) -> Vec<Result<render::Rendered, String>> {
+    // Futures collected first, not made by a closure inside the stream: that
+    // trips the compiler's Send check in spawned tasks (rust#96865).
+    let renders: Vec<_> = apps
+        .iter()
+        .map(|app| render_one(repo_root, app, tools))
+        .collect();
+    futures::stream::iter(renders)
+        .buffered(render_concurrency())
+        .collect()
+        .await
+}
+
+async fn render_one(
+    repo_root: &Path,
+    app: &AppSpec,
+    tools: &Tools,
+) -> Result<render::Rendered, String> {
+    render::render_app(repo_root, app, tools)
+        .await
+        .map_err(|e| format!("render failed: {e}"))
+}
+
+/// Which app renders which object, over every app that rendered.
+pub fn renderers<'a>(
+    resolver: &Resolver,
+    rendered: impl IntoIterator<Item = (&'a AppSpec, &'a [RenderedObject])>,
+) -> Renderers {
+    let mut index = Renderers::new();
+    for (app, objects) in rendered {
+        let keys = compare::object_keys(resolver, &app_namespace(app), objects);
+        compare::index_renderers(&mut index, &app.name, &keys);
+    }
+    index
+}
+
+/// An app that could not be rendered (or diffed): its last inventory, if
+/// readable, and why.
+pub async fn unevaluated(client: &Client, app: &AppSpec, error: String) -> Evaluation {
+    let namespace = app_namespace(app);
+    let inventory = inventory::read(client, &namespace, &app.name)
+        .await
+        .ok()
+        .flatten();
+    Evaluation {
+        app: app.name.clone(),
+        namespace,
+        command: None,
+        diff: None,
+        inventory,
+        error: Some(error),
+    }
+}
+
+/// Renders one app with the real tools, then evaluates it on its own (no
+/// other app's renders to compare with).
 pub async fn evaluate(
     client: &Client,
     resolver: &Resolver,
@@ -83,25 +180,13 @@ pub async fn evaluate(
 ) -> Evaluation {
     match render::render_app(repo_root, app, tools).await {
         Ok(rendered) => {
-            let mut eval = evaluate_rendered(client, resolver, app, &rendered.objects).await;
+            let mut eval =
+                evaluate_rendered(client, resolver, app, &rendered.objects, &Renderers::new())
+                    .await;
             eval.command = Some(rendered.command);
             eval
         }
-        Err(e) => {
-            let namespace = app_namespace(app);
-            let inventory = inventory::read(client, &namespace, &app.name)
-                .await
-                .ok()
-                .flatten();
-            Evaluation {
-                app: app.name.clone(),
-                namespace,
-                command: None,
-                diff: None,
-                inventory,
-                error: Some(format!("render failed: {e}")),
-            }
-        }
+        Err(e) => unevaluated(client, app, format!("render failed: {e}")).await,
     }
 }
 
@@ -111,6 +196,7 @@ pub async fn evaluate_rendered(
     resolver: &Resolver,
     app: &AppSpec,
     objects: &[RenderedObject],
+    renderers: &Renderers,
 ) -> Evaluation {
     let namespace = app_namespace(app);
     let inventory = match inventory::read(client, &namespace, &app.name).await {
@@ -134,6 +220,7 @@ pub async fn evaluate_rendered(
             default_namespace: &namespace,
             objects,
             inventory: inventory.as_ref(),
+            renderers,
         },
     )
     .await;

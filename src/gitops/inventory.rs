@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::diff::{MANAGED_BY_LABEL, MANAGED_BY_VALUE, MANAGER};
 use super::object::ObjectKey;
 
+/// Marks inventory ConfigMaps.
+pub const INVENTORY_LABEL: &str = "bosun.dev/inventory";
+
 /// How many past syncs the history keeps.
 pub const HISTORY_LEN: usize = 10;
 
@@ -40,22 +43,10 @@ impl Inventory {
     }
 }
 
-/// `bosun-inventory-<app>`, kept a valid ConfigMap name.
+/// `bosun-inventory-<app>`: the app's name when it is a valid object name,
+/// else a readable prefix and a hash, so two apps never share one.
 pub fn config_map_name(app: &str) -> String {
-    let cleaned: String = app
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let mut name = format!("bosun-inventory-{}", cleaned.trim_matches('-'));
-    name.truncate(253);
-    name
+    super::identity::object_name("bosun-inventory-", app)
 }
 
 /// Reads an app's inventory; `Ok(None)` when it was never synced.
@@ -68,7 +59,13 @@ pub async fn read(
     let Some(cm) = api.get_opt(&config_map_name(app)).await? else {
         return Ok(None);
     };
-    Ok(Some(from_data(app, cm.data.unwrap_or_default())))
+    let data = cm.data.unwrap_or_default();
+    // Another app's inventory under this name (written before names were
+    // hashed) is not this app's history, nor what it owns.
+    if data.get("app").is_some_and(|owner| owner != app) {
+        return Ok(None);
+    }
+    Ok(Some(from_data(app, data)))
 }
 
 fn from_data(app: &str, data: BTreeMap<String, String>) -> Inventory {
@@ -111,7 +108,7 @@ pub async fn record(
         "metadata": {
             "name": config_map_name(&next.app),
             "namespace": namespace,
-            "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE, "bosun.dev/inventory": "true"},
+            "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE, INVENTORY_LABEL: "true"},
         },
         "data": {
             "app": next.app,
@@ -138,7 +135,8 @@ mod tests {
 
     #[test]
     fn names_are_valid() {
-        assert_eq!(config_map_name("Blog_Prod"), "bosun-inventory-blog-prod");
+        assert_eq!(config_map_name("blog-prod"), "bosun-inventory-blog-prod");
+        assert_ne!(config_map_name("Blog_Prod"), config_map_name("blog-prod"));
     }
 
     #[test]

@@ -54,6 +54,23 @@ impl Resolver {
         self.for_api_version(api_version, &key.kind)
     }
 
+    /// Every namespaced resource the server lets one list (preferred
+    /// versions, subresources excluded): what a namespace can hold.
+    pub fn namespaced_listable(&self) -> Vec<Resolved> {
+        self.discovery
+            .groups()
+            .flat_map(|group| group.recommended_resources())
+            .filter(|(_, caps)| {
+                caps.scope == Scope::Namespaced
+                    && caps.supports_operation(kube::discovery::verbs::LIST)
+            })
+            .map(|(resource, _)| Resolved {
+                resource,
+                namespaced: true,
+            })
+            .collect()
+    }
+
     /// The resource for an inventory key (group and kind, the preferred version).
     pub fn for_key(&self, key: &ObjectKey) -> Option<Resolved> {
         self.discovery

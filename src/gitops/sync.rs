@@ -7,10 +7,13 @@ use std::time::Duration;
 use kube::Client;
 use kube::api::{DeleteParams, Patch, PatchParams};
 
+use std::collections::HashSet;
+
 use super::compare::{AppDiff, Change, ObjectDiff};
-use super::diff::{self, MANAGER};
+use super::diff::MANAGER;
 use super::inventory::{self, Inventory};
 use super::object::ObjectKey;
+use super::prune::{self, Verdict};
 use super::resolve::{Resolver, api, kube_message};
 
 /// Argo CD's apply order (gitops-engine `kindOrder`), CRDs lifted next to
@@ -70,6 +73,11 @@ pub struct SyncOptions {
     pub revision: String,
     /// How long to wait for a CRD to be Established.
     pub crd_timeout: Duration,
+    /// Apply objects another app renders or tracks too (taking them over).
+    pub allow_shared: bool,
+    /// A person confirmed this sync on a terminal (TUI confirm, or the
+    /// CLI's prompt — not `--yes`): Argo CD's `Prune=confirm` objects go.
+    pub confirmed_interactively: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +107,10 @@ pub struct SyncReport {
     pub pruned: Vec<ObjectKey>,
     /// Prune candidates left alone because pruning was not enabled.
     pub prune_skipped: Vec<ObjectKey>,
+    /// Prune candidates that must stay, and why (annotation, namespace in use).
+    pub kept: Vec<(ObjectKey, String)>,
+    /// Objects not applied because another app renders or tracks them.
+    pub refused: Vec<(ObjectKey, String)>,
     pub failed: Vec<(ObjectKey, String)>,
     pub inventory: Option<Inventory>,
     pub inventory_error: Option<String>,
@@ -106,7 +118,7 @@ pub struct SyncReport {
 
 impl SyncReport {
     pub fn succeeded(&self) -> bool {
-        self.failed.is_empty() && self.inventory_error.is_none()
+        self.failed.is_empty() && self.refused.is_empty() && self.inventory_error.is_none()
     }
 
     /// "3 applied, 1 pruned" / "failed: 1 of 4 objects".
@@ -125,6 +137,12 @@ impl SyncReport {
                 "{} not pruned (prune off)",
                 self.prune_skipped.len()
             ));
+        }
+        if !self.kept.is_empty() {
+            parts.push(format!("{} kept", self.kept.len()));
+        }
+        if !self.refused.is_empty() {
+            parts.push(format!("{} refused (shared)", self.refused.len()));
         }
         if !self.failed.is_empty() {
             parts.push(format!("{} failed", self.failed.len()));
@@ -154,11 +172,22 @@ pub async fn sync_app(
         dry_run: opts.dry_run,
         ..SyncReport::default()
     };
-    let mut pending: Vec<&ObjectDiff> = diff
+    let mut pending: Vec<&ObjectDiff> = Vec::new();
+    for obj in diff
         .objects
         .iter()
         .filter(|o| o.change != Change::PruneCandidate)
-        .collect();
+    {
+        match obj.shared_text() {
+            Some(text) if !opts.allow_shared && obj.change != Change::Unchanged => {
+                report.refused.push((
+                    obj.key.clone(),
+                    format!("{text}; not applied (--allow-shared takes it)"),
+                ));
+            }
+            _ => pending.push(obj),
+        }
+    }
     pending.sort_by_key(|o| kind_rank(&o.key.kind));
     let (first, rest): (Vec<&ObjectDiff>, Vec<&ObjectDiff>) = pending.into_iter().partition(|o| {
         matches!(
@@ -194,11 +223,23 @@ pub async fn sync_app(
         .filter(|o| o.change == Change::PruneCandidate)
         .collect();
     if opts.prune {
+        let candidate_keys: HashSet<ObjectKey> = candidates.iter().map(|o| o.key.clone()).collect();
+        let wanted: HashSet<ObjectKey> = diff
+            .objects
+            .iter()
+            .filter(|o| o.change != Change::PruneCandidate)
+            .map(|o| o.key.clone())
+            .collect();
+        let context = PruneContext {
+            app: &diff.app,
+            candidates: &candidate_keys,
+            wanted: &wanted,
+        };
         // Reverse order: workloads before the namespace or config they use.
         let mut candidates = candidates;
         candidates.sort_by_key(|o| std::cmp::Reverse(kind_rank(&o.key.kind)));
         for obj in candidates {
-            prune_one(client, &resolver, obj, &diff.app, opts, &mut report).await;
+            prune_one(client, &resolver, obj, &context, opts, &mut report).await;
         }
     } else {
         report.prune_skipped = candidates.iter().map(|o| o.key.clone()).collect();
@@ -211,17 +252,15 @@ pub async fn sync_app(
             .filter(|o| o.change != Change::PruneCandidate)
             .map(|o| o.key.clone())
             .collect();
-        // Unpruned candidates are still ours: keep owning them.
+        // Unpruned and kept candidates are still ours: keep owning them.
         objects.extend(report.prune_skipped.iter().cloned());
+        objects.extend(report.kept.iter().map(|(key, _)| key.clone()));
         objects.sort();
-        let result = if report.failed.is_empty() {
+        let not_done = report.failed.len() + report.refused.len();
+        let result = if not_done == 0 {
             "Succeeded".to_string()
         } else {
-            format!(
-                "Failed: {} of {} objects",
-                report.failed.len(),
-                objects.len()
-            )
+            format!("Failed: {not_done} of {} objects", objects.len())
         };
         let next = Inventory {
             app: diff.app.clone(),
@@ -283,36 +322,69 @@ async fn apply_one(
     }
 }
 
+/// What a prune decision needs beyond the object itself.
+struct PruneContext<'a> {
+    app: &'a str,
+    candidates: &'a HashSet<ObjectKey>,
+    wanted: &'a HashSet<ObjectKey>,
+}
+
+/// Deletes one prune candidate after checking again, on the live object,
+/// everything that keeps it (docs/ARCHITECTURE.md "Prune safety"); the delete
+/// carries the uid it checked as a precondition.
 async fn prune_one(
     client: &Client,
     resolver: &Resolver,
     obj: &ObjectDiff,
-    app: &str,
+    context: &PruneContext<'_>,
     opts: &SyncOptions,
     report: &mut SyncReport,
 ) {
-    // Never delete what is not ours, whatever the diff said.
-    if !diff::tracked_by(&obj.manifest, app) {
-        report.failed.push((
-            obj.key.clone(),
-            "not tracked by this app; left alone".into(),
-        ));
-        return;
-    }
+    let verdict = prune::recheck(
+        client,
+        resolver,
+        &obj.key,
+        context.app,
+        opts.confirmed_interactively,
+        context.candidates,
+        context.wanted,
+    )
+    .await;
+    let uid = match verdict {
+        Verdict::Gone => {
+            report.pruned.push(obj.key.clone());
+            return;
+        }
+        Verdict::Keep(reason) => {
+            report.kept.push((obj.key.clone(), reason));
+            return;
+        }
+        Verdict::Delete { uid } => uid,
+    };
     let Some(resolved) = resolver.for_key(&obj.key) else {
         report
-            .failed
-            .push((obj.key.clone(), "kind no longer served".into()));
+            .kept
+            .push((obj.key.clone(), "kept: its kind is no longer served".into()));
         return;
     };
     let handle = api(client, &resolved, obj.key.namespace.as_deref());
     let mut params = DeleteParams::background();
+    if let Some(uid) = uid {
+        params = params.preconditions(kube::api::Preconditions {
+            uid: Some(uid),
+            resource_version: None,
+        });
+    }
     if opts.dry_run {
         params = params.dry_run();
     }
     match handle.delete(&obj.key.name, &params).await {
         Ok(_) => report.pruned.push(obj.key.clone()),
         Err(kube::Error::Api(status)) if status.code == 404 => report.pruned.push(obj.key.clone()),
+        Err(kube::Error::Api(status)) if status.code == 409 => report.kept.push((
+            obj.key.clone(),
+            "kept: it was replaced by another object of the same name".into(),
+        )),
         Err(e) => report.failed.push((obj.key.clone(), kube_message(&e))),
     }
 }

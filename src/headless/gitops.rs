@@ -10,11 +10,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use futures::StreamExt;
 use serde_json::json;
 
 use crate::audit::AuditLog;
 use crate::cluster::client::{LoadedKubeconfig, client_for};
-use crate::gitops::compare::{Change, SyncStatus};
+use crate::gitops::compare::{Change, ObjectDiff, SyncStatus};
 use crate::gitops::evaluate::{self, Evaluation};
 use crate::gitops::health::Health;
 use crate::gitops::render::Tools;
@@ -39,6 +40,8 @@ pub struct SyncArgs {
     pub dry_run: bool,
     pub yes: bool,
     pub readonly: bool,
+    /// Apply objects another app renders or tracks too.
+    pub allow_shared: bool,
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -54,22 +57,47 @@ struct Loaded {
     evaluations: Vec<Evaluation>,
 }
 
-/// Loads the repo, connects, renders and diffs the chosen apps.
+/// The app a name on the command line means: its exact name, else the one
+/// app whose name ends in `/NAME` (a Kustomization or Application qualified
+/// by its namespace). Never "the first match": anything else is an error
+/// that lists the candidates.
+pub fn select_app<'a>(apps: &'a [AppSpec], name: &str) -> Result<&'a AppSpec, String> {
+    if let Some(app) = apps.iter().find(|a| a.name == name) {
+        return Ok(app);
+    }
+    let suffix = format!("/{name}");
+    let matches: Vec<&AppSpec> = apps.iter().filter(|a| a.name.ends_with(&suffix)).collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => {
+            let known: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+            Err(format!(
+                "no app \"{name}\" (apps: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        }
+        several => Err(format!(
+            "app \"{name}\" is ambiguous: {} (give the full name)",
+            several
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// Loads the repo, connects, renders every app (sharing is repo-wide) and
+/// diffs the chosen ones.
 async fn load(loaded: &LoadedKubeconfig, args: &GitopsArgs) -> Result<Loaded, String> {
     let ws = workspace::locate(args.repo.as_deref(), args.repo_setting.as_deref())?;
     let spec = spec::load(&ws.root).map_err(|e| e.to_string())?;
     let apps: Vec<AppSpec> = match &args.app {
-        Some(name) => {
-            let Some(app) = spec.apps.iter().find(|a| &a.name == name) else {
-                let known: Vec<&str> = spec.apps.iter().map(|a| a.name.as_str()).collect();
-                return Err(format!(
-                    "no app \"{name}\" in {} (apps: {})",
-                    ws.root.display(),
-                    known.join(", ")
-                ));
-            };
-            vec![app.clone()]
-        }
+        Some(name) => vec![select_app(&spec.apps, name)?.clone()],
         None => spec.apps.clone(),
     };
     let (client, info) = client_for(loaded, args.context.as_deref())
@@ -79,10 +107,26 @@ async fn load(loaded: &LoadedKubeconfig, args: &GitopsArgs) -> Result<Loaded, St
         .await
         .map_err(|e| format!("cannot reach the cluster: {}", kube_message(&e)))?;
     let tools = Tools::detect();
-    let mut evaluations = Vec::with_capacity(apps.len());
-    for app in &apps {
-        evaluations.push(evaluate::evaluate(&client, &resolver, &ws.root, app, &tools).await);
-    }
+    let renders = evaluate::render_apps(&ws.root, &spec.apps, &tools).await;
+    let renderers = evaluate::renderers(
+        &resolver,
+        spec.apps
+            .iter()
+            .zip(&renders)
+            .filter_map(|(app, render)| Some((app, render.as_ref().ok()?.objects.as_slice()))),
+    );
+    let jobs: Vec<_> = apps
+        .iter()
+        .map(|app| {
+            let render = spec
+                .apps
+                .iter()
+                .position(|a| a.name == app.name)
+                .and_then(|index| renders.get(index));
+            evaluate_one(&client, &resolver, app, render, &renderers)
+        })
+        .collect();
+    let evaluations: Vec<Evaluation> = futures::stream::iter(jobs).buffered(8).collect().await;
     Ok(Loaded {
         root: ws.root,
         apps,
@@ -92,16 +136,36 @@ async fn load(loaded: &LoadedKubeconfig, args: &GitopsArgs) -> Result<Loaded, St
     })
 }
 
+async fn evaluate_one(
+    client: &kube::Client,
+    resolver: &Resolver,
+    app: &AppSpec,
+    render: Option<&Result<crate::gitops::render::Rendered, String>>,
+    renderers: &crate::gitops::compare::Renderers,
+) -> Evaluation {
+    match render {
+        Some(Ok(rendered)) => {
+            let mut eval =
+                evaluate::evaluate_rendered(client, resolver, app, &rendered.objects, renderers)
+                    .await;
+            eval.command = Some(rendered.command.clone());
+            eval
+        }
+        Some(Err(error)) => evaluate::unevaluated(client, app, error.clone()).await,
+        None => evaluate::unevaluated(client, app, "not rendered".into()).await,
+    }
+}
+
 /// `bosun status`: one line per app.
 pub async fn status(loaded: &LoadedKubeconfig, args: GitopsArgs) -> ExitCode {
     let state = match load(loaded, &args).await {
         Ok(state) => state,
         Err(e) => return fail(e),
     };
-    let all_good = state
-        .evaluations
-        .iter()
-        .all(|e| e.sync() == SyncStatus::Synced && e.health() == Health::Healthy);
+    // An object two apps fight over is never "all good", whatever else.
+    let all_good = state.evaluations.iter().all(|e| {
+        e.sync() == SyncStatus::Synced && e.health() == Health::Healthy && e.shared().is_empty()
+    });
     if args.json {
         let apps: Vec<_> = state
             .evaluations
@@ -115,6 +179,11 @@ pub async fn status(loaded: &LoadedKubeconfig, args: GitopsArgs) -> ExitCode {
                     "lastSync": e.inventory.as_ref().map(|i| i.synced_at.clone()),
                     "lastResult": e.inventory.as_ref().map(|i| i.result.clone()),
                     "message": e.message(),
+                    "error": e.error,
+                    "shared": e.shared().iter().map(|(key, apps)| json!({
+                        "object": key.to_string(),
+                        "apps": apps,
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -271,37 +340,56 @@ pub async fn sync(
         }
         let Some(diff) = &eval.diff else { continue };
         let prune = sync.prune || app.prune;
-        let candidates: Vec<String> = diff
-            .objects
-            .iter()
-            .filter(|o| o.change == Change::PruneCandidate)
-            .map(|o| o.key.to_string())
-            .collect();
+        let prunable: Vec<&ObjectDiff> = diff.objects.iter().filter(|o| o.prunable()).collect();
+        let kept: Vec<&ObjectDiff> = diff.objects.iter().filter(|o| o.keep.is_some()).collect();
         let to_apply = diff
             .objects
             .iter()
             .filter(|o| matches!(o.change, Change::Create | Change::Drifted | Change::Error))
             .count();
-        if to_apply == 0 && (candidates.is_empty() || !prune) {
+        if to_apply == 0 && (prunable.is_empty() || !prune) {
             println!("{}: in sync", eval.app);
-            for c in &candidates {
+            for obj in &prunable {
                 println!(
-                    "{}:   prune candidate (not pruned without --prune): {c}",
-                    eval.app
+                    "{}:   prune candidate (not pruned without --prune): {}",
+                    eval.app, obj.key
                 );
+            }
+            for obj in &kept {
+                let why = obj.keep.as_ref().map(|k| k.reason.as_str()).unwrap_or("");
+                println!("{}:   {}: {why}", eval.app, obj.key);
             }
             continue;
         }
         println!("{}: {}", eval.app, diff.summary());
-        for obj in diff.changed() {
-            println!("  {:<16} {}", obj.change.as_str(), obj.key);
-        }
-        if prune && !candidates.is_empty() {
-            println!("  these will be deleted (prune):");
-            for c in &candidates {
-                println!("    {c}");
+        for obj in diff
+            .changed()
+            .filter(|o| o.change != Change::PruneCandidate)
+        {
+            match obj.shared_text() {
+                Some(text) if !sync.allow_shared => println!(
+                    "  {:<16} {} ({text}; --allow-shared takes it)",
+                    "refused", obj.key
+                ),
+                Some(text) => println!(
+                    "  {:<16} {} (taken over: {text})",
+                    obj.change.as_str(),
+                    obj.key
+                ),
+                None => println!("  {:<16} {}", obj.change.as_str(), obj.key),
             }
         }
+        if prune && !prunable.is_empty() {
+            println!("  these will be deleted (prune):");
+            for obj in &prunable {
+                println!("    {}", obj.key);
+            }
+        }
+        for obj in &kept {
+            let why = obj.keep.as_ref().map(|k| k.reason.as_str()).unwrap_or("");
+            println!("  {:<16} {} ({why})", "kept", obj.key);
+        }
+        let mut confirmed_interactively = false;
         if !sync.yes && !sync.dry_run {
             let question = format!("Sync {} to {}?", eval.app, short(&revision));
             if !confirm(&question) {
@@ -312,12 +400,15 @@ pub async fn sync(
                 code = ExitCode::from(EXIT_ERROR);
                 continue;
             }
+            confirmed_interactively = true;
         }
         let opts = SyncOptions {
             prune,
             dry_run: sync.dry_run,
             revision: revision.clone(),
             crd_timeout: Duration::from_secs(60),
+            allow_shared: sync.allow_shared,
+            confirmed_interactively,
         };
         let result = evaluate::sync_evaluated(&state.client, eval, &opts).await;
         let outcome = match &result {
@@ -328,7 +419,7 @@ pub async fn sync(
         if !sync.dry_run
             && let Err(e) = audit.record(
                 &state.context,
-                "bosun sync",
+                "cli",
                 &format!("sync app {} at {}", eval.app, short(&revision)),
                 &outcome,
             )
@@ -344,6 +435,12 @@ pub async fn sync(
                 }
                 for key in &report.pruned {
                     println!("  {key} pruned");
+                }
+                for (key, why) in &report.kept {
+                    println!("  {key} {why}");
+                }
+                for (key, why) in &report.refused {
+                    println!("  {key} REFUSED: {why}");
                 }
                 for (key, error) in &report.failed {
                     println!("  {key} FAILED: {error}");

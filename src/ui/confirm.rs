@@ -7,7 +7,14 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::config::theme::Theme;
 
-pub fn draw(frame: &mut Frame, area: Rect, question: &str, theme: &Theme) {
+/// `alternative` is a second way to say yes (its key and what it does).
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    question: &str,
+    alternative: Option<(char, &str)>,
+    theme: &Theme,
+) {
     let longest = question
         .lines()
         .map(|l| l.chars().count())
@@ -29,19 +36,23 @@ pub fn draw(frame: &mut Frame, area: Rect, question: &str, theme: &Theme) {
         .lines()
         .map(|line| Line::styled(line.to_string(), theme.text))
         .collect();
-    lines.extend([
-        Line::default(),
-        Line::from(vec![
-            Span::styled("y", theme.key),
-            Span::styled("/", theme.muted),
-            Span::styled("enter", theme.key),
-            Span::styled(" do it   ", theme.muted),
-            Span::styled("n", theme.key),
-            Span::styled("/", theme.muted),
-            Span::styled("esc", theme.key),
-            Span::styled(" cancel", theme.muted),
-        ]),
+    let mut keys = vec![
+        Span::styled("y", theme.key),
+        Span::styled("/", theme.muted),
+        Span::styled("enter", theme.key),
+        Span::styled(" do it   ", theme.muted),
+    ];
+    if let Some((key, label)) = alternative {
+        keys.push(Span::styled(key.to_string(), theme.key));
+        keys.push(Span::styled(format!(" {label}   "), theme.muted));
+    }
+    keys.extend([
+        Span::styled("n", theme.key),
+        Span::styled("/", theme.muted),
+        Span::styled("esc", theme.key),
+        Span::styled(" cancel", theme.muted),
     ]);
+    lines.extend([Line::default(), Line::from(keys)]);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),

@@ -82,6 +82,10 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         picker::draw(frame, area, picker, theme);
     }
     if let Some(question) = &state.confirm {
-        confirm::draw(frame, area, &question.question, theme);
+        let alternative = question
+            .alternative
+            .as_ref()
+            .map(|a| (a.key, a.label.as_str()));
+        confirm::draw(frame, area, &question.question, alternative, theme);
     }
 }

@@ -162,6 +162,7 @@ pub(super) fn ask_build(state: &mut State) {
     state.confirm = Some(Confirm {
         question,
         action: ConfirmAction::Build { build: name },
+        alternative: None,
     });
 }
 
@@ -221,6 +222,7 @@ pub(super) fn ask_cancel(state: &mut State) {
             namespace: run.namespace.clone(),
             name: run.name.clone(),
         },
+        alternative: None,
     });
 }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::app::gitops_service::{GitopsCommand, GitopsEvent};
-use crate::app::state::{ConfirmAction, DiffNav};
+use crate::app::state::{ConfirmAction, ConfirmAlternative, DiffNav};
 use crate::gitops::compare::{Change, SyncStatus};
 use crate::gitops::repo::PullOutcome;
 
@@ -149,23 +149,46 @@ fn auto_sync(state: &mut State, name: &str, effects: &mut Vec<Effect>) {
         Level::Info,
         format!("auto-sync {name} to {}", &head[..head.len().min(7)]),
     );
-    start_sync(state, name, prune, effects);
+    // Nobody is asked: shared objects and Prune=confirm objects stay.
+    let request = SyncRequest {
+        prune,
+        allow_shared: false,
+        interactive: false,
+    };
+    start_sync(state, name, request, effects);
+}
+
+/// How a sync was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncRequest {
+    pub prune: bool,
+    /// Take objects another app renders or tracks.
+    pub allow_shared: bool,
+    /// A person said yes in the confirm (not auto-sync).
+    pub interactive: bool,
 }
 
 /// Sends a sync of the app's current diff to the worker.
-pub(super) fn start_sync(state: &mut State, name: &str, prune: bool, effects: &mut Vec<Effect>) {
+pub(super) fn start_sync(
+    state: &mut State,
+    name: &str,
+    request: SyncRequest,
+    effects: &mut Vec<Effect>,
+) {
     let Some(eval) = state.gitops.app(name).and_then(|a| a.eval.clone()) else {
         state.flash(Level::Warn, format!("{name} has not been diffed yet"));
         return;
     };
     state.next_request += 1;
-    let request = state.next_request;
-    state.gitops.syncing.insert(name.to_string(), request);
+    let id = state.next_request;
+    state.gitops.syncing.insert(name.to_string(), id);
     state.detail = None;
     effects.push(Effect::Gitops(GitopsCommand::Sync {
-        request,
+        request: id,
         evaluation: Box::new(eval),
-        prune,
+        prune: request.prune,
+        allow_shared: request.allow_shared,
+        interactive: request.interactive,
     }));
 }
 
@@ -240,7 +263,8 @@ fn no_repo(state: &mut State) {
     state.flash(Level::Warn, why);
 }
 
-/// The confirm after the diff: what will change, and what prune deletes.
+/// The confirm after the diff: what will change, what prune deletes, what
+/// stays and why, and what another app shares (skipped unless `a`).
 fn ask_sync(state: &mut State, name: &str) {
     let Some(app) = state.gitops.app(name) else {
         return;
@@ -249,17 +273,28 @@ fn ask_sync(state: &mut State, name: &str) {
         return state.flash(Level::Warn, format!("{name} has no diff to sync"));
     };
     let prune = app.spec.prune;
-    let candidates: Vec<String> = diff
+    let prunable: Vec<String> = diff
         .objects
         .iter()
-        .filter(|o| o.change == Change::PruneCandidate)
+        .filter(|o| o.prunable())
         .map(|o| o.key.to_string())
+        .collect();
+    let kept: Vec<String> = diff
+        .objects
+        .iter()
+        .filter_map(|o| Some(format!("{} — {}", o.key, o.keep.as_ref()?.reason)))
+        .collect();
+    let shared: Vec<String> = diff
+        .objects
+        .iter()
+        .filter(|o| o.change != Change::PruneCandidate && o.change != Change::Unchanged)
+        .filter_map(|o| Some(format!("{} — {}", o.key, o.shared_text()?)))
         .collect();
     let applies = diff
         .objects
         .iter()
         .any(|o| matches!(o.change, Change::Create | Change::Drifted | Change::Error));
-    if !applies && (candidates.is_empty() || !prune) {
+    if !applies && (prunable.is_empty() || !prune) {
         state.detail = None;
         return state.flash(Level::Info, format!("{name} is in sync: nothing to apply"));
     }
@@ -271,28 +306,49 @@ fn ask_sync(state: &mut State, name: &str) {
         .map(|h| h.short.clone())
         .unwrap_or_else(|| "the working tree".into());
     let mut question = format!("Sync {name} to {revision}? ({})", diff.summary());
-    if !candidates.is_empty() {
-        if prune {
-            question.push_str("\nPrune deletes:");
-            for c in candidates.iter().take(8) {
-                question.push_str(&format!("\n  {c}"));
-            }
-            if candidates.len() > 8 {
-                question.push_str(&format!("\n  … and {} more", candidates.len() - 8));
-            }
-        } else {
-            question.push_str(&format!(
-                "\n{} prune candidate(s) stay (prune is off for this app)",
-                candidates.len()
-            ));
+    let list = |question: &mut String, title: &str, items: &[String]| {
+        if items.is_empty() {
+            return;
         }
+        question.push_str(&format!("\n{title}"));
+        for item in items.iter().take(8) {
+            question.push_str(&format!("\n  {item}"));
+        }
+        if items.len() > 8 {
+            question.push_str(&format!("\n  … and {} more", items.len() - 8));
+        }
+    };
+    if prune {
+        list(&mut question, "Prune deletes:", &prunable);
+    } else if !prunable.is_empty() {
+        question.push_str(&format!(
+            "\n{} prune candidate(s) stay (prune is off for this app)",
+            prunable.len()
+        ));
     }
+    list(&mut question, "Stays (not pruned):", &kept);
+    list(
+        &mut question,
+        "Skipped, another app has them (a: take them too):",
+        &shared,
+    );
+    let alternative = (!shared.is_empty()).then(|| ConfirmAlternative {
+        key: 'a',
+        label: "sync and take shared objects".into(),
+        action: ConfirmAction::Sync {
+            app: name.to_string(),
+            prune,
+            allow_shared: true,
+        },
+    });
     state.confirm = Some(Confirm {
         question,
         action: ConfirmAction::Sync {
             app: name.to_string(),
             prune,
+            allow_shared: false,
         },
+        alternative,
     });
 }
 

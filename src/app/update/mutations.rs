@@ -29,6 +29,7 @@ pub(super) fn ask_renew(state: &mut State) {
             mutation.describe().trim_start_matches("renew ")
         ),
         action: ConfirmAction::Mutation(mutation),
+        alternative: None,
     });
 }
 
@@ -50,6 +51,7 @@ pub(super) fn ask_restart(state: &mut State) {
                     mutation.describe().trim_start_matches("restart ")
                 ),
                 action: ConfirmAction::Mutation(mutation),
+                alternative: None,
             });
         }
         _ => state.flash(
@@ -92,6 +94,7 @@ pub(super) fn ask_delete(state: &mut State, kill: bool) {
     state.confirm = Some(Confirm {
         question,
         action: ConfirmAction::Mutation(mutation),
+        alternative: None,
     });
 }
 
@@ -131,29 +134,50 @@ pub(super) fn start_mutation(state: &mut State, mutation: Mutation, effects: &mu
 }
 
 pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
-    match key.code {
+    let alternative = state
+        .confirm
+        .as_ref()
+        .and_then(|c| c.alternative.as_ref())
+        .map(|a| a.key);
+    let chosen = match key.code {
         KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => {
-            match state.confirm.take().map(|c| c.action) {
-                Some(ConfirmAction::Mutation(mutation)) => start_mutation(state, mutation, effects),
-                Some(ConfirmAction::Sync { app, prune }) => {
-                    super::gitops::start_sync(state, &app, prune, effects)
-                }
-                Some(ConfirmAction::Build { build }) => {
-                    super::builds::start_build(state, &build, effects)
-                }
-                Some(ConfirmAction::CancelBuild {
-                    kind,
-                    namespace,
-                    name,
-                }) => super::builds::start_cancel(state, kind, namespace, name, effects),
-                None => {}
-            }
+            state.confirm.take().map(|c| c.action)
         }
+        KeyCode::Char(c) if Some(c) == alternative => state
+            .confirm
+            .take()
+            .and_then(|c| c.alternative)
+            .map(|a| a.action),
         KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
             state.confirm = None;
             state.flash(Level::Info, "cancelled");
+            return;
         }
-        _ => {}
+        _ => return,
+    };
+    match chosen {
+        Some(ConfirmAction::Mutation(mutation)) => start_mutation(state, mutation, effects),
+        Some(ConfirmAction::Sync {
+            app,
+            prune,
+            allow_shared,
+        }) => super::gitops::start_sync(
+            state,
+            &app,
+            super::gitops::SyncRequest {
+                prune,
+                allow_shared,
+                interactive: true,
+            },
+            effects,
+        ),
+        Some(ConfirmAction::Build { build }) => super::builds::start_build(state, &build, effects),
+        Some(ConfirmAction::CancelBuild {
+            kind,
+            namespace,
+            name,
+        }) => super::builds::start_cancel(state, kind, namespace, name, effects),
+        None => {}
     }
 }
 
