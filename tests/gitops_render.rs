@@ -148,7 +148,8 @@ fn sample_spec_lists_apps_sources_namespaces_and_the_build() {
     assert_eq!(
         blog.source,
         AppSource::Kustomize {
-            path: PathBuf::from("apps/blog/overlays/prod")
+            path: PathBuf::from("apps/blog/overlays/prod"),
+            options: Default::default(),
         }
     );
     assert_eq!(blog.namespace.as_deref(), Some("blog"));
@@ -303,15 +304,19 @@ fn missing_path_and_missing_source_are_field_errors() {
 }
 
 #[test]
-fn path_without_kustomization_is_refused() {
+fn path_without_kustomization_is_a_plain_directory_app() {
     let repo = sample_copy();
-    let message = spec_error(
+    let spec = spec::parse(
         repo.path(),
         "apps:\n  - name: src\n    path: apps/blog/src\n",
-    );
-    assert!(
-        message.starts_with("bosun.yaml line 3: apps[0].path: no kustomization in apps/blog/src"),
-        "{message}"
+    )
+    .unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        spec.apps[0].source,
+        AppSource::Directory(bosun::gitops::app::DirectorySource {
+            path: "apps/blog/src".into(),
+            ..Default::default()
+        })
     );
 }
 
@@ -463,15 +468,17 @@ fn discovery_finds_overlays_not_their_base() {
         found,
         [
             (
-                "web-overlays-dev",
+                "web/overlays/dev",
                 &AppSource::Kustomize {
-                    path: "web/overlays/dev".into()
+                    path: "web/overlays/dev".into(),
+                    options: Default::default(),
                 }
             ),
             (
-                "web-overlays-prod",
+                "web/overlays/prod",
                 &AppSource::Kustomize {
-                    path: "web/overlays/prod".into()
+                    path: "web/overlays/prod".into(),
+                    options: Default::default(),
                 }
             ),
         ]
@@ -487,13 +494,13 @@ fn discovery_of_the_sample_repo_without_bosun_yaml() {
     assert_eq!(
         names,
         [
-            "apps-blog-overlays-dev",
-            "apps-blog-overlays-prod",
-            "apps-mariadb",
-            "apps-monitoring",
-            "apps-redis",
-            "infra-certs",
-            "infra-ingress",
+            "apps/blog/overlays/dev",
+            "apps/blog/overlays/prod",
+            "apps/mariadb",
+            "apps/monitoring",
+            "apps/redis",
+            "infra/certs",
+            "infra/ingress",
         ]
     );
 }
@@ -551,13 +558,13 @@ fn app_inputs_survive_cycles_and_never_leave_the_repo() {
     );
     write(&root, "b/conf.txt", "x\n");
     write(repo.path(), "outside/kustomization.yaml", "resources: []\n");
-    let app = AppSpec {
-        name: "a".into(),
-        source: AppSource::Kustomize { path: "a".into() },
-        namespace: None,
-        prune: false,
-        auto_sync: false,
-    };
+    let app = AppSpec::new(
+        "a",
+        AppSource::Kustomize {
+            path: "a".into(),
+            options: Default::default(),
+        },
+    );
     let inputs = spec::app_inputs(&root, &app);
     assert_eq!(
         inputs,

@@ -63,9 +63,36 @@ pub fn worst<'a>(all: impl IntoIterator<Item = &'a Health>) -> Health {
     all.into_iter().copied().max().unwrap_or(Health::Healthy)
 }
 
-/// Health of a live object; `None` for kinds without a health rule (Argo CD
-/// counts those as healthy and shows nothing).
+/// API groups of Kubernetes itself: a kind from these without a rule below
+/// has no health (ConfigMap, RBAC, NetworkPolicy ...), as in Argo CD.
+const BUILT_IN_GROUPS: [&str; 16] = [
+    "",
+    "apps",
+    "batch",
+    "autoscaling",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "networking.k8s.io",
+    "storage.k8s.io",
+    "scheduling.k8s.io",
+    "admissionregistration.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "node.k8s.io",
+    "certificates.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "events.k8s.io",
+];
+
+/// Health of a live object; `None` for kinds that have none (a ConfigMap,
+/// a custom resource without any status). Custom resources without a rule
+/// here are judged by their conditions ([`generic`]), never Healthy by
+/// default (docs/ARCHITECTURE.md "Health").
 pub fn assess(group: &str, kind: &str, obj: &Value) -> Option<HealthStatus> {
+    if text(obj, "/metadata/deletionTimestamp").is_some_and(|t| !t.is_empty()) {
+        // gitops-engine GetResourceHealth: anything being deleted.
+        return Some(HealthStatus::new(Health::Progressing, "Pending deletion"));
+    }
     match (group, kind) {
         ("apps", "Deployment") => Some(deployment(obj)),
         ("apps", "StatefulSet") => Some(stateful_set(obj)),
@@ -79,8 +106,142 @@ pub fn assess(group: &str, kind: &str, obj: &Value) -> Option<HealthStatus> {
         ("cert-manager.io", "Certificate") => Some(certificate(obj)),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => Some(crd(obj)),
         ("argoproj.io", "Workflow") => Some(workflow(obj)),
-        _ => None,
+        ("argoproj.io", "Application") => Some(argo_application(obj)),
+        ("helm.toolkit.fluxcd.io", "HelmRelease") => Some(flux(obj, kind, true)),
+        ("kustomize.toolkit.fluxcd.io", "Kustomization") => Some(flux(obj, kind, false)),
+        ("apiregistration.k8s.io", "APIService") => generic(obj),
+        (group, _) if BUILT_IN_GROUPS.contains(&group) => None,
+        _ => generic(obj),
     }
+}
+
+/// A custom resource without a rule of its own, kstatus-style
+/// (cli-utils `pkg/kstatus/status/generic.go`): a generation not yet
+/// observed or `Reconciling=True` is Progressing, `Stalled=True` Degraded;
+/// then `Ready` (or `Available`) decides: True Healthy, False Degraded
+/// (kstatus says InProgress; Argo CD's Flux checks say Degraded, and a
+/// resource reporting "not ready" with no progress is what users must
+/// see), Unknown Progressing. A status without any of these conditions is
+/// Unknown; an object with no status at all (pure configuration, e.g. a
+/// traefik Middleware) has no health, like a ConfigMap.
+pub fn generic(obj: &Value) -> Option<HealthStatus> {
+    let status = obj.get("status")?;
+    if status.is_null() || status.as_object().is_some_and(|s| s.is_empty()) {
+        return None;
+    }
+    let generation = obj.pointer("/metadata/generation").and_then(Value::as_i64);
+    let observed = obj
+        .pointer("/status/observedGeneration")
+        .and_then(Value::as_i64);
+    if let (Some(generation), Some(observed)) = (generation, observed)
+        && generation != observed
+    {
+        return Some(HealthStatus::new(
+            Health::Progressing,
+            format!("generation {generation} not yet observed (at {observed})"),
+        ));
+    }
+    let conditions = obj
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    for c in conditions {
+        match (field(c, "type"), field(c, "status")) {
+            ("Reconciling", "True") => {
+                return Some(HealthStatus::new(Health::Progressing, field(c, "message")));
+            }
+            ("Stalled", "True") => {
+                return Some(HealthStatus::new(Health::Degraded, field(c, "message")));
+            }
+            _ => {}
+        }
+    }
+    for wanted in ["Ready", "Available"] {
+        if let Some(c) = conditions.iter().find(|c| field(c, "type") == wanted) {
+            let health = match field(c, "status") {
+                "True" => Health::Healthy,
+                "False" => Health::Degraded,
+                _ => Health::Progressing,
+            };
+            return Some(HealthStatus::new(health, field(c, "message")));
+        }
+    }
+    Some(HealthStatus::new(
+        Health::Unknown,
+        "no health rule for this kind and no Ready, Stalled or Reconciling condition",
+    ))
+}
+
+/// Argo CD's built-in checks for Flux objects
+/// (`resource_customizations/helm.toolkit.fluxcd.io/HelmRelease/health.lua`
+/// and `kustomize.toolkit.fluxcd.io/Kustomization/health.lua`): suspended,
+/// then counting Ready/Reconciling/Released signals.
+fn flux(obj: &Value, kind: &str, helm_release: bool) -> HealthStatus {
+    if obj.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
+        return HealthStatus::new(Health::Suspended, format!("{kind} is suspended"));
+    }
+    let Some(conditions) = obj
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+    else {
+        return HealthStatus::new(Health::Progressing, "Status unknown");
+    };
+    let (mut succeeded, mut progressing) = (0, 0);
+    let mut message = String::new();
+    for c in conditions {
+        match (field(c, "type"), field(c, "status")) {
+            ("Ready", status) => {
+                match status {
+                    "True" => succeeded += 1,
+                    "Unknown" => progressing += 1,
+                    _ => {}
+                }
+                message = field(c, "message").to_string();
+                if message.is_empty() {
+                    message = field(c, "reason").to_string();
+                }
+            }
+            ("Reconciling", "True") => progressing += 1,
+            ("Released" | "TestSuccess", "True") if helm_release => succeeded += 1,
+            _ => {}
+        }
+    }
+    let needed = if helm_release { 2 } else { 1 };
+    let health = if progressing == 2 {
+        Health::Progressing
+    } else if succeeded == needed {
+        Health::Healthy
+    } else {
+        Health::Degraded
+    };
+    HealthStatus::new(health, message)
+}
+
+/// An Argo CD Application reports its own health (the check Argo CD users
+/// restore with `resource.customizations.health.argoproj.io_Application`).
+fn argo_application(obj: &Value) -> HealthStatus {
+    let message = text(obj, "/status/health/message")
+        .unwrap_or_default()
+        .to_string();
+    match text(obj, "/status/health/status") {
+        Some("Healthy") => HealthStatus::new(Health::Healthy, message),
+        Some("Suspended") => HealthStatus::new(Health::Suspended, message),
+        Some("Degraded") => HealthStatus::new(Health::Degraded, message),
+        Some("Missing") => HealthStatus::new(Health::Missing, message),
+        Some("Progressing") => HealthStatus::new(Health::Progressing, message),
+        Some(_) => HealthStatus::new(Health::Unknown, message),
+        None => HealthStatus::new(
+            Health::Progressing,
+            "Waiting for application to be reconciled",
+        ),
+    }
+}
+
+/// A string field of a condition ("" when absent).
+fn field<'a>(condition: &'a Value, name: &str) -> &'a str {
+    condition.get(name).and_then(Value::as_str).unwrap_or("")
 }
 
 fn int(obj: &Value, pointer: &str) -> i64 {
@@ -490,5 +651,90 @@ mod tests {
             Some(Health::Progressing)
         );
         assert_eq!(assess("", "ConfigMap", &json!({})), None);
+    }
+
+    #[test]
+    fn custom_resources_are_judged_by_conditions_never_healthy_by_default() {
+        let health = |obj: Value| assess("example.com", "Widget", &obj).map(|h| h.health);
+        assert_eq!(health(json!({"spec": {}})), None, "no status: no health");
+        assert_eq!(
+            health(json!({"status": {"phase": "Whatever"}})),
+            Some(Health::Unknown)
+        );
+        let ready =
+            |status: &str| json!({"status": {"conditions": [{"type": "Ready", "status": status}]}});
+        assert_eq!(health(ready("True")), Some(Health::Healthy));
+        assert_eq!(health(ready("False")), Some(Health::Degraded));
+        assert_eq!(health(ready("Unknown")), Some(Health::Progressing));
+        assert_eq!(
+            health(json!({"status": {"conditions": [
+                {"type": "Ready", "status": "True"},
+                {"type": "Stalled", "status": "True", "message": "stuck"}]}})),
+            Some(Health::Degraded)
+        );
+        assert_eq!(
+            health(json!({"status": {"conditions": [
+                {"type": "Reconciling", "status": "True"}]}})),
+            Some(Health::Progressing)
+        );
+        assert_eq!(
+            health(
+                json!({"metadata": {"generation": 3}, "status": {"observedGeneration": 2,
+                "conditions": [{"type": "Ready", "status": "True"}]}})
+            ),
+            Some(Health::Progressing)
+        );
+        assert_eq!(
+            health(json!({"status": {"conditions": [{"type": "Available", "status": "True"}]}})),
+            Some(Health::Healthy)
+        );
+        assert_eq!(
+            health(json!({"metadata": {"deletionTimestamp": "2026-01-01T00:00:00Z"}})),
+            Some(Health::Progressing)
+        );
+    }
+
+    #[test]
+    fn flux_objects_follow_argo_cds_checks() {
+        let release = |conditions: Value| {
+            assess(
+                "helm.toolkit.fluxcd.io",
+                "HelmRelease",
+                &json!({"status": {"conditions": conditions}}),
+            )
+            .map(|h| h.health)
+        };
+        assert_eq!(
+            release(
+                json!([{"type": "Ready", "status": "True"}, {"type": "Released", "status": "True"}])
+            ),
+            Some(Health::Healthy)
+        );
+        assert_eq!(
+            release(json!([{"type": "Ready", "status": "True"}])),
+            Some(Health::Degraded)
+        );
+        assert_eq!(
+            release(
+                json!([{"type": "Ready", "status": "Unknown"}, {"type": "Reconciling", "status": "True"}])
+            ),
+            Some(Health::Progressing)
+        );
+        let kustomization =
+            json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+        assert_eq!(
+            assess(
+                "kustomize.toolkit.fluxcd.io",
+                "Kustomization",
+                &kustomization
+            )
+            .map(|h| h.health),
+            Some(Health::Healthy)
+        );
+        let suspended = json!({"spec": {"suspend": true}});
+        assert_eq!(
+            assess("helm.toolkit.fluxcd.io", "HelmRelease", &suspended).map(|h| h.health),
+            Some(Health::Suspended)
+        );
     }
 }

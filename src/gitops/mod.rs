@@ -4,17 +4,27 @@
 //!
 //! Nothing here imports ratatui; the app drives these through effects.
 
+pub mod app;
+pub mod argo;
 pub mod compare;
+pub mod declared;
 pub mod diff;
+pub mod directory;
+pub mod discover;
 pub mod evaluate;
+pub mod flux;
+pub mod giturl;
 pub mod health;
 pub mod identity;
 pub mod inventory;
+pub mod kustomize_edit;
 pub mod object;
+pub mod paths;
 pub mod prune;
 pub mod render;
 pub mod repo;
 pub mod resolve;
+pub mod snapshot;
 pub mod spec;
 pub mod sync;
 pub mod watch;

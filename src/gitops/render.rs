@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 
+use super::app::{AppSource, AppSpec, HelmSource, KustomizeOptions};
 use super::object::RenderedObject;
-use super::spec::{self, AppSource, AppSpec, HelmSource};
+use super::spec;
 
 /// A render that takes longer is stuck (a chart pull hanging on the network).
 pub const RENDER_TIMEOUT: Duration = Duration::from_secs(120);
@@ -124,25 +125,122 @@ pub enum RenderError {
         kustomize_version: String,
         helm_version: String,
     },
+    #[error("external source: not rendered ({reason})")]
+    External { reason: String },
+    #[error("{message}{}; bosun renders nothing that reads outside the repository (allowOutsideRepo opts out)", if *more > 0 { format!(" (and {more} more)") } else { String::new() })]
+    Outside { message: String, more: usize },
     #[error("{command} did not finish within {seconds} s and was stopped")]
     Timeout { command: String, seconds: u64 },
     #[error("{command}: {message}")]
     Io { command: String, message: String },
 }
 
-/// Renders one app from the repo's working tree.
+/// `kustomize build` flags an app may ask for (Argo CD's
+/// `kustomize.buildOptions`, Flux's load restrictor): nothing that runs
+/// programs (exec plugins) or reaches the network or the disk elsewhere.
+pub const BUILD_OPTIONS: [&str; 4] = [
+    "--load-restrictor",
+    "--enable-helm",
+    "--helm-kube-version",
+    "--helm-api-versions",
+];
+
+/// Checks flags against [`BUILD_OPTIONS`]; the error names the first one
+/// refused.
+pub fn check_build_options(args: &[String]) -> Result<(), String> {
+    let mut iter = args.iter().peekable();
+    while let Some(arg) = iter.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag, Some(value)),
+            None => (arg.as_str(), None),
+        };
+        let flag_norm = flag.replace('_', "-");
+        if !BUILD_OPTIONS.contains(&flag_norm.as_str()) {
+            return Err(format!(
+                "build option {arg:?} is not allowed (allowed: {})",
+                BUILD_OPTIONS.join(", ")
+            ));
+        }
+        let takes_value = flag_norm != "--enable-helm";
+        let value = match (takes_value, inline) {
+            (false, _) => continue,
+            (true, Some(value)) => value.to_string(),
+            (true, None) => match iter.next() {
+                Some(value) => value.clone(),
+                None => return Err(format!("build option {arg} needs a value")),
+            },
+        };
+        if flag_norm == "--load-restrictor"
+            && !matches!(
+                value.as_str(),
+                "LoadRestrictionsNone" | "LoadRestrictionsRootOnly"
+            )
+        {
+            return Err(format!(
+                "--load-restrictor {value}: expected LoadRestrictionsNone or LoadRestrictionsRootOnly"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Renders one app from the repo's working tree (or, when its
+/// kustomization must be edited first, from a throw-away copy of it).
 pub async fn render_app(
     repo_root: &Path,
     app: &AppSpec,
     tools: &Tools,
 ) -> Result<Rendered, RenderError> {
-    let argv = match &app.source {
-        AppSource::Kustomize { path } => kustomize_argv(repo_root, path, tools).await?,
-        AppSource::Helm(helm) => helm_argv(repo_root, helm, tools)?,
-    };
-    let command = display_argv(&argv);
     let started = Instant::now();
-    let stdout = run(repo_root, &argv, &command).await?;
+    match &app.source {
+        AppSource::Kustomize { path, options } => {
+            render_kustomize(repo_root, path, options, tools).await
+        }
+        AppSource::Helm(helm) => {
+            let values = inline_values_file(helm)?;
+            let argv = helm_argv(repo_root, helm, tools, values.as_ref().map(|f| f.path()))?;
+            run_render(repo_root, &argv).await
+        }
+        AppSource::Directory(source) => {
+            let root = repo_root.to_path_buf();
+            let source = source.clone();
+            let command = format!("read {} (plain YAML)", display_rel(&source.path));
+            let objects =
+                tokio::task::spawn_blocking(move || super::directory::read(&root, &source))
+                    .await
+                    .map_err(|e| RenderError::Io {
+                        command: command.clone(),
+                        message: e.to_string(),
+                    })?
+                    .map_err(|message| RenderError::Io {
+                        command: command.clone(),
+                        message,
+                    })?;
+            Ok(Rendered {
+                objects,
+                command,
+                elapsed: started.elapsed(),
+            })
+        }
+        AppSource::External { reason } => Err(RenderError::External {
+            reason: reason.clone(),
+        }),
+    }
+}
+
+fn display_rel(path: &Path) -> String {
+    if path.as_os_str().is_empty() {
+        ".".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Runs an argv and parses what it prints.
+async fn run_render(cwd: &Path, argv: &[String]) -> Result<Rendered, RenderError> {
+    let command = display_argv(argv);
+    let started = Instant::now();
+    let stdout = run(cwd, argv, &command).await?;
     let objects = parse_manifests(&stdout).map_err(|(document, message)| RenderError::Output {
         command: command.clone(),
         document,
@@ -155,11 +253,111 @@ pub async fn render_app(
     })
 }
 
+/// A kustomize app: confinement checked first (nothing it reads may be
+/// outside the repo); edits and a generated kustomization go to a copy.
+async fn render_kustomize(
+    repo_root: &Path,
+    path: &Path,
+    options: &KustomizeOptions,
+    tools: &Tools,
+) -> Result<Rendered, RenderError> {
+    let shown = display_rel(path);
+    let io = |message: String| RenderError::Io {
+        command: format!("kustomize build {shown}"),
+        message,
+    };
+    check_build_options(&options.build_options).map_err(io)?;
+    if !options.allow_outside {
+        let root = repo_root.to_path_buf();
+        let dir = path.to_path_buf();
+        let components = options.components.clone();
+        let outside = tokio::task::spawn_blocking(move || {
+            super::paths::outside_references(&root, &dir, &components)
+        })
+        .await
+        .map_err(|e| io(e.to_string()))?;
+        if let Some(first) = outside.first() {
+            return Err(RenderError::Outside {
+                message: first.clone(),
+                more: outside.len() - 1,
+            });
+        }
+    }
+    if !options.edits() {
+        let argv = kustomize_argv(repo_root, path, &options.build_options, tools).await?;
+        return run_render(repo_root, &argv).await;
+    }
+    let root = repo_root.to_path_buf();
+    let dir = path.to_path_buf();
+    let edit = options.clone();
+    let snapshot = tokio::task::spawn_blocking(move || prepare_snapshot(&root, &dir, &edit))
+        .await
+        .map_err(|e| io(e.to_string()))?
+        .map_err(io)?;
+    let argv = kustomize_argv(snapshot.root(), path, &options.build_options, tools).await?;
+    let mut rendered = run_render(snapshot.root(), &argv).await?;
+    rendered.command = format!("{} (after {})", rendered.command, edit_summary(options));
+    Ok(rendered)
+}
+
+/// What was changed before the build, for the render's command line.
+fn edit_summary(options: &KustomizeOptions) -> String {
+    let who = match options.style {
+        super::app::EditStyle::Argo => "Argo CD's kustomize edits",
+        super::app::EditStyle::Flux => "Flux's kustomization changes",
+    };
+    if options.generate {
+        format!("{who}; kustomization generated")
+    } else {
+        who.to_string()
+    }
+}
+
+/// Copies the repo, writes the generated kustomization (Flux) and applies
+/// the edits to the app's kustomization.
+fn prepare_snapshot(
+    repo_root: &Path,
+    path: &Path,
+    options: &KustomizeOptions,
+) -> Result<super::snapshot::Snapshot, String> {
+    let snapshot = super::snapshot::Snapshot::of(repo_root)?;
+    let dir = snapshot.root().join(path);
+    let (file, mut doc) = match spec::kustomization_file(&dir) {
+        Some(file) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let doc: Yaml = serde_yaml::from_str(&text).map_err(|e| {
+                format!(
+                    "{}: {e}",
+                    file.strip_prefix(snapshot.root())
+                        .unwrap_or(&file)
+                        .display()
+                )
+            })?;
+            (file, doc)
+        }
+        None if options.generate => (
+            dir.join("kustomization.yaml"),
+            super::kustomize_edit::generate(&dir)?,
+        ),
+        None => return Err(format!("no kustomization in {}", display_rel(path))),
+    };
+    super::kustomize_edit::apply(&mut doc, options)?;
+    let text = serde_yaml::to_string(&doc).map_err(|e| e.to_string())?;
+    let relative = file
+        .strip_prefix(snapshot.root())
+        .map(Path::to_path_buf)
+        .unwrap_or(file.clone());
+    snapshot.replace(&relative, &text)?;
+    Ok(snapshot)
+}
+
 /// The argv for a kustomize directory; checks helm (and its version against
 /// kustomize's) before anything runs when a kustomization uses `helmCharts`.
 async fn kustomize_argv(
-    repo_root: &Path,
+    root: &Path,
     path: &Path,
+    build_options: &[String],
     tools: &Tools,
 ) -> Result<Vec<String>, RenderError> {
     let dir = path
@@ -168,7 +366,7 @@ async fn kustomize_argv(
         .unwrap_or(".")
         .to_string();
     // The app path came from a validated spec, but AppSpec is public: check again.
-    spec::contain(repo_root, &dir).map_err(|message| RenderError::Io {
+    spec::contain(root, &dir).map_err(|message| RenderError::Io {
         command: format!("kustomize build {dir}"),
         message,
     })?;
@@ -183,20 +381,21 @@ async fn kustomize_argv(
         }
     };
     let mut argv = vec![path_arg(program), subcommand.to_string()];
-    if needs_helm(repo_root, path) {
+    let asked_helm = build_options.iter().any(|o| o == "--enable-helm");
+    if asked_helm || needs_helm(root, path) {
         let Some(helm) = &tools.helm else {
             return Err(RenderError::ToolMissing {
                 tool: "helm",
                 hint: HELM_HINT_CHARTS,
             });
         };
-        check_helm_pair(repo_root, program, tools.kustomize.is_some(), helm).await?;
-        argv.extend([
-            "--enable-helm".into(),
-            "--helm-command".into(),
-            path_arg(helm),
-        ]);
+        check_helm_pair(root, program, tools.kustomize.is_some(), helm).await?;
+        if !asked_helm {
+            argv.push("--enable-helm".into());
+        }
+        argv.extend(["--helm-command".into(), path_arg(helm)]);
     }
+    argv.extend(build_options.iter().cloned());
     argv.push(dir);
     Ok(argv)
 }
@@ -204,15 +403,13 @@ async fn kustomize_argv(
 /// `--enable-helm` is needed when the app's kustomization, or one it
 /// includes, inflates Helm charts.
 fn needs_helm(repo_root: &Path, path: &Path) -> bool {
-    let app = AppSpec {
-        name: String::new(),
-        source: AppSource::Kustomize {
+    let app = AppSpec::new(
+        "",
+        AppSource::Kustomize {
             path: path.to_path_buf(),
+            options: KustomizeOptions::default(),
         },
-        namespace: None,
-        prune: false,
-        auto_sync: false,
-    };
+    );
     spec::app_inputs(repo_root, &app)
         .iter()
         .any(|input| input.is_dir() && uses_helm_charts(input))
@@ -302,6 +499,7 @@ fn helm_argv(
     repo_root: &Path,
     helm: &HelmSource,
     tools: &Tools,
+    inline_values: Option<&Path>,
 ) -> Result<Vec<String>, RenderError> {
     let Some(program) = &tools.helm else {
         return Err(RenderError::ToolMissing {
@@ -329,8 +527,10 @@ fn helm_argv(
         chart,
         "--namespace".into(),
         namespace,
-        "--include-crds".into(),
     ];
+    if helm.include_crds {
+        argv.push("--include-crds".into());
+    }
     if let Some(version) = &helm.version {
         argv.extend(["--version".into(), version.clone()]);
     }
@@ -340,7 +540,35 @@ fn helm_argv(
     for values in &helm.values {
         argv.extend(["-f".into(), path_arg(values)]);
     }
+    // Argo CD passes inline values after the files.
+    if let Some(file) = inline_values {
+        argv.extend(["-f".into(), path_arg(file)]);
+    }
+    for (key, value) in &helm.set {
+        argv.extend(["--set".into(), format!("{key}={value}")]);
+    }
+    for (key, value) in &helm.set_string {
+        argv.extend(["--set-string".into(), format!("{key}={value}")]);
+    }
     Ok(argv)
+}
+
+/// Inline values (Argo CD `values` / `valuesObject`) in a temp file for `-f`.
+fn inline_values_file(helm: &HelmSource) -> Result<Option<tempfile::NamedTempFile>, RenderError> {
+    let Some(values) = &helm.inline_values else {
+        return Ok(None);
+    };
+    let io = |e: std::io::Error| RenderError::Io {
+        command: format!("helm template {}", helm.release),
+        message: format!("cannot write the inline values: {e}"),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix("bosun-values-")
+        .suffix(".yaml")
+        .tempfile()
+        .map_err(io)?;
+    std::io::Write::write_all(&mut file, values.as_bytes()).map_err(io)?;
+    Ok(Some(file))
 }
 
 fn path_arg(path: &Path) -> String {

@@ -172,6 +172,35 @@ pub fn open(path: &Path) -> Result<Repository, RepoError> {
     Ok(repo)
 }
 
+/// What app declarations are checked against: the remotes' URLs (an Argo
+/// CD Application or Flux GitRepository pointing at one of them means this
+/// checkout) and the branch checked out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoFacts {
+    pub remotes: Vec<String>,
+    pub branch: Option<String>,
+}
+
+/// The facts of the repository holding `path`; empty when it is not one.
+pub fn facts(path: &Path) -> RepoFacts {
+    let Ok(repo) = open(path) else {
+        return RepoFacts::default();
+    };
+    let mut remotes = Vec::new();
+    if let Ok(names) = repo.remotes() {
+        for name in names.iter().filter_map(|name| name.ok().flatten()) {
+            if let Ok(remote) = repo.find_remote(name) {
+                remotes.extend(remote.url().ok().map(str::to_string));
+                remotes.extend(remote.pushurl().ok().flatten().map(str::to_string));
+            }
+        }
+    }
+    RepoFacts {
+        remotes,
+        branch: current_branch(&repo).ok().flatten(),
+    }
+}
+
 /// Reads branch, HEAD, upstream, ahead/behind (against the remote-tracking
 /// ref as of the last fetch; no network) and the dirty files.
 pub fn status(repo: &Repository) -> Result<RepoStatus, RepoError> {

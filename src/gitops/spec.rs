@@ -5,8 +5,8 @@
 //! Every path in the spec is repo-relative and checked by [`contain`]: a repo
 //! someone else wrote must not make bosun read (and apply) files outside it.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::path::{Component, Path, PathBuf};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 use serde_yaml::Value as Yaml;
@@ -14,55 +14,44 @@ use serde_yaml::Value as Yaml;
 /// The spec file at the repository root.
 pub const SPEC_FILE: &str = "bosun.yaml";
 
-/// The file names kustomize accepts for a kustomization, in its lookup order.
-pub const KUSTOMIZATION_FILES: [&str; 3] =
-    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub use super::discover::discover;
+pub use super::paths::{
+    KUSTOMIZATION_FILES, app_inputs, contain, kustomization_file, read_kustomization,
+};
+
+pub use super::app::{
+    AppSource, AppSpec, DirectorySource, EditStyle, HelmSource, KustomizeOptions, Origin,
+    PostBuild, Readiness, SubstituteFrom,
+};
 
 /// What a repo deploys and builds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RepoSpec {
     pub apps: Vec<AppSpec>,
     pub builds: Vec<BuildSpec>,
-    /// True when there is no `bosun.yaml` and the apps were discovered.
+    /// True when nothing declares apps and they were discovered.
     pub discovered: bool,
+    /// The entry point apps were found from (`clusters/<name>`), if any.
+    pub entry: Option<PathBuf>,
+    /// Entry points to choose from when none was given and none matches
+    /// the current context (a multi-cluster repo): no apps are listed
+    /// until one is chosen (`--path` or the config's `path`).
+    pub entry_candidates: Vec<PathBuf>,
+    /// Repo-wide `kustomize build` flags (`kustomize.buildOptions`).
+    pub build_options: Vec<String>,
 }
 
-/// One app: a set of objects rendered from the repo and synced together.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppSpec {
-    pub name: String,
-    pub source: AppSource,
-    /// Default namespace for rendered objects without one (for a Helm app,
-    /// the release namespace when the app does not name one).
-    pub namespace: Option<String>,
-    pub prune: bool,
-    pub auto_sync: bool,
-}
-
-/// Where an app's manifests come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AppSource {
-    /// A kustomize directory, repo-relative and normalised (no `..`).
-    Kustomize { path: PathBuf },
-    /// A Helm release rendered with `helm template`.
-    Helm(HelmSource),
-}
-
-/// A Helm release as written in `bosun.yaml`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HelmSource {
-    /// The chart as written (`repo/name`, `oci://…`, or a local path).
-    pub chart: String,
-    /// The repo-relative chart directory when `chart` is a local path.
-    pub chart_path: Option<PathBuf>,
-    pub version: Option<String>,
-    pub release: String,
-    /// The release namespace (the app's namespace when not given).
-    pub namespace: Option<String>,
-    /// Repo-relative values files, in order.
-    pub values: Vec<PathBuf>,
-    /// A chart repository URL (`helm template --repo`).
-    pub repo_url: Option<String>,
+impl RepoSpec {
+    fn empty() -> RepoSpec {
+        RepoSpec {
+            apps: Vec::new(),
+            builds: Vec::new(),
+            discovered: false,
+            entry: None,
+            entry_candidates: Vec::new(),
+            build_options: Vec::new(),
+        }
+    }
 }
 
 /// An image build (DESIGN §7).
@@ -134,18 +123,84 @@ fn at(line: Option<usize>, column: Option<usize>) -> String {
     }
 }
 
-/// Loads `bosun.yaml` when the repo has one, else discovers the apps.
+/// How to look for apps beyond `bosun.yaml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The entry point (`--path`, the config's `path`), repo-relative.
+    pub entry: Option<PathBuf>,
+    /// The current kube context, for `clusters/<context>`.
+    pub context: Option<String>,
+}
+
+/// Loads the apps with default options (no entry point, no context).
 pub fn load(repo_root: &Path) -> Result<RepoSpec, SpecError> {
+    load_with(repo_root, &LoadOptions::default())
+}
+
+/// The repo's apps, in DESIGN §6's order: `bosun.yaml` (which overrides
+/// anything of the same name), then the Argo CD Applications and Flux
+/// Kustomizations the repo declares (docs/ARCHITECTURE.md "Declared
+/// apps"), and only when none of those exist, plain discovery.
+pub fn load_with(repo_root: &Path, options: &LoadOptions) -> Result<RepoSpec, SpecError> {
     let path = repo_root.join(SPEC_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => parse(repo_root, &text),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(RepoSpec {
-            apps: discover(repo_root)?,
-            builds: Vec::new(),
-            discovered: true,
-        }),
-        Err(source) => Err(SpecError::Read { path, source }),
+    let file = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(parse(repo_root, &text)?),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => return Err(SpecError::Read { path, source }),
+    };
+    let has_file = file.is_some();
+    let mut spec = file.unwrap_or_else(RepoSpec::empty);
+    let entry = match &options.entry {
+        Some(written) => {
+            let written = written.to_string_lossy();
+            let relative = contain(repo_root, &written).map_err(|message| SpecError::Field {
+                path: PathBuf::from("--path"),
+                line: None,
+                field: "path".into(),
+                message,
+            })?;
+            if !repo_root.join(&relative).is_dir() {
+                return Err(SpecError::Field {
+                    path: PathBuf::from("--path"),
+                    line: None,
+                    field: "path".into(),
+                    message: format!("{written:?} is not a directory of the repository"),
+                });
+            }
+            Some(relative)
+        }
+        None => spec.entry.clone(),
+    };
+    let facts = super::repo::facts(repo_root);
+    let declared = super::declared::scan(
+        repo_root,
+        entry.as_deref(),
+        options.context.as_deref(),
+        &facts,
+    );
+    spec.entry = declared.entry;
+    spec.entry_candidates = declared.candidates;
+    for mut app in declared.apps {
+        if spec.apps.iter().any(|a| a.name == app.name) {
+            continue; // bosun.yaml names it: its entry wins
+        }
+        if let AppSource::Kustomize { options, .. } = &mut app.source
+            && options.style == EditStyle::Argo
+            && options.build_options.is_empty()
+        {
+            // argocd-cm `kustomize.buildOptions` is repo-wide too.
+            options.build_options.clone_from(&spec.build_options);
+        }
+        spec.apps.push(app);
     }
+    if !has_file && spec.apps.is_empty() && spec.entry_candidates.is_empty() {
+        spec.apps = match &spec.entry {
+            Some(scope) => super::discover::discover_under(repo_root, scope)?,
+            None => discover(repo_root)?,
+        };
+        spec.discovered = true;
+    }
+    Ok(spec)
 }
 
 // ---------------------------------------------------------------------------
@@ -158,6 +213,40 @@ struct RawSpec {
     apps: Option<Vec<RawApp>>,
     #[serde(default)]
     builds: Option<Vec<RawBuild>>,
+    /// The entry point of a multi-cluster repo (`clusters/prod`).
+    #[serde(default)]
+    path: Option<String>,
+    /// Repo-wide kustomize settings.
+    #[serde(default)]
+    kustomize: Option<RawGlobalKustomize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawGlobalKustomize {
+    #[serde(default)]
+    build_options: Option<BuildOptions>,
+}
+
+/// Build flags as Argo CD writes them (one string) or as a list.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum BuildOptions {
+    Line(String),
+    List(Vec<String>),
+}
+
+impl BuildOptions {
+    fn args(self) -> Vec<String> {
+        match self {
+            BuildOptions::Line(line) => line.split_whitespace().map(str::to_string).collect(),
+            BuildOptions::List(list) => list
+                .iter()
+                .flat_map(|item| item.split_whitespace())
+                .map(str::to_string)
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,6 +264,63 @@ struct RawApp {
     prune: bool,
     #[serde(default)]
     auto_sync: bool,
+    #[serde(default)]
+    create_namespace: bool,
+    #[serde(default)]
+    depends_on: Option<Vec<String>>,
+    /// Plain YAML files (Argo CD's directory source).
+    #[serde(default)]
+    directory: Option<RawDirectory>,
+    #[serde(default)]
+    kustomize: Option<RawKustomize>,
+    /// Flux-style post-build substitution.
+    #[serde(default)]
+    substitute: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    substitute_from: Option<Vec<RawSubstituteFrom>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawDirectory {
+    #[serde(default)]
+    recurse: bool,
+    #[serde(default)]
+    include: Option<String>,
+    #[serde(default)]
+    exclude: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawKustomize {
+    #[serde(default)]
+    name_prefix: Option<String>,
+    #[serde(default)]
+    name_suffix: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    images: Option<Vec<String>>,
+    #[serde(default)]
+    common_labels: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    common_annotations: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    patches: Option<Vec<Yaml>>,
+    #[serde(default)]
+    components: Option<Vec<String>>,
+    #[serde(default)]
+    build_options: Option<BuildOptions>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawSubstituteFrom {
+    kind: String,
+    name: String,
+    #[serde(default)]
+    optional: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -251,12 +397,38 @@ pub fn parse(repo_root: &Path, text: &str) -> Result<RepoSpec, SpecError> {
         path: &path,
         text,
     };
-    let apps = check.apps(raw.apps.unwrap_or_default())?;
+    let build_options = match raw.kustomize.and_then(|k| k.build_options) {
+        Some(options) => {
+            let args = options.args();
+            super::render::check_build_options(&args).map_err(|why| {
+                check.error(
+                    key_line(text, "kustomize", 0, &["buildOptions"]),
+                    "kustomize.buildOptions".into(),
+                    why,
+                )
+            })?;
+            args
+        }
+        None => Vec::new(),
+    };
+    let entry = match raw.path.filter(|p| !p.trim().is_empty()) {
+        Some(written) => {
+            let path = contain(repo_root, &written)
+                .map_err(|why| check.error(None, "path".into(), why))?;
+            expect_dir(&repo_root.join(&path), &written)
+                .map_err(|why| check.error(None, "path".into(), why))?;
+            Some(path)
+        }
+        None => None,
+    };
+    let apps = check.apps(raw.apps.unwrap_or_default(), &build_options)?;
     let builds = check.builds(raw.builds.unwrap_or_default(), &apps)?;
     Ok(RepoSpec {
         apps,
         builds,
-        discovered: false,
+        entry,
+        build_options,
+        ..RepoSpec::empty()
     })
 }
 
@@ -297,7 +469,7 @@ impl Check<'_> {
         key_line(self.text, section, index, keys)
     }
 
-    fn apps(&self, raw: Vec<RawApp>) -> Result<Vec<AppSpec>, SpecError> {
+    fn apps(&self, raw: Vec<RawApp>, global_options: &[String]) -> Result<Vec<AppSpec>, SpecError> {
         let mut seen: HashMap<String, (usize, Option<usize>)> = HashMap::new();
         let mut apps = Vec::with_capacity(raw.len());
         for (index, app) in raw.into_iter().enumerate() {
@@ -309,7 +481,7 @@ impl Check<'_> {
                     "missing; every app needs a name",
                 )
             })?;
-            if let Err(why) = label_value(&name) {
+            if let Err(why) = super::identity::check_app_name(&name) {
                 return Err(self.error(at(&["name"]), format!("apps[{index}].name"), why));
             }
             if let Some((other, other_line)) = seen.get(&name) {
@@ -341,10 +513,12 @@ impl Check<'_> {
                     return Err(self.error(
                         at(&[]),
                         format!("apps[{index}]"),
-                        "needs `path` (a kustomize directory) or `helm` (a Helm release)",
+                        "needs `path` (a kustomize or plain YAML directory) or `helm` (a Helm release)",
                     ));
                 }
-                (Some(path), None) => self.kustomize(index, &path)?,
+                (Some(path), None) => {
+                    self.path_source(index, &path, app.directory, app.kustomize, global_options)?
+                }
                 (None, Some(helm)) => {
                     let helm = self.helm(index, helm, namespace.as_deref())?;
                     if namespace.is_none() {
@@ -353,18 +527,63 @@ impl Check<'_> {
                     AppSource::Helm(helm)
                 }
             };
-            apps.push(AppSpec {
-                name,
-                source,
-                namespace,
-                prune: app.prune,
-                auto_sync: app.auto_sync,
-            });
+            let post_build = match (app.substitute, app.substitute_from) {
+                (None, None) => None,
+                (substitute, from) => {
+                    let mut entries = Vec::new();
+                    for (n, entry) in from.unwrap_or_default().into_iter().enumerate() {
+                        if entry.kind != "ConfigMap" && entry.kind != "Secret" {
+                            return Err(self.error(
+                                at(&["substituteFrom"]),
+                                format!("apps[{index}].substituteFrom[{n}].kind"),
+                                format!("{:?}: expected ConfigMap or Secret", entry.kind),
+                            ));
+                        }
+                        entries.push(SubstituteFrom {
+                            kind: entry.kind,
+                            name: entry.name,
+                            namespace: namespace.clone().unwrap_or_else(|| "default".into()),
+                            optional: entry.optional,
+                        });
+                    }
+                    Some(PostBuild {
+                        substitute: substitute.unwrap_or_default(),
+                        substitute_from: entries,
+                    })
+                }
+            };
+            let mut spec = AppSpec::new(name, source);
+            spec.namespace = namespace;
+            spec.prune = app.prune;
+            spec.auto_sync = app.auto_sync;
+            spec.create_namespace = app.create_namespace;
+            spec.depends_on = app.depends_on.unwrap_or_default();
+            spec.post_build = post_build;
+            apps.push(spec);
+        }
+        let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
+        for (index, app) in apps.iter().enumerate() {
+            if let Some(missing) = app.depends_on.iter().find(|d| !names.contains(d)) {
+                return Err(self.error(
+                    self.line_of("apps", index, &["dependsOn"]),
+                    format!("apps[{index}].dependsOn"),
+                    format!("no app named {missing:?}"),
+                ));
+            }
         }
         Ok(apps)
     }
 
-    fn kustomize(&self, index: usize, written: &str) -> Result<AppSource, SpecError> {
+    /// A `path:` app: a kustomization (with optional edits and build
+    /// flags), or plain YAML files when the directory has no kustomization.
+    fn path_source(
+        &self,
+        index: usize,
+        written: &str,
+        directory: Option<RawDirectory>,
+        kustomize: Option<RawKustomize>,
+        global_options: &[String],
+    ) -> Result<AppSource, SpecError> {
         let line = self.line_of("apps", index, &["path"]);
         let field = || format!("apps[{index}].path");
         let path = contain(self.root, written).map_err(|why| self.error(line, field(), why))?;
@@ -372,18 +591,69 @@ impl Check<'_> {
         if let Err(why) = expect_dir(&dir, written) {
             return Err(self.error(line, field(), why));
         }
-        if kustomization_file(&dir).is_none() {
-            return Err(self.error(
-                line,
-                field(),
-                format!(
-                    "no kustomization in {} (looked for {})",
-                    display_rel(&path),
-                    KUSTOMIZATION_FILES.join(", ")
-                ),
-            ));
+        let has_kustomization = kustomization_file(&dir).is_some();
+        if let Some(directory) = directory {
+            if kustomize.is_some() {
+                return Err(self.error(
+                    self.line_of("apps", index, &["directory"]),
+                    format!("apps[{index}]"),
+                    "has both `directory` and `kustomize`; an app is one or the other",
+                ));
+            }
+            return Ok(AppSource::Directory(DirectorySource {
+                path,
+                recurse: directory.recurse,
+                include: directory.include.filter(|g| !g.is_empty()),
+                exclude: directory.exclude.filter(|g| !g.is_empty()),
+            }));
         }
-        Ok(AppSource::Kustomize { path })
+        if !has_kustomization && kustomize.is_none() {
+            return Ok(AppSource::Directory(DirectorySource {
+                path,
+                ..DirectorySource::default()
+            }));
+        }
+        let raw = kustomize.unwrap_or_default();
+        let at = |key: &str| self.line_of("apps", index, &["kustomize", key]);
+        let mut images = Vec::new();
+        for (n, image) in raw.images.unwrap_or_default().iter().enumerate() {
+            images.push(super::kustomize_edit::parse_image(image).map_err(|why| {
+                self.error(
+                    at("images"),
+                    format!("apps[{index}].kustomize.images[{n}]"),
+                    why,
+                )
+            })?);
+        }
+        let mut build_options = global_options.to_vec();
+        if let Some(options) = raw.build_options {
+            let args = options.args();
+            super::render::check_build_options(&args).map_err(|why| {
+                self.error(
+                    at("buildOptions"),
+                    format!("apps[{index}].kustomize.buildOptions"),
+                    why,
+                )
+            })?;
+            build_options = args;
+        }
+        Ok(AppSource::Kustomize {
+            path,
+            options: KustomizeOptions {
+                style: EditStyle::Argo,
+                name_prefix: raw.name_prefix.filter(|p| !p.is_empty()),
+                name_suffix: raw.name_suffix.filter(|p| !p.is_empty()),
+                namespace: raw.namespace.filter(|p| !p.is_empty()),
+                images,
+                common_labels: raw.common_labels.unwrap_or_default(),
+                common_annotations: raw.common_annotations.unwrap_or_default(),
+                patches: raw.patches.unwrap_or_default(),
+                components: raw.components.unwrap_or_default(),
+                build_options,
+                generate: !has_kustomization,
+                ..KustomizeOptions::default()
+            },
+        })
     }
 
     fn helm(
@@ -442,13 +712,12 @@ impl Check<'_> {
             values.push(path);
         }
         Ok(HelmSource {
-            chart,
             chart_path,
             version: helm.version.filter(|v| !v.is_empty()),
-            release,
             namespace: namespace.or(app_namespace.map(str::to_string)),
             values,
             repo_url: helm.repo.filter(|url| !url.is_empty()),
+            ..HelmSource::new(chart, release)
         })
     }
 
@@ -578,21 +847,6 @@ fn required(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// App names become the `bosun.dev/app` label value, so they must be one.
-fn label_value(name: &str) -> Result<(), String> {
-    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    let edges_ok = name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if name.len() <= 63 && edges_ok && name.chars().all(ok_char) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{name:?} is not a valid label value (at most 63 letters, digits, '-', '_' or '.', \
-             starting and ending with a letter or digit)"
-        ))
-    }
-}
-
 /// Namespaces are DNS-1123 labels; catching a typo here beats an API error.
 fn dns_label(name: &str) -> Result<(), String> {
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
@@ -689,319 +943,4 @@ fn value_line(text: &str, section: &str, index: usize, needle: &str) -> Option<u
             .get(number - 1)
             .is_some_and(|line| line.contains(needle))
     })
-}
-
-// ---------------------------------------------------------------------------
-// Paths
-
-/// Resolves a repo-relative path, refusing any that leaves the repo: absolute
-/// paths, `..` past the root, and (for the part that exists) symlinks whose
-/// target is outside the canonical root. Returns the normalised relative path.
-pub fn contain(repo_root: &Path, relative: &str) -> Result<PathBuf, String> {
-    let absolute =
-        || format!("{relative:?} is an absolute path; paths are relative to the repository root");
-    let given = Path::new(relative);
-    if given.has_root() || relative.starts_with('/') || relative.starts_with('\\') {
-        return Err(absolute());
-    }
-    let mut normal = PathBuf::new();
-    for component in given.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !normal.pop() {
-                    return Err(format!("{relative:?} leaves the repository"));
-                }
-            }
-            Component::Normal(part) => normal.push(part),
-            Component::RootDir | Component::Prefix(_) => return Err(absolute()),
-        }
-    }
-    let root = repo_root.canonicalize().map_err(|error| {
-        format!(
-            "cannot resolve the repository root {}: {error}",
-            repo_root.display()
-        )
-    })?;
-    // The longest existing prefix decides: `link/missing` is as bad as `link`.
-    for ancestor in normal.ancestors() {
-        if let Ok(real) = repo_root.join(ancestor).canonicalize() {
-            if !real.starts_with(&root) {
-                return Err(format!(
-                    "{relative:?} leaves the repository (a symlink to {})",
-                    real.display()
-                ));
-            }
-            break;
-        }
-    }
-    Ok(normal)
-}
-
-/// The kustomization file of `dir`, if it holds one.
-pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
-    KUSTOMIZATION_FILES
-        .iter()
-        .map(|name| dir.join(name))
-        .find(|file| file.is_file())
-}
-
-/// The parsed kustomization of `dir`; `None` when absent or unparsable
-/// (rendering reports the latter properly).
-pub(crate) fn read_kustomization(dir: &Path) -> Option<Yaml> {
-    let text = std::fs::read_to_string(kustomization_file(dir)?).ok()?;
-    serde_yaml::from_str(&text).ok()
-}
-
-/// Remote kustomize references (git, http) are not repo inputs.
-fn is_remote(entry: &str) -> bool {
-    entry.contains("://")
-        || entry.starts_with("git@")
-        || entry.starts_with("github.com/")
-        || entry.starts_with("gitlab.com/")
-        || entry.starts_with("bitbucket.org/")
-        || entry.contains("?ref=")
-        || entry.contains(".git//")
-}
-
-/// `entry` written in the kustomization of `dir` (repo-relative), resolved
-/// to an existing repo-relative path; `None` when remote, outside or absent.
-fn local_ref(repo_root: &Path, dir: &Path, entry: &str) -> Option<PathBuf> {
-    let entry = entry.trim();
-    if entry.is_empty() || entry.contains('\n') || is_remote(entry) || Path::new(entry).has_root() {
-        return None;
-    }
-    let joined = dir.join(entry);
-    let path = contain(repo_root, joined.to_str()?).ok()?;
-    repo_root.join(&path).exists().then_some(path)
-}
-
-fn strings(value: Option<&Yaml>) -> Vec<&str> {
-    match value {
-        Some(Yaml::Sequence(items)) => items.iter().filter_map(Yaml::as_str).collect(),
-        Some(Yaml::String(one)) => vec![one.as_str()],
-        _ => Vec::new(),
-    }
-}
-
-fn items(value: Option<&Yaml>) -> &[Yaml] {
-    match value {
-        Some(Yaml::Sequence(items)) => items,
-        _ => &[],
-    }
-}
-
-/// Repo-relative directories that the kustomization in `dir` includes as
-/// kustomizations (`resources`, `bases`, `components`).
-fn included_dirs(repo_root: &Path, dir: &Path, doc: &Yaml) -> Vec<PathBuf> {
-    ["resources", "bases", "components"]
-        .iter()
-        .flat_map(|key| strings(doc.get(key)))
-        .filter_map(|entry| local_ref(repo_root, dir, entry))
-        .filter(|path| repo_root.join(path).is_dir())
-        .collect()
-}
-
-/// Every local file or directory the kustomization in `dir` reads.
-fn referenced(repo_root: &Path, dir: &Path, doc: &Yaml) -> Vec<PathBuf> {
-    let mut entries: Vec<&str> = Vec::new();
-    for key in [
-        "resources",
-        "bases",
-        "components",
-        "patchesStrategicMerge",
-        "crds",
-        "configurations",
-        "transformers",
-        "generators",
-        "validators",
-    ] {
-        entries.extend(strings(doc.get(key)));
-    }
-    for key in ["patches", "patchesJson6902", "replacements"] {
-        entries.extend(
-            items(doc.get(key))
-                .iter()
-                .filter_map(|item| item.get("path")?.as_str()),
-        );
-    }
-    if let Some(path) = doc
-        .get("openapi")
-        .and_then(|o| o.get("path"))
-        .and_then(Yaml::as_str)
-    {
-        entries.push(path);
-    }
-    for key in ["configMapGenerator", "secretGenerator"] {
-        for generator in items(doc.get(key)) {
-            for file in strings(generator.get("files")) {
-                // `key=path` names the data key; the file is after the `=`.
-                entries.push(file.split_once('=').map_or(file, |(_, path)| path));
-            }
-            entries.extend(strings(generator.get("envs")));
-            entries.extend(strings(generator.get("env")));
-        }
-    }
-    let charts = items(doc.get("helmCharts"));
-    let chart_home = doc
-        .get("helmGlobals")
-        .and_then(|g| g.get("chartHome"))
-        .and_then(Yaml::as_str)
-        .unwrap_or("charts");
-    let chart_dirs: Vec<String> = if charts.is_empty() {
-        Vec::new()
-    } else {
-        let mut dirs = vec![chart_home.to_string()];
-        dirs.extend(
-            charts
-                .iter()
-                .filter_map(|chart| chart.get("name")?.as_str())
-                .map(|name| format!("{chart_home}/{name}")),
-        );
-        dirs
-    };
-    entries.extend(chart_dirs.iter().map(String::as_str));
-    for chart in charts {
-        entries.extend(strings(chart.get("valuesFile")));
-        entries.extend(strings(chart.get("additionalValuesFiles")));
-    }
-    entries
-        .into_iter()
-        .filter_map(|entry| local_ref(repo_root, dir, entry))
-        .collect()
-}
-
-/// Absolute paths whose change means the app must be rendered again.
-pub fn app_inputs(repo_root: &Path, app: &AppSpec) -> Vec<PathBuf> {
-    let mut inputs: BTreeSet<PathBuf> = BTreeSet::new();
-    match &app.source {
-        AppSource::Kustomize { path } => {
-            let mut queue = VecDeque::from([path.clone()]);
-            let mut visited: HashSet<PathBuf> = HashSet::new();
-            while let Some(dir) = queue.pop_front() {
-                if !visited.insert(dir.clone()) {
-                    continue;
-                }
-                inputs.insert(dir.clone());
-                let Some(doc) = read_kustomization(&repo_root.join(&dir)) else {
-                    continue;
-                };
-                for reference in referenced(repo_root, &dir, &doc) {
-                    if repo_root.join(&reference).is_dir() {
-                        queue.push_back(reference);
-                    } else {
-                        inputs.insert(reference);
-                    }
-                }
-            }
-        }
-        AppSource::Helm(helm) => {
-            inputs.extend(helm.chart_path.iter().cloned());
-            inputs.extend(helm.values.iter().cloned());
-        }
-    }
-    inputs
-        .into_iter()
-        .map(|relative| {
-            if relative.as_os_str().is_empty() {
-                repo_root.to_path_buf()
-            } else {
-                repo_root.join(relative)
-            }
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------------------
-// Discovery
-
-/// Apps of a repo without `bosun.yaml`: each kustomization no other one
-/// includes, named after its path, sorted by path.
-pub fn discover(repo_root: &Path) -> Result<Vec<AppSpec>, SpecError> {
-    let mut dirs = Vec::new();
-    let entries = std::fs::read_dir(repo_root).map_err(|source| SpecError::Read {
-        path: repo_root.to_path_buf(),
-        source,
-    })?;
-    walk(repo_root, PathBuf::new(), entries, &mut dirs);
-    let mut included: HashSet<PathBuf> = HashSet::new();
-    for dir in &dirs {
-        // An unparsable kustomization includes nothing; it stays an app so
-        // its render error is shown on it rather than hiding the repo.
-        if let Some(doc) = read_kustomization(&repo_root.join(dir)) {
-            included.extend(
-                included_dirs(repo_root, dir, &doc)
-                    .into_iter()
-                    .filter(|d| d != dir),
-            );
-        }
-    }
-    dirs.sort();
-    Ok(dirs
-        .into_iter()
-        .filter(|dir| !included.contains(dir))
-        .map(|path| AppSpec {
-            name: app_name(&path),
-            source: AppSource::Kustomize { path },
-            namespace: None,
-            prune: false,
-            auto_sync: false,
-        })
-        .collect())
-}
-
-/// Collects repo-relative directories holding a kustomization. Symlinks are
-/// not followed (no loops, no escapes); unreadable subdirectories are skipped.
-fn walk(repo_root: &Path, dir: PathBuf, entries: std::fs::ReadDir, found: &mut Vec<PathBuf>) {
-    let absolute = repo_root.join(&dir);
-    if kustomization_file(&absolute).is_some() {
-        found.push(dir.clone());
-    }
-    let is_chart = absolute.join("Chart.yaml").is_file();
-    let mut children: Vec<(String, PathBuf)> = entries
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|entry| {
-            let name = entry.file_name().to_str()?.to_string();
-            let skip = name.starts_with('.') || (is_chart && name == "templates");
-            (!skip).then(|| (name, entry.path()))
-        })
-        .collect();
-    children.sort();
-    for (name, path) in children {
-        if let Ok(entries) = std::fs::read_dir(&path) {
-            walk(repo_root, dir.join(name), entries, found);
-        }
-    }
-}
-
-/// `apps/blog/overlays/prod` → `apps-blog-overlays-prod`, kept a valid label.
-fn app_name(path: &Path) -> String {
-    let joined = path
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("-");
-    let mut name: String = joined
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    name.truncate(63);
-    let name = name
-        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
-        .to_string();
-    if name.is_empty() {
-        "root".to_string()
-    } else {
-        name
-    }
 }

@@ -245,6 +245,22 @@ fn row_cells(
     }
 }
 
+/// An app's objects can be of any kind (`OCIRepository`,
+/// `CustomResourceDefinition`): KIND is as wide as the longest, never cut.
+fn kind_width(state: &State, kind: ViewKind, pin: &Pin) -> Option<u16> {
+    let (ViewKind::AppObjects, Pin::App(name)) = (kind, pin) else {
+        return None;
+    };
+    let longest = state
+        .gitops
+        .app(name)?
+        .objects
+        .iter()
+        .map(|o| o.key.kind.chars().count())
+        .max()?;
+    Some(longest.clamp(4, 26) as u16)
+}
+
 fn title(state: &State) -> Vec<Span<'static>> {
     let view = state.view();
     let scope = match &view.pin {
@@ -366,7 +382,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .iter()
             .map(|column| TableCell::from(column.title()).style(theme.header)),
     );
-    let widths: Vec<Constraint> = columns.iter().map(|column| width(*column)).collect();
+    let kind_width = kind_width(state, view.kind, &view.pin);
+    let widths: Vec<Constraint> = columns
+        .iter()
+        .map(|column| match (column, kind_width) {
+            (ColumnId::Kind, Some(length)) => Constraint::Length(length),
+            _ => width(*column),
+        })
+        .collect();
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)
