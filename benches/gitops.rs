@@ -71,6 +71,7 @@ async fn diff_300() {
         objects: &rendered,
         inventory: None,
         renderers: &renderers,
+        create_namespace: false,
     };
     let first = compare::diff_app(&client, &resolver, input()).await;
     sync::sync_app(
@@ -132,6 +133,7 @@ async fn diff_300() {
                 objects: &changed,
                 inventory: inv.as_ref(),
                 renderers: &renderers,
+                create_namespace: false,
             },
         )
         .await;
@@ -168,6 +170,7 @@ async fn rerender_latency() {
             refresh_interval: Duration::ZERO,
             debounce,
             audit: bosun::audit::AuditLog::new(None),
+            entry: None,
         },
         sender,
     );

@@ -30,6 +30,10 @@ pub struct Cli {
     /// The GitOps repo (default: the config's `repo`, else the current directory).
     #[arg(long, global = true, value_name = "PATH")]
     pub repo: Option<PathBuf>,
+    /// The entry point inside the repo for a multi-cluster repo
+    /// (default: the config's `path`, else clusters/<context> when present).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub path: Option<PathBuf>,
     /// Refuse every mutating key and subcommand (restart, delete, kill, scale ...).
     #[arg(long, global = true)]
     pub readonly: bool,
@@ -131,6 +135,10 @@ pub enum Command {
         /// Also apply objects another app renders or tracks (taking them over).
         #[arg(long)]
         allow_shared: bool,
+        /// How long an app waits for the apps it depends on (Flux
+        /// dependsOn) to be ready, e.g. 90s, 10m.
+        #[arg(long, default_value = "5m")]
+        timeout: String,
     },
     /// Start a build from bosun.yaml's builds: (a kaniko Job, or an Argo
     /// Workflow from its WorkflowTemplate); with --wait follow it and then

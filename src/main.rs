@@ -82,6 +82,7 @@ async fn prepare_demo_repo(
 
 fn gitops_args(
     repo: &Option<std::path::PathBuf>,
+    cli_path: &Option<std::path::PathBuf>,
     settings: &Settings,
     context: Option<String>,
     app: Option<String>,
@@ -90,6 +91,7 @@ fn gitops_args(
     bosun::headless::gitops::GitopsArgs {
         repo: repo.clone(),
         repo_setting: settings.repo.clone(),
+        path: cli_path.clone().or_else(|| settings.path.clone()),
         context,
         app,
         json,
@@ -171,11 +173,11 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                         return Ok(ExitCode::from(bosun::headless::EXIT_ERROR));
                     }
                 };
-                let args = gitops_args(&cli_repo, &settings, context, None, json);
+                let args = gitops_args(&cli_repo, &cli.path, &settings, context, None, json);
                 bosun::headless::gitops::status(&loaded, args).await
             }
             Command::Diff { app } => {
-                let args = gitops_args(&cli_repo, &settings, context, app, false);
+                let args = gitops_args(&cli_repo, &cli.path, &settings, context, app, false);
                 bosun::headless::gitops::diff(&loaded, args).await
             }
             Command::Sync {
@@ -184,13 +186,19 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                 dry_run,
                 yes,
                 allow_shared,
+                timeout,
             } => {
-                let args = gitops_args(&cli_repo, &settings, context, app, false);
+                let Some(timeout) = bosun::config::settings::parse_duration(&timeout) else {
+                    eprintln!("bosun: --timeout {timeout}: expected a duration like 5m");
+                    return Ok(ExitCode::from(bosun::headless::EXIT_ERROR));
+                };
+                let args = gitops_args(&cli_repo, &cli.path, &settings, context, app, false);
                 let sync = bosun::headless::gitops::SyncArgs {
                     prune,
                     dry_run,
                     yes,
                     allow_shared,
+                    timeout,
                     readonly: cli.readonly || settings.readonly,
                 };
                 let audit = bosun::audit::AuditLog::new(paths.audit_file());
@@ -303,6 +311,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                 let ws = bosun::gitops::workspace::Workspace {
                     root: repo.root.clone(),
                     git: true,
+                    scope: None,
                 };
                 demo_repo = Some(repo);
                 Ok(ws)
@@ -338,13 +347,16 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     );
     match workspace {
         Ok(ws) => runtime.start_gitops(
-            ws.root,
+            ws.root.clone(),
             ws.git,
             bosun::app::gitops_service::GitopsOptions {
                 fetch_interval: settings.fetch_interval,
                 refresh_interval: settings.refresh_interval,
                 debounce: std::time::Duration::from_millis(300),
                 audit: bosun::audit::AuditLog::new(paths.audit_file()),
+                entry: ws
+                    .load_options(cli.path.as_deref().or(settings.path.as_deref()), None)
+                    .entry,
             },
         ),
         Err(error) => state.gitops.setup_error = Some(error),

@@ -93,6 +93,7 @@ async fn diff_as(
             objects: &rendered,
             inventory: inventory.as_ref(),
             renderers,
+            create_namespace: false,
         },
     )
     .await

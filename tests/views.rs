@@ -566,6 +566,7 @@ mod apps {
                 objects,
                 sync,
                 health,
+                create_namespaces: Vec::new(),
             }),
             inventory: error.is_none().then(|| Inventory {
                 app: app.into(),

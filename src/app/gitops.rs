@@ -141,6 +141,10 @@ pub struct GitopsState {
     pub setup_error: Option<String>,
     /// A broken bosun.yaml (the last good apps stay listed).
     pub spec_error: Option<String>,
+    /// The entry point apps were found from (`clusters/<name>`).
+    pub entry: Option<PathBuf>,
+    /// Several clusters and none chosen: the user picks one with `--path`.
+    pub entry_candidates: Vec<PathBuf>,
     /// "kubectl kustomize (no kustomize), no helm".
     pub tools: String,
     pub apps: Vec<AppEntry>,
@@ -202,6 +206,19 @@ impl GitopsState {
             }
         }
         summary
+    }
+
+    /// "waiting for infra (not synced)" when a dependency (Flux dependsOn)
+    /// of the app is not ready yet.
+    pub fn waiting_for(&self, name: &str) -> Option<String> {
+        let app = self.app(name)?;
+        if app.spec.depends_on.is_empty() {
+            return None;
+        }
+        crate::gitops::depends::waiting_for(&app.spec, |dependency| {
+            let entry = self.app(dependency)?;
+            Some((&entry.spec, entry.eval.as_ref()))
+        })
     }
 
     /// The HEAD commit id, when the repo panel knows it.

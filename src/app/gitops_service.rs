@@ -82,6 +82,8 @@ pub struct GitopsOptions {
     pub refresh_interval: Duration,
     pub debounce: Duration,
     pub audit: crate::audit::AuditLog,
+    /// The entry point of a multi-cluster repo (`--path`, config `path`).
+    pub entry: Option<PathBuf>,
 }
 
 enum Message {
@@ -174,7 +176,12 @@ impl Worker {
                     Some(Message::Command(command)) => self.handle(command).await,
                     Some(Message::Connect(client, context)) => {
                         self.client = Some(client);
-                        self.context = context;
+                        // `clusters/<context>` may name other apps now.
+                        if context != self.context {
+                            self.context = context;
+                            self.cache.clear();
+                            self.load_spec().await;
+                        }
                         self.refresh(Vec::new()).await;
                     }
                     None => return,
@@ -214,7 +221,11 @@ impl Worker {
 
     async fn load_spec(&mut self) {
         let root = self.root.clone();
-        let result = tokio::task::spawn_blocking(move || spec::load(&root))
+        let options = spec::LoadOptions {
+            entry: self.options.entry.clone(),
+            context: (!self.context.is_empty()).then(|| self.context.clone()),
+        };
+        let result = tokio::task::spawn_blocking(move || spec::load_with(&root, &options))
             .await
             .map_err(|e| e.to_string())
             .and_then(|r| r.map_err(|e| e.to_string()));
@@ -370,7 +381,7 @@ impl Worker {
                     return;
                 }
             };
-            let renderers = Arc::new(evaluate::renderers(
+            let index = Arc::new(evaluate::index(
                 &resolver,
                 everything
                     .iter()
@@ -379,15 +390,13 @@ impl Worker {
             let evaluations = jobs.into_iter().map(|(app, objects)| {
                 let client = client.clone();
                 let resolver = resolver.clone();
-                let renderers = renderers.clone();
+                let index = index.clone();
                 let sender = sender.clone();
                 async move {
                     let evaluation = match objects {
                         Ok(objects) => {
-                            evaluate::evaluate_rendered(
-                                &client, &resolver, &app, &objects, &renderers,
-                            )
-                            .await
+                            evaluate::evaluate_rendered(&client, &resolver, &app, &objects, &index)
+                                .await
                         }
                         Err(error) => evaluate::unevaluated(&client, &app, error).await,
                     };

@@ -164,6 +164,8 @@ pub enum ColumnId {
     Phase,
     Commit,
     Started,
+    /// Where an app is declared (bosun.yaml, Application, Kustomization, discovered).
+    Origin,
 }
 
 impl ColumnId {
@@ -220,6 +222,7 @@ impl ColumnId {
             ColumnId::Phase => "PHASE",
             ColumnId::Commit => "COMMIT",
             ColumnId::Started => "STARTED",
+            ColumnId::Origin => "FROM",
         }
     }
 }
@@ -265,7 +268,7 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
             Namespace, Name, Kind, CertReady, DaysLeft, NotAfter, Hosts, Issuer, Renewal, Secret,
             UsedBy,
         ],
-        ViewKind::Apps => vec![Name, Sync, Health, Revision, LastSync, Message],
+        ViewKind::Apps => vec![Name, Sync, Health, Origin, Revision, LastSync, Message],
         ViewKind::AppObjects => vec![Kind, Namespace, Name, Sync, Health, Message],
         ViewKind::Builds => vec![
             Namespace, Name, Kind, Phase, Image, Commit, Started, Duration, Message,

@@ -81,6 +81,9 @@ pub struct Settings {
     pub log_buffer_lines: usize,
     /// The GitOps repo (`--repo` wins; else the current directory's repo).
     pub repo: Option<std::path::PathBuf>,
+    /// The entry point of a multi-cluster repo, relative to it (`--path`
+    /// wins; else `clusters/<context>` when present).
+    pub path: Option<std::path::PathBuf>,
     /// How often the repo's upstream is fetched (0 = never on a timer).
     pub fetch_interval: Duration,
     /// How often apps are diffed against the cluster without a change.
@@ -103,6 +106,7 @@ impl Default for Settings {
             kubectl: "kubectl".to_string(),
             log_buffer_lines: 100_000,
             repo: None,
+            path: None,
             fetch_interval: Duration::from_secs(300),
             refresh_interval: Duration::from_secs(60),
             builds: Default::default(),
@@ -238,6 +242,15 @@ impl Settings {
                 "repo" => match value.as_str() {
                     Some(dir) if !dir.trim().is_empty() => self.repo = Some(expand_home(dir)),
                     _ => warn("repo", "expected a directory path".to_string()),
+                },
+                "path" => match value.as_str() {
+                    Some(dir) if !dir.trim().is_empty() && !dir.starts_with('/') => {
+                        self.path = Some(std::path::PathBuf::from(dir.trim()))
+                    }
+                    _ => warn(
+                        "path",
+                        "expected a directory inside the repo, like \"clusters/home\"".to_string(),
+                    ),
                 },
                 "fetch_interval" => match value.as_str().and_then(parse_duration) {
                     Some(duration) if duration.is_zero() || duration >= Duration::from_secs(30) => {

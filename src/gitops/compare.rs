@@ -8,7 +8,7 @@ use std::fmt;
 
 use futures::StreamExt;
 use kube::Client;
-use kube::api::{DynamicObject, ListParams, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use serde_json::Value;
 
 use super::diff::{self, APP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MANAGER};
@@ -141,6 +141,27 @@ pub struct AppDiff {
     pub objects: Vec<ObjectDiff>,
     pub sync: SyncStatus,
     pub health: Health,
+    /// Namespaces the sync creates first (the app's `createNamespace`): a
+    /// plain Namespace, not tracked, never pruned (as Argo CD's
+    /// `CreateNamespace=true`).
+    pub create_namespaces: Vec<String>,
+}
+
+impl AppDiff {
+    /// Namespaces this sync brings: created by `createNamespace`, or
+    /// rendered Namespaces not yet live. Objects in them cannot be
+    /// dry-run before the sync and count as created.
+    pub fn namespaces_created(&self) -> HashSet<String> {
+        let mut created: HashSet<String> = self.create_namespaces.iter().cloned().collect();
+        created.extend(
+            self.objects
+                .iter()
+                .filter(|o| o.key.group.is_empty() && o.key.kind == "Namespace")
+                .filter(|o| o.change == Change::Create)
+                .map(|o| o.key.name.clone()),
+        );
+        created
+    }
 }
 
 impl AppDiff {
@@ -205,6 +226,8 @@ pub struct DiffInput<'a> {
     pub inventory: Option<&'a Inventory>,
     /// Which apps render which object, over the whole repo (may be empty).
     pub renderers: &'a Renderers,
+    /// Create the default namespace when it does not exist.
+    pub create_namespace: bool,
 }
 
 /// Diffs one app. Errors on single objects are recorded on them; only a
@@ -219,9 +242,14 @@ pub async fn diff_app(client: &Client, resolver: &Resolver, input: DiffInput<'_>
         .collect();
     let app = input.app;
     let renderers = input.renderers;
+    let namespaces = namespaces_of(client, &input, &planned).await;
+    let namespaces = &namespaces;
     let mut objects: Vec<(usize, ObjectDiff)> = futures::stream::iter(planned)
         .map(|(i, planned)| async move {
-            let mut diff = diff_object(client, planned, app).await;
+            let mut diff = match namespaces.verdict(&planned) {
+                Some(verdict) => verdict,
+                None => diff_object(client, planned, app).await,
+            };
             if let Some(apps) = renderers.get(&diff.key) {
                 for other in apps.iter().filter(|other| other.as_str() != app) {
                     if !diff.shared.contains(other) {
@@ -249,7 +277,102 @@ pub async fn diff_app(client: &Client, resolver: &Resolver, input: DiffInput<'_>
         objects,
         sync,
         health,
+        create_namespaces: namespaces.to_create.clone(),
     }
+}
+
+/// Which namespaces the app's objects need, and what the sync does about
+/// the missing ones.
+struct Namespaces {
+    /// Namespaces that will exist once the sync starts (rendered here, or
+    /// created by `createNamespace`).
+    coming: HashSet<String>,
+    /// Missing and not coming: the object cannot be applied. Value: who
+    /// renders the Namespace instead, if anyone.
+    missing: HashMap<String, Option<String>>,
+    to_create: Vec<String>,
+}
+
+impl Namespaces {
+    /// The diff of an object decided by its namespace alone, if any.
+    fn verdict(&self, planned: &Planned) -> Option<ObjectDiff> {
+        let (key, manifest) = match planned {
+            Planned::Ready { key, manifest, .. } | Planned::AwaitingCrd { key, manifest } => {
+                (key, manifest)
+            }
+            Planned::Unresolvable { .. } => return None,
+        };
+        let namespace = key.namespace.as_ref()?;
+        if let Some(other) = self.missing.get(namespace) {
+            let error = match other {
+                Some(app) => format!(
+                    "namespace {namespace} does not exist yet; app {app} creates it (sync {app} first)"
+                ),
+                None => format!(
+                    "namespace {namespace} does not exist; set createNamespace: true for this app \
+                     (Argo CD: CreateNamespace=true) or add the Namespace to it"
+                ),
+            };
+            return Some(ObjectDiff::failed(key.clone(), manifest.clone(), error));
+        }
+        if self.coming.contains(namespace) {
+            let shown = manifest.clone();
+            return Some(created(key.clone(), manifest.clone(), &shown));
+        }
+        None
+    }
+}
+
+/// Looks up each namespace the objects name (once each).
+async fn namespaces_of(
+    client: &Client,
+    input: &DiffInput<'_>,
+    planned: &[(usize, Planned)],
+) -> Namespaces {
+    let rendered: HashSet<String> = input
+        .objects
+        .iter()
+        .filter(|o| o.kind == "Namespace" && o.group().is_empty())
+        .map(|o| o.name.clone())
+        .collect();
+    let wanted: BTreeSet<String> = planned
+        .iter()
+        .filter_map(|(_, p)| match p {
+            Planned::Ready { key, .. } | Planned::AwaitingCrd { key, .. } => key.namespace.clone(),
+            Planned::Unresolvable { .. } => None,
+        })
+        .collect();
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let mut result = Namespaces {
+        coming: HashSet::new(),
+        missing: HashMap::new(),
+        to_create: Vec::new(),
+    };
+    for namespace in wanted {
+        // A failed lookup is left to the object's own dry-run to report.
+        let Ok(None) = api.get_opt(&namespace).await else {
+            continue;
+        };
+        if rendered.contains(&namespace) {
+            result.coming.insert(namespace);
+        } else if input.create_namespace && namespace == input.default_namespace {
+            result.to_create.push(namespace.clone());
+            result.coming.insert(namespace);
+        } else {
+            let key = ObjectKey {
+                group: String::new(),
+                kind: "Namespace".into(),
+                namespace: None,
+                name: namespace.clone(),
+            };
+            let other = input
+                .renderers
+                .get(&key)
+                .and_then(|apps| apps.iter().find(|a| a.as_str() != input.app).cloned());
+            result.missing.insert(namespace, other);
+        }
+    }
+    result
 }
 
 /// An app's health (Argo CD `setApplicationHealth`): the worst of its

@@ -12,6 +12,7 @@ use super::compare::{self, AppDiff, DiffInput, Renderers, SyncStatus};
 use super::health::Health;
 use super::inventory::{self, Inventory};
 use super::object::{ObjectKey, RenderedObject};
+use super::postbuild;
 use super::render::{self, Tools};
 use super::resolve::{Resolver, kube_message};
 use super::spec::{AppSource, AppSpec};
@@ -133,20 +134,37 @@ async fn render_one(
     app: &AppSpec,
     tools: &Tools,
 ) -> Result<render::Rendered, String> {
+    if let Some(problem) = &app.problem {
+        return Err(problem.clone());
+    }
     render::render_app(repo_root, app, tools)
         .await
         .map_err(|e| format!("render failed: {e}"))
 }
 
-/// Which app renders which object, over every app that rendered.
-pub fn renderers<'a>(
+/// What every app of the repo renders, as the evaluation of one app needs
+/// it: who renders which object (shared objects), and the ConfigMaps and
+/// Secrets (Flux substitution before the first sync).
+#[derive(Debug, Clone, Default)]
+pub struct RepoIndex {
+    pub renderers: Renderers,
+    pub config: postbuild::RepoConfig,
+}
+
+/// Builds the index over every app that rendered.
+pub fn index<'a>(
     resolver: &Resolver,
     rendered: impl IntoIterator<Item = (&'a AppSpec, &'a [RenderedObject])>,
-) -> Renderers {
-    let mut index = Renderers::new();
+) -> RepoIndex {
+    let mut index = RepoIndex::default();
     for (app, objects) in rendered {
         let keys = compare::object_keys(resolver, &app_namespace(app), objects);
-        compare::index_renderers(&mut index, &app.name, &keys);
+        compare::index_renderers(&mut index.renderers, &app.name, &keys);
+        for (key, object) in keys.iter().zip(objects) {
+            if key.group.is_empty() && (key.kind == "ConfigMap" || key.kind == "Secret") {
+                index.config.insert(key.clone(), object.manifest.clone());
+            }
+        }
     }
     index
 }
@@ -180,9 +198,14 @@ pub async fn evaluate(
 ) -> Evaluation {
     match render::render_app(repo_root, app, tools).await {
         Ok(rendered) => {
-            let mut eval =
-                evaluate_rendered(client, resolver, app, &rendered.objects, &Renderers::new())
-                    .await;
+            let mut eval = evaluate_rendered(
+                client,
+                resolver,
+                app,
+                &rendered.objects,
+                &RepoIndex::default(),
+            )
+            .await;
             eval.command = Some(rendered.command);
             eval
         }
@@ -196,9 +219,14 @@ pub async fn evaluate_rendered(
     resolver: &Resolver,
     app: &AppSpec,
     objects: &[RenderedObject],
-    renderers: &Renderers,
+    repo: &RepoIndex,
 ) -> Evaluation {
     let namespace = app_namespace(app);
+    let substituted = match postbuild::apply(client, app, objects, &repo.config).await {
+        Ok(objects) => objects,
+        Err(error) => return unevaluated(client, app, error).await,
+    };
+    let objects = substituted.as_slice();
     let inventory = match inventory::read(client, &namespace, &app.name).await {
         Ok(inventory) => inventory,
         Err(e) => {
@@ -220,7 +248,8 @@ pub async fn evaluate_rendered(
             default_namespace: &namespace,
             objects,
             inventory: inventory.as_ref(),
-            renderers,
+            renderers: &repo.renderers,
+            create_namespace: app.create_namespace,
         },
     )
     .await;

@@ -197,8 +197,12 @@ pub async fn sync_app(
     });
 
     let mut resolver = Resolver::discover(client).await?;
+    let coming = diff.namespaces_created();
+    for namespace in &diff.create_namespaces {
+        create_namespace(client, namespace, opts, &mut report).await;
+    }
     for obj in &first {
-        apply_one(client, &resolver, obj, opts, &mut report).await;
+        apply_one(client, &resolver, obj, opts, &coming, &mut report).await;
     }
     let crds: Vec<&ObjectDiff> = first
         .iter()
@@ -214,7 +218,7 @@ pub async fn sync_app(
         resolver = Resolver::discover(client).await?;
     }
     for obj in &rest {
-        apply_one(client, &resolver, obj, opts, &mut report).await;
+        apply_one(client, &resolver, obj, opts, &coming, &mut report).await;
     }
 
     let candidates: Vec<&ObjectDiff> = diff
@@ -281,18 +285,66 @@ pub async fn sync_app(
     Ok(report)
 }
 
+/// `createNamespace`: a plain Namespace (no tracking, so never pruned), as
+/// Argo CD's `CreateNamespace=true` makes it.
+async fn create_namespace(
+    client: &Client,
+    name: &str,
+    opts: &SyncOptions,
+    report: &mut SyncReport,
+) {
+    let key = ObjectKey {
+        group: String::new(),
+        kind: "Namespace".into(),
+        namespace: None,
+        name: name.to_string(),
+    };
+    if opts.dry_run {
+        report.applied.push((key, Applied::Created));
+        return;
+    }
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(client.clone());
+    let body =
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+    match namespaces
+        .patch(name, &PatchParams::apply(MANAGER), &Patch::Apply(&body))
+        .await
+    {
+        Ok(_) => report.applied.push((key, Applied::Created)),
+        Err(e) => report.failed.push((key, kube_message(&e))),
+    }
+}
+
 async fn apply_one(
     client: &Client,
     resolver: &Resolver,
     obj: &ObjectDiff,
     opts: &SyncOptions,
+    coming: &HashSet<String>,
     report: &mut SyncReport,
 ) {
     if obj.change == Change::Unchanged {
         report.applied.push((obj.key.clone(), Applied::Unchanged));
         return;
     }
-    let Some(resolved) = resolver.for_key_version(&obj.key, &obj.manifest) else {
+    // A dry run cannot apply into a namespace or a kind the same sync
+    // brings: the server has neither yet. They would be created.
+    let in_coming_namespace = obj
+        .key
+        .namespace
+        .as_ref()
+        .is_some_and(|ns| coming.contains(ns));
+    let resolved = resolver.for_key_version(&obj.key, &obj.manifest);
+    if opts.dry_run
+        && obj.change == Change::Create
+        && obj.error.is_none()
+        && (in_coming_namespace || resolved.is_none())
+    {
+        report.applied.push((obj.key.clone(), Applied::Created));
+        return;
+    }
+    let Some(resolved) = resolved else {
         report.failed.push((
             obj.key.clone(),
             obj.error
@@ -318,7 +370,15 @@ async fn apply_one(
             };
             report.applied.push((obj.key.clone(), applied));
         }
-        Err(e) => report.failed.push((obj.key.clone(), kube_message(&e))),
+        // An object the diff already found wrong: its diagnosis (a missing
+        // namespace and who makes it) says more than the server's 404.
+        Err(e) => {
+            let why = match (&obj.error, obj.change) {
+                (Some(error), Change::Error) => error.clone(),
+                _ => kube_message(&e),
+            };
+            report.failed.push((obj.key.clone(), why));
+        }
     }
 }
 

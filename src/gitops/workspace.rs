@@ -12,6 +12,10 @@ pub struct Workspace {
     pub root: PathBuf,
     /// Whether `root` is a git work tree (the repo panel needs one).
     pub git: bool,
+    /// A subdirectory `--repo` named inside a bigger repository: apps are
+    /// looked for only there (paths stay relative to the repository root,
+    /// as Flux and Argo CD write them).
+    pub scope: Option<PathBuf>,
 }
 
 /// Resolves the repo root. A directory that is not a git work tree still
@@ -37,21 +41,44 @@ pub fn locate(flag: Option<&Path>, setting: Option<&Path>) -> Result<Workspace, 
         return Ok(Workspace {
             root: start,
             git: git_root.is_some(),
+            scope: None,
         });
     }
     if let Some(root) = git_root {
-        return Ok(Workspace { root, git: true });
+        let scope = start
+            .canonicalize()
+            .ok()
+            .zip(root.canonicalize().ok())
+            .and_then(|(start, root)| start.strip_prefix(&root).ok().map(Path::to_path_buf))
+            .filter(|relative| !relative.as_os_str().is_empty());
+        return Ok(Workspace {
+            root,
+            git: true,
+            scope,
+        });
     }
     if spec::kustomization_file(&start).is_some() {
         return Ok(Workspace {
             root: start,
             git: false,
+            scope: None,
         });
     }
     Err(format!(
         "{} ({from}) is neither a git repository nor a directory with a {SPEC_FILE}; pass --repo PATH",
         start.display()
     ))
+}
+
+impl Workspace {
+    /// How to load the apps: `--path` / the config's `path`, else the
+    /// subdirectory `--repo` named; the context for `clusters/<context>`.
+    pub fn load_options(&self, path: Option<&Path>, context: Option<&str>) -> spec::LoadOptions {
+        spec::LoadOptions {
+            entry: path.map(Path::to_path_buf).or_else(|| self.scope.clone()),
+            context: context.map(str::to_string),
+        }
+    }
 }
 
 /// The revision an app is at: HEAD's id, with "+dirty" when the working

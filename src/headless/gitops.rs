@@ -16,6 +16,7 @@ use serde_json::json;
 use crate::audit::AuditLog;
 use crate::cluster::client::{LoadedKubeconfig, client_for};
 use crate::gitops::compare::{Change, ObjectDiff, SyncStatus};
+use crate::gitops::depends;
 use crate::gitops::evaluate::{self, Evaluation};
 use crate::gitops::health::Health;
 use crate::gitops::render::Tools;
@@ -29,6 +30,8 @@ use super::{EXIT_ERROR, EXIT_FAILED};
 pub struct GitopsArgs {
     pub repo: Option<PathBuf>,
     pub repo_setting: Option<PathBuf>,
+    /// The entry point (`--path`, else the config's `path`).
+    pub path: Option<PathBuf>,
     pub context: Option<String>,
     /// Only this app (diff, sync).
     pub app: Option<String>,
@@ -42,6 +45,8 @@ pub struct SyncArgs {
     pub readonly: bool,
     /// Apply objects another app renders or tracks too.
     pub allow_shared: bool,
+    /// How long an app waits for its dependencies to be ready.
+    pub timeout: Duration,
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -51,10 +56,49 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 struct Loaded {
     root: PathBuf,
+    /// Every app of the repo, and its render (same order).
+    all_apps: Vec<AppSpec>,
+    renders: Vec<Result<crate::gitops::render::Rendered, String>>,
+    index: evaluate::RepoIndex,
+    resolver: Resolver,
+    /// The apps asked about, and their evaluations (same order).
     apps: Vec<AppSpec>,
+    evaluations: Vec<Evaluation>,
     client: kube::Client,
     context: String,
-    evaluations: Vec<Evaluation>,
+}
+
+impl Loaded {
+    /// A fresh evaluation of one app (after others were synced).
+    async fn evaluate(&self, name: &str) -> Option<Evaluation> {
+        let position = self.all_apps.iter().position(|a| a.name == name)?;
+        let app = &self.all_apps[position];
+        Some(
+            evaluate_one(
+                &self.client,
+                &self.resolver,
+                app,
+                self.renders.get(position),
+                &self.index,
+            )
+            .await,
+        )
+    }
+
+    /// "waiting for infra (not synced)" when a dependency is not ready,
+    /// judged from the evaluations at hand, else fresh ones.
+    async fn waiting_for(&self, app: &AppSpec) -> Option<String> {
+        let mut evaluations: Vec<Evaluation> = Vec::new();
+        for dependency in &app.depends_on {
+            match self.evaluations.iter().find(|e| &e.app == dependency) {
+                Some(known) => evaluations.push(known.clone()),
+                None => evaluations.extend(self.evaluate(dependency).await),
+            }
+        }
+        let by_name: std::collections::HashMap<String, &Evaluation> =
+            evaluations.iter().map(|e| (e.app.clone(), e)).collect();
+        depends::waiting_for(app, depends::lookup_in(&self.all_apps, &by_name))
+    }
 }
 
 /// The app a name on the command line means: its exact name, else the one
@@ -95,20 +139,32 @@ pub fn select_app<'a>(apps: &'a [AppSpec], name: &str) -> Result<&'a AppSpec, St
 /// diffs the chosen ones.
 async fn load(loaded: &LoadedKubeconfig, args: &GitopsArgs) -> Result<Loaded, String> {
     let ws = workspace::locate(args.repo.as_deref(), args.repo_setting.as_deref())?;
-    let spec = spec::load(&ws.root).map_err(|e| e.to_string())?;
+    let (client, info) = client_for(loaded, args.context.as_deref())
+        .await
+        .map_err(|e| e.to_string())?;
+    let options = ws.load_options(args.path.as_deref(), Some(&info.context));
+    let spec = spec::load_with(&ws.root, &options).map_err(|e| e.to_string())?;
+    if !spec.entry_candidates.is_empty() {
+        return Err(format!(
+            "{} holds several clusters; choose one with --path (or `path` in the config): {}",
+            ws.root.display(),
+            spec.entry_candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let apps: Vec<AppSpec> = match &args.app {
         Some(name) => vec![select_app(&spec.apps, name)?.clone()],
         None => spec.apps.clone(),
     };
-    let (client, info) = client_for(loaded, args.context.as_deref())
-        .await
-        .map_err(|e| e.to_string())?;
     let resolver = Resolver::discover(&client)
         .await
         .map_err(|e| format!("cannot reach the cluster: {}", kube_message(&e)))?;
     let tools = Tools::detect();
     let renders = evaluate::render_apps(&ws.root, &spec.apps, &tools).await;
-    let renderers = evaluate::renderers(
+    let index = evaluate::index(
         &resolver,
         spec.apps
             .iter()
@@ -123,16 +179,20 @@ async fn load(loaded: &LoadedKubeconfig, args: &GitopsArgs) -> Result<Loaded, St
                 .iter()
                 .position(|a| a.name == app.name)
                 .and_then(|index| renders.get(index));
-            evaluate_one(&client, &resolver, app, render, &renderers)
+            evaluate_one(&client, &resolver, app, render, &index)
         })
         .collect();
     let evaluations: Vec<Evaluation> = futures::stream::iter(jobs).buffered(8).collect().await;
     Ok(Loaded {
         root: ws.root,
+        all_apps: spec.apps,
+        renders,
+        index,
+        resolver,
         apps,
+        evaluations,
         client,
         context: info.context,
-        evaluations,
     })
 }
 
@@ -141,13 +201,12 @@ async fn evaluate_one(
     resolver: &Resolver,
     app: &AppSpec,
     render: Option<&Result<crate::gitops::render::Rendered, String>>,
-    renderers: &crate::gitops::compare::Renderers,
+    index: &evaluate::RepoIndex,
 ) -> Evaluation {
     match render {
         Some(Ok(rendered)) => {
             let mut eval =
-                evaluate::evaluate_rendered(client, resolver, app, &rendered.objects, renderers)
-                    .await;
+                evaluate::evaluate_rendered(client, resolver, app, &rendered.objects, index).await;
             eval.command = Some(rendered.command.clone());
             eval
         }
@@ -166,20 +225,38 @@ pub async fn status(loaded: &LoadedKubeconfig, args: GitopsArgs) -> ExitCode {
     let all_good = state.evaluations.iter().all(|e| {
         e.sync() == SyncStatus::Synced && e.health() == Health::Healthy && e.shared().is_empty()
     });
+    let mut messages = Vec::with_capacity(state.apps.len());
+    for (app, eval) in state.apps.iter().zip(&state.evaluations) {
+        let mut message = eval.message();
+        if eval.sync() != SyncStatus::Synced
+            && let Some(waiting) = state.waiting_for(app).await
+        {
+            message = format!("{waiting}; {message}");
+        }
+        for warning in &app.warnings {
+            message.push_str(&format!(" · warning: {warning}"));
+        }
+        messages.push(message);
+    }
     if args.json {
         let apps: Vec<_> = state
-            .evaluations
+            .apps
             .iter()
-            .map(|e| {
+            .zip(&state.evaluations)
+            .zip(&messages)
+            .map(|((app, e), message)| {
                 json!({
                     "name": e.app,
+                    "from": app.origin.describe(),
                     "sync": e.sync().as_str(),
                     "health": e.health().as_str(),
                     "revision": e.inventory.as_ref().map(|i| i.revision.clone()),
                     "lastSync": e.inventory.as_ref().map(|i| i.synced_at.clone()),
                     "lastResult": e.inventory.as_ref().map(|i| i.result.clone()),
-                    "message": e.message(),
+                    "message": message,
                     "error": e.error,
+                    "warnings": app.warnings,
+                    "dependsOn": app.depends_on,
                     "shared": e.shared().iter().map(|(key, apps)| json!({
                         "object": key.to_string(),
                         "apps": apps,
@@ -192,25 +269,36 @@ pub async fn status(loaded: &LoadedKubeconfig, args: GitopsArgs) -> ExitCode {
             serde_json::to_string_pretty(&json!({ "apps": apps })).unwrap_or_default()
         );
     } else {
-        let rows: Vec<[String; 6]> = state
-            .evaluations
+        let rows: Vec<[String; 7]> = state
+            .apps
             .iter()
-            .map(|e| {
+            .zip(&state.evaluations)
+            .zip(messages)
+            .map(|((app, e), message)| {
                 [
                     e.app.clone(),
                     e.sync().to_string(),
                     e.health().to_string(),
+                    app.origin.short().to_string(),
                     e.revision().unwrap_or("-").to_string(),
                     e.inventory
                         .as_ref()
                         .map(|i| i.synced_at.clone())
                         .unwrap_or_else(|| "never".into()),
-                    e.message(),
+                    message,
                 ]
             })
             .collect();
         print_table(
-            ["NAME", "SYNC", "HEALTH", "REVISION", "LAST SYNC", "MESSAGE"],
+            [
+                "NAME",
+                "SYNC",
+                "HEALTH",
+                "FROM",
+                "REVISION",
+                "LAST SYNC",
+                "MESSAGE",
+            ],
             &rows,
         );
     }
@@ -332,7 +420,38 @@ pub async fn sync(
     };
     let revision = workspace::revision(&state.root);
     let mut code = ExitCode::SUCCESS;
-    for (app, eval) in state.apps.iter().zip(&state.evaluations) {
+    // Flux dependsOn: dependencies first; a cycle is an error naming it.
+    let (order, cycles) = depends::order(&state.apps);
+    for (name, why) in &cycles {
+        eprintln!("bosun: {name}: not synced: {why}");
+        code = ExitCode::from(EXIT_ERROR);
+    }
+    let mut synced_before = false;
+    for name in order {
+        let Some(position) = state.apps.iter().position(|a| a.name == name) else {
+            continue;
+        };
+        let app = &state.apps[position];
+        if sync.dry_run {
+            if let Some(waiting) = state.waiting_for(app).await {
+                println!("{name}: {waiting} (a sync would wait for it)");
+            }
+        } else if let Err(why) = wait_for_dependencies(&state, app, sync.timeout).await {
+            eprintln!("bosun: {name}: not synced: {why}");
+            code = ExitCode::from(EXIT_FAILED);
+            continue;
+        }
+        // What an earlier sync of this run changed shows in a fresh diff.
+        let fresh;
+        let eval = if synced_before {
+            fresh = state.evaluate(&name).await;
+            match &fresh {
+                Some(eval) => eval,
+                None => continue,
+            }
+        } else {
+            &state.evaluations[position]
+        };
         if let Some(error) = &eval.error {
             eprintln!("bosun: {}: {error}", eval.app);
             code = ExitCode::from(EXIT_ERROR);
@@ -411,6 +530,7 @@ pub async fn sync(
             confirmed_interactively,
         };
         let result = evaluate::sync_evaluated(&state.client, eval, &opts).await;
+        synced_before = !sync.dry_run;
         let outcome = match &result {
             Ok(report) if report.succeeded() => Ok(report.summary()),
             Ok(report) => Err(report.summary()),
@@ -457,6 +577,41 @@ pub async fn sync(
         }
     }
     code
+}
+
+/// Waits (polling, fresh evaluations) until every dependency of `app` is
+/// ready, up to `timeout`; the error says what it waited for.
+async fn wait_for_dependencies(
+    state: &Loaded,
+    app: &AppSpec,
+    timeout: Duration,
+) -> Result<(), String> {
+    if app.depends_on.is_empty() {
+        return Ok(());
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut said = String::new();
+    loop {
+        let mut fresh = Vec::new();
+        for dependency in &app.depends_on {
+            fresh.extend(state.evaluate(dependency).await);
+        }
+        let by_name: std::collections::HashMap<String, &Evaluation> =
+            fresh.iter().map(|e| (e.app.clone(), e)).collect();
+        let Some(waiting) =
+            depends::waiting_for(app, depends::lookup_in(&state.all_apps, &by_name))
+        else {
+            return Ok(());
+        };
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("{waiting}: gave up after {}s", timeout.as_secs()));
+        }
+        if waiting != said {
+            println!("{}: {waiting}", app.name);
+            said = waiting;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 fn short(revision: &str) -> String {

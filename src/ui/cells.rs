@@ -418,13 +418,25 @@ pub fn app(
             }
             None => ("never".to_string(), theme.muted),
         },
+        ColumnId::Origin => (entry.spec.origin.short().to_string(), theme.muted),
         ColumnId::Message => {
-            let text = match &entry.eval {
+            let mut text = match &entry.eval {
                 Some(eval) => eval.message(),
                 None => "rendering…".to_string(),
             };
+            if entry.sync() != Some(crate::gitops::compare::SyncStatus::Synced)
+                && let Some(waiting) = state.gitops.waiting_for(entry.name())
+            {
+                text = format!("{waiting}; {text}");
+            }
+            let warned = !entry.spec.warnings.is_empty();
+            if let Some(warning) = entry.spec.warnings.first() {
+                text = format!("{text} · ⚠ {warning}");
+            }
             let style = if entry.eval.as_ref().is_some_and(|e| e.error.is_some()) {
                 theme.error
+            } else if warned {
+                theme.warn
             } else if entry.refreshing {
                 theme.muted
             } else {

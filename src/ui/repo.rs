@@ -19,6 +19,9 @@ pub fn height(state: &State) -> u16 {
     if g.repo_error.is_some() {
         lines += 1;
     }
+    if g.entry.is_some() || !g.entry_candidates.is_empty() {
+        lines += 1;
+    }
     lines + 2
 }
 
@@ -99,6 +102,25 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             lines.push(Line::styled(text, theme.muted));
             lines.push(Line::styled(format!(" tools: {}", g.tools), theme.muted));
         }
+    }
+    if !g.entry_candidates.is_empty() {
+        let names: Vec<String> = g
+            .entry_candidates
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        lines.push(Line::styled(
+            format!(
+                " several clusters, none chosen: start with --path (or set `path` in the config): {}",
+                names.join(", ")
+            ),
+            theme.warn,
+        ));
+    } else if let Some(entry) = &g.entry {
+        lines.push(Line::styled(
+            format!(" entry point {} (apps reachable from it)", entry.display()),
+            theme.muted,
+        ));
     }
     if let Some(error) = &g.spec_error {
         lines.push(Line::styled(format!(" {error}"), theme.error));

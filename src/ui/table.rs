@@ -64,6 +64,7 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::Phase => Constraint::Length(10),
         ColumnId::Commit => Constraint::Length(8),
         ColumnId::Started => Constraint::Length(8),
+        ColumnId::Origin => Constraint::Length(13),
     }
 }
 
@@ -98,6 +99,7 @@ fn drop_order(column: ColumnId) -> u8 {
         ColumnId::Phase => 0,
         ColumnId::Commit => 5,
         ColumnId::Started => 6,
+        ColumnId::Origin => 8,
     }
 }
 

@@ -171,6 +171,7 @@ impl Harness {
                 refresh_interval: Duration::ZERO,
                 debounce: Duration::from_millis(100),
                 audit: bosun::audit::AuditLog::new(Some(self.audit_dir.path().join("audit.log"))),
+                entry: None,
             },
         );
     }

@@ -20,6 +20,8 @@ pub(super) fn on_event(state: &mut State, event: GitopsEvent, effects: &mut Vec<
             match result {
                 Ok(spec) => {
                     state.gitops.spec_error = None;
+                    state.gitops.entry = spec.entry.clone();
+                    state.gitops.entry_candidates = spec.entry_candidates.clone();
                     state.builds.set_specs(spec.builds.clone());
                     state.gitops.set_apps(spec.apps);
                 }
@@ -56,6 +58,16 @@ pub(super) fn on_event(state: &mut State, event: GitopsEvent, effects: &mut Vec<
             app.set_evaluation(seq, *evaluation);
             refresh_open_diff(state, &name);
             auto_sync(state, &name, effects);
+            let dependents: Vec<String> = state
+                .gitops
+                .apps
+                .iter()
+                .filter(|a| a.spec.depends_on.contains(&name))
+                .map(|a| a.spec.name.clone())
+                .collect();
+            for dependent in dependents {
+                auto_sync(state, &dependent, effects);
+            }
         }
         GitopsEvent::Fetched(result) => {
             state.gitops.fetching = false;
@@ -138,6 +150,9 @@ fn auto_sync(state: &mut State, name: &str, effects: &mut Vec<Effect>) {
         return;
     }
     let prune = app.spec.prune;
+    if state.gitops.waiting_for(name).is_some() {
+        return; // tried again when the dependency's evaluation arrives
+    }
     if !state
         .gitops
         .auto_synced
