@@ -373,36 +373,40 @@ fn all_yaml_files(root: &Path) -> Vec<PathBuf> {
 /// Names stay as declared while unique; colliding ones are qualified by
 /// their namespace (`flux-system/apps`), then by their file.
 fn name_uniquely(apps: &mut [AppSpec]) {
-    let count = |apps: &[AppSpec], name: &str| apps.iter().filter(|a| a.name == name).count();
-    let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
-    for (index, name) in names.iter().enumerate() {
-        if count(apps, name) > 1 {
-            let namespace = match &apps[index].origin {
-                Origin::Application { namespace, .. } | Origin::Kustomization { namespace, .. } => {
-                    namespace.clone()
-                }
-                _ => continue,
-            };
-            apps[index].name = format!("{namespace}/{name}");
+    let colliding = |apps: &[AppSpec]| -> HashSet<String> {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for app in apps {
+            *seen.entry(app.name.as_str()).or_default() += 1;
+        }
+        seen.into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    };
+    let twice = colliding(apps);
+    for app in apps.iter_mut().filter(|a| twice.contains(&a.name)) {
+        if let Origin::Application { namespace, .. } | Origin::Kustomization { namespace, .. } =
+            &app.origin
+        {
+            app.name = format!("{namespace}/{}", app.name);
         }
     }
-    let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();
-    for (index, name) in names.iter().enumerate() {
-        if count(apps, name) > 1 {
-            let file = match &apps[index].origin {
-                Origin::Application { file, .. } | Origin::Kustomization { file, .. } => {
-                    file.display().to_string()
-                }
-                _ => continue,
-            };
-            apps[index].name = format!("{name}@{file}");
-            apps[index].problem.get_or_insert_with(|| {
-                format!(
-                    "{file}: another declaration has the same name and namespace ({name}); \
-                     choose one cluster with --path, or name the apps in bosun.yaml"
-                )
-            });
-        }
+    let twice = colliding(apps);
+    for app in apps.iter_mut().filter(|a| twice.contains(&a.name)) {
+        let file = match &app.origin {
+            Origin::Application { file, .. } | Origin::Kustomization { file, .. } => {
+                file.display().to_string()
+            }
+            _ => continue,
+        };
+        let name = app.name.clone();
+        app.name = format!("{name}@{file}");
+        app.problem.get_or_insert_with(|| {
+            format!(
+                "{file}: another declaration has the same name and namespace ({name}); \
+                 choose one cluster with --path, or name the apps in bosun.yaml"
+            )
+        });
     }
     for app in apps.iter_mut() {
         if let Err(why) = super::identity::check_app_name(&app.name) {
