@@ -171,6 +171,7 @@ async fn rerender_latency() {
             debounce,
             audit: bosun::audit::AuditLog::new(None),
             entry: None,
+            cache_dir: None,
         },
         sender,
     );
@@ -209,12 +210,125 @@ async fn rerender_latency() {
     drop(repo);
 }
 
+/// A repo of `apps` plain kustomize apps, ~10 objects each, each in its own
+/// namespace (no bosun.yaml: plain discovery finds them).
+fn hundred_app_repo(root: &std::path::Path, apps: usize) {
+    for n in 0..apps {
+        let dir = root.join(format!("apps/app-{n:03}"));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let mut manifests =
+            format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: app-{n:03}\n");
+        for i in 0..3 {
+            manifests.push_str(&format!(
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: config-{i}\ndata:\n  index: \"{i}\"\n\
+                 ---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{i}\nspec:\n  selector:\n    app: web-{i}\n  ports:\n    - name: http\n      port: 80\n      targetPort: 8080\n\
+                 ---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{i}\nspec:\n  replicas: 1\n  selector:\n    matchLabels:\n      app: web-{i}\n  template:\n    metadata:\n      labels:\n        app: web-{i}\n    spec:\n      containers:\n        - name: web\n          image: nginx:1.27\n"
+            ));
+        }
+        std::fs::write(dir.join("manifests.yaml"), manifests).expect("write");
+        std::fs::write(
+            dir.join("kustomization.yaml"),
+            format!("namespace: app-{n:03}\nresources:\n  - manifests.yaml\n"),
+        )
+        .expect("write");
+    }
+}
+
+/// `bosun status` of a 100-app repo, the cluster in sync (DESIGN §13:
+/// < 3 s on 2 cores): the real binary, renders with the real kustomize.
+async fn status_100() {
+    if bosun::gitops::render::Tools::detect().kubectl.is_none()
+        && bosun::gitops::render::Tools::detect().kustomize.is_none()
+    {
+        println!("bosun status of 100 apps: skipped (no kubectl or kustomize on PATH)");
+        return;
+    }
+    let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path().join("repo");
+    hundred_app_repo(&repo, 100);
+    let git = git2::Repository::init(&repo).expect("git init");
+    let mut index = git.index().expect("index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    let tree = git
+        .find_tree(index.write_tree().expect("tree"))
+        .expect("tree");
+    let who = git2::Signature::now("Bench", "bench@example.com").expect("sig");
+    git.commit(Some("HEAD"), &who, &who, "100 apps", &tree, &[])
+        .expect("commit");
+    let state = dir.path().join("state");
+    let run_with = |args: Vec<&'static str>, cache: bool| {
+        let kubeconfig = sim.kubeconfig_path().to_path_buf();
+        let repo = repo.clone();
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+                .env("BOSUN_CONFIG_DIR", &state)
+                .env("BOSUN_STATE_DIR", &state)
+                .env("BOSUN_RENDER_CACHE", if cache { "on" } else { "off" })
+                .arg("--kubeconfig")
+                .arg(&kubeconfig)
+                .arg("--repo")
+                .arg(&repo)
+                .args(&args)
+                .output()
+                .expect("bosun runs");
+            (started.elapsed(), out)
+        })
+    };
+    let run = |args: Vec<&'static str>| run_with(args, false);
+    let (synced_in, out) = run(vec!["sync", "--yes"]).await.expect("join");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Let the rollouts finish so every app is Healthy, as "in sync" means.
+    let mut samples = Vec::new();
+    for attempt in 0..40 {
+        let (took, out) = run(vec!["status"]).await.expect("join");
+        if out.status.success() {
+            samples.push(took);
+            if samples.len() == 5 {
+                break;
+            }
+        } else if attempt == 39 {
+            panic!(
+                "never all Synced and Healthy:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        } else {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    let cold = median(samples);
+    // Warm: renders come from the content-keyed cache on disk.
+    let (_, out) = run_with(vec!["status"], true).await.expect("join");
+    assert!(out.status.success());
+    let mut warm = Vec::new();
+    for _ in 0..5 {
+        let (took, out) = run_with(vec!["status"], true).await.expect("join");
+        assert!(out.status.success());
+        warm.push(took);
+    }
+    println!(
+        "bosun status of 100 apps x 10 objects, in sync (the binary, renders with kubectl kustomize): median {:.2} s cold, {:.2} s with the render cache (target < 3 s); the first sync of all of them took {:.1} s",
+        cold.as_secs_f64(),
+        median(warm).as_secs_f64(),
+        synced_in.as_secs_f64()
+    );
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
+        status_100().await;
         diff_300().await;
         rerender_latency().await;
     });

@@ -92,6 +92,7 @@ fn gitops_args(
         repo: repo.clone(),
         repo_setting: settings.repo.clone(),
         path: cli_path.clone().or_else(|| settings.path.clone()),
+        cache_dir: Paths::from_env().cache_dir,
         context,
         app,
         json,
@@ -357,6 +358,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                 entry: ws
                     .load_options(cli.path.as_deref().or(settings.path.as_deref()), None)
                     .entry,
+                cache_dir: paths.cache_dir.clone(),
             },
         ),
         Err(error) => state.gitops.setup_error = Some(error),

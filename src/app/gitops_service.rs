@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use crate::gitops::evaluate::{self, Evaluation};
 use crate::gitops::object::RenderedObject;
 use crate::gitops::render::Tools;
+use crate::gitops::render_cache::{DiskCache, RenderCache};
 use crate::gitops::repo::{self, AuthOptions, PullOutcome, RepoStatus};
 use crate::gitops::resolve::{Resolver, kube_message};
 use crate::gitops::spec::{self, AppSpec, RepoSpec, SPEC_FILE};
@@ -84,6 +85,8 @@ pub struct GitopsOptions {
     pub audit: crate::audit::AuditLog,
     /// The entry point of a multi-cluster repo (`--path`, config `path`).
     pub entry: Option<PathBuf>,
+    /// Where renders are kept between runs (none: memory only).
+    pub cache_dir: Option<PathBuf>,
 }
 
 enum Message {
@@ -125,6 +128,7 @@ pub fn start(
     app: mpsc::Sender<AppEvent>,
 ) -> (GitopsHandle, tokio::task::JoinHandle<()>) {
     let (messages, receiver) = mpsc::unbounded_channel();
+    let renders = RenderCache::new(DiskCache::new(options.cache_dir.clone()));
     let worker = Worker {
         root,
         git,
@@ -133,6 +137,7 @@ pub fn start(
         tools: Tools::detect(),
         spec: None,
         cache: HashMap::new(),
+        renders,
         client: None,
         context: String::new(),
         seq: 0,
@@ -149,7 +154,10 @@ struct Worker {
     tools: Tools,
     spec: Option<RepoSpec>,
     /// Renders by app, valid for the revision they were made at.
-    cache: HashMap<String, (String, Arc<Vec<RenderedObject>>)>,
+    /// Each app's latest render (the repo-wide index is built from them).
+    cache: HashMap<String, Arc<Vec<RenderedObject>>>,
+    /// Renders by the content of their inputs (memory and disk).
+    renders: RenderCache,
     client: Option<kube::Client>,
     context: String,
     seq: u64,
@@ -198,6 +206,7 @@ impl Worker {
             GitopsCommand::Refresh { apps, rerender } => {
                 if rerender {
                     self.cache.clear();
+                    self.renders.clear_memory();
                     self.load_spec().await;
                     self.send_repo_status().await;
                 }
@@ -309,31 +318,15 @@ impl Worker {
             seq,
         })
         .await;
-        let revision = {
-            let root = self.root.clone();
-            tokio::task::spawn_blocking(move || workspace::revision(&root))
-                .await
-                .unwrap_or_default()
-        };
-        // Render what is not cached at this revision, a few at a time.
-        let stale: Vec<AppSpec> = apps
-            .iter()
-            .filter(|a| {
-                self.cache
-                    .get(&a.name)
-                    .is_none_or(|(rev, _)| rev != &revision)
-            })
-            .cloned()
-            .collect();
-        let renders = evaluate::render_apps(&self.root, &stale, &self.tools).await;
+        // Renders come from the content-keyed cache when nothing they read
+        // changed; the rest run a few at a time.
+        let renders = evaluate::render_apps(&self.root, &apps, &self.tools, &self.renders).await;
         let mut failures: HashMap<String, String> = HashMap::new();
-        for (app, result) in stale.iter().zip(renders) {
+        for (app, result) in apps.iter().zip(renders) {
             match result {
                 Ok(rendered) => {
-                    self.cache.insert(
-                        app.name.clone(),
-                        (revision.clone(), Arc::new(rendered.objects)),
-                    );
+                    self.cache
+                        .insert(app.name.clone(), Arc::new(rendered.objects));
                 }
                 Err(error) => {
                     self.cache.remove(&app.name);
@@ -349,7 +342,7 @@ impl Worker {
                     None => self
                         .cache
                         .get(&app.name)
-                        .map(|(_, objects)| objects.clone())
+                        .cloned()
                         .ok_or_else(|| "not rendered".to_string()),
                 };
                 (app, objects)
@@ -359,7 +352,7 @@ impl Worker {
             .apps
             .iter()
             .filter_map(|app| {
-                let (_, objects) = self.cache.get(&app.name)?;
+                let objects = self.cache.get(&app.name)?;
                 Some((app.clone(), objects.clone()))
             })
             .collect();

@@ -13,6 +13,9 @@ use super::keymap::Keymap;
 pub struct Paths {
     pub config_dir: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
+    /// Renders kept between runs (`BOSUN_CACHE_DIR`; with only
+    /// `BOSUN_STATE_DIR` set, its `cache/`).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Paths {
@@ -30,9 +33,16 @@ impl Paths {
                         .to_path_buf()
                 })
             });
+        let cache_dir = std::env::var_os("BOSUN_CACHE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("BOSUN_STATE_DIR").map(|state| PathBuf::from(state).join("cache"))
+            })
+            .or_else(|| project.as_ref().map(|dirs| dirs.cache_dir().to_path_buf()));
         Paths {
             config_dir,
             state_dir,
+            cache_dir,
         }
     }
 

@@ -14,6 +14,7 @@ use super::inventory::{self, Inventory};
 use super::object::{ObjectKey, RenderedObject};
 use super::postbuild;
 use super::render::{self, Tools};
+use super::render_cache::RenderCache;
 use super::resolve::{Resolver, kube_message};
 use super::spec::{AppSource, AppSpec};
 use super::sync::{self, SyncOptions, SyncReport};
@@ -116,12 +117,13 @@ pub async fn render_apps(
     repo_root: &Path,
     apps: &[AppSpec],
     tools: &Tools,
+    cache: &RenderCache,
 ) -> Vec<Result<render::Rendered, String>> {
     // Futures collected first, not made by a closure inside the stream: that
     // trips the compiler's Send check in spawned tasks (rust#96865).
     let renders: Vec<_> = apps
         .iter()
-        .map(|app| render_one(repo_root, app, tools))
+        .map(|app| render_one(repo_root, app, tools, cache))
         .collect();
     futures::stream::iter(renders)
         .buffered(render_concurrency())
@@ -133,11 +135,13 @@ async fn render_one(
     repo_root: &Path,
     app: &AppSpec,
     tools: &Tools,
+    cache: &RenderCache,
 ) -> Result<render::Rendered, String> {
     if let Some(problem) = &app.problem {
         return Err(problem.clone());
     }
-    render::render_app(repo_root, app, tools)
+    cache
+        .render(repo_root, app, tools)
         .await
         .map_err(|e| format!("render failed: {e}"))
 }

@@ -25,6 +25,7 @@ pub mod paths;
 pub mod postbuild;
 pub mod prune;
 pub mod render;
+pub mod render_cache;
 pub mod repo;
 pub mod resolve;
 pub mod snapshot;

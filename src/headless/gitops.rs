@@ -20,6 +20,7 @@ use crate::gitops::depends;
 use crate::gitops::evaluate::{self, Evaluation};
 use crate::gitops::health::Health;
 use crate::gitops::render::Tools;
+use crate::gitops::render_cache::{DiskCache, RenderCache};
 use crate::gitops::resolve::{Resolver, kube_message};
 use crate::gitops::spec::{self, AppSpec};
 use crate::gitops::sync::SyncOptions;
@@ -32,6 +33,8 @@ pub struct GitopsArgs {
     pub repo_setting: Option<PathBuf>,
     /// The entry point (`--path`, else the config's `path`).
     pub path: Option<PathBuf>,
+    /// Where renders are kept between runs.
+    pub cache_dir: Option<PathBuf>,
     pub context: Option<String>,
     /// Only this app (diff, sync).
     pub app: Option<String>,
@@ -163,7 +166,8 @@ async fn load(loaded: &LoadedKubeconfig, args: &GitopsArgs) -> Result<Loaded, St
         .await
         .map_err(|e| format!("cannot reach the cluster: {}", kube_message(&e)))?;
     let tools = Tools::detect();
-    let renders = evaluate::render_apps(&ws.root, &spec.apps, &tools).await;
+    let cache = RenderCache::new(DiskCache::new(args.cache_dir.clone()));
+    let renders = evaluate::render_apps(&ws.root, &spec.apps, &tools, &cache).await;
     let index = evaluate::index(
         &resolver,
         spec.apps

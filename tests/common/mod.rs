@@ -172,6 +172,7 @@ impl Harness {
                 debounce: Duration::from_millis(100),
                 audit: bosun::audit::AuditLog::new(Some(self.audit_dir.path().join("audit.log"))),
                 entry: None,
+                cache_dir: None,
             },
         );
     }

@@ -816,11 +816,15 @@ pub(crate) fn spawn(shared: Arc<Shared>, mut ctl: Controller) -> tokio::task::Jo
             .opts
             .rollout_step
             .max(std::time::Duration::from_millis(1));
-        let mut every = tokio::time::interval(step);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A tick holds the store's write lock; on a big cluster it takes a
+        // while, so the next one waits at least as long again and the API
+        // is never starved (at most half of the time goes to controllers).
+        let mut pause = step;
         loop {
-            every.tick().await;
+            tokio::time::sleep(pause).await;
+            let started = std::time::Instant::now();
             ctl.tick(&shared);
+            pause = step.max(started.elapsed());
         }
     })
 }
