@@ -325,3 +325,74 @@ async fn enter_opens_the_resource_tree_with_health_per_object() {
             .any(|o| o.key.kind == "Deployment" && o.health.is_some_and(|h| h != Health::Missing))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_and_health_follow_the_cluster_without_a_refresh() {
+    if !common::kubectl_present() {
+        return;
+    }
+    let (sim, mut app, _repo, _dir) = deployed().await;
+    assert_eq!(sync_of(&app.state, "mariadb"), Some(SyncStatus::Synced));
+    // Someone scales mariadb by hand: the app turns OutOfSync by itself
+    // (the refresh timer is off in these tests).
+    let client = common::kube_client(&sim).await;
+    let sets: kube::Api<k8s_openapi::api::apps::v1::StatefulSet> =
+        kube::Api::namespaced(client, "mariadb");
+    sets.patch(
+        "mariadb",
+        &kube::api::PatchParams {
+            field_manager: Some("kubectl-scale".into()),
+            ..Default::default()
+        },
+        &kube::api::Patch::Merge(serde_json::json!({"spec": {"replicas": 3}})),
+    )
+    .await
+    .expect("scale");
+    app.wait_for(
+        "mariadb OutOfSync after a manual scale",
+        WAIT,
+        |state, _| sync_of(state, "mariadb") == Some(SyncStatus::OutOfSync),
+    )
+    .await;
+    let takeover = app
+        .state
+        .gitops
+        .app("mariadb")
+        .map(|a| {
+            a.objects
+                .iter()
+                .map(|o| o.message.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    assert!(
+        takeover.iter().any(|m| m.contains("kubectl-scale")),
+        "{takeover:?}"
+    );
+
+    // Sync blog (three replicas) while its rollout is held: the
+    // Deployment shows Progressing; released, it turns Healthy with no key
+    // pressed and no refresh timer.
+    let deployment_health = |state: &State| {
+        state.gitops.app("blog").and_then(|a| {
+            a.objects
+                .iter()
+                .find(|o| o.key.kind == "Deployment" && o.key.name == "blog")
+                .and_then(|o| o.health)
+        })
+    };
+    sim.stall_rollouts("blog", "blog", true);
+    app.key(KeyCode::Char('S')).await;
+    app.key(KeyCode::Char('S')).await;
+    app.key(KeyCode::Char('y')).await;
+    app.wait_for("blog synced, its rollout held", WAIT, |state, _| {
+        sync_of(state, "blog") == Some(SyncStatus::Synced)
+            && deployment_health(state) == Some(Health::Progressing)
+    })
+    .await;
+    sim.stall_rollouts("blog", "blog", false);
+    app.wait_for("the Deployment Healthy by itself", WAIT, |state, _| {
+        deployment_health(state) == Some(Health::Healthy)
+    })
+    .await;
+}

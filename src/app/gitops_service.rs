@@ -3,7 +3,7 @@
 //! and diffs run off the UI task; every evaluation carries a sequence number
 //! per app so the state drops stale ones.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +21,7 @@ use crate::gitops::spec::{self, AppSpec, RepoSpec, SPEC_FILE};
 use crate::gitops::sync::{SyncOptions, SyncReport};
 use crate::gitops::watch::{self, TreeWatcher};
 use crate::gitops::workspace;
+use crate::gitops::{identity, tracked};
 
 use super::event::AppEvent;
 
@@ -129,7 +130,16 @@ pub fn start(
 ) -> (GitopsHandle, tokio::task::JoinHandle<()>) {
     let (messages, receiver) = mpsc::unbounded_channel();
     let renders = RenderCache::new(DiskCache::new(options.cache_dir.clone()));
+    let (tracked_tx, tracked_rx) = mpsc::unbounded_channel();
+    let (kinds_tx, kinds_rx) = mpsc::unbounded_channel();
     let worker = Worker {
+        kinds_tx,
+        kinds_rx: Some(kinds_rx),
+        tracked: HashMap::new(),
+        tracked_tx,
+        tracked_rx: Some(tracked_rx),
+        pending: HashSet::new(),
+        flush_at: None,
         root,
         git,
         options,
@@ -158,6 +168,18 @@ struct Worker {
     cache: HashMap<String, Arc<Vec<RenderedObject>>>,
     /// Renders by the content of their inputs (memory and disk).
     renders: RenderCache,
+    /// Kinds the apps render, resolved by a refresh: watched
+    /// (docs/ARCHITECTURE.md "Live status").
+    kinds_tx: mpsc::UnboundedSender<Vec<kube::api::ApiResource>>,
+    kinds_rx: Option<mpsc::UnboundedReceiver<Vec<kube::api::ApiResource>>>,
+    /// Watches of the kinds the apps render, by (group, kind).
+    tracked: HashMap<(String, String), tokio::task::JoinHandle<()>>,
+    tracked_tx: mpsc::UnboundedSender<Option<String>>,
+    tracked_rx: Option<mpsc::UnboundedReceiver<Option<String>>>,
+    /// Apps (by label) whose objects changed, diffed again at `flush_at`
+    /// (None inside: all of them).
+    pending: HashSet<Option<String>>,
+    flush_at: Option<tokio::time::Instant>,
     client: Option<kube::Client>,
     context: String,
     seq: u64,
@@ -176,6 +198,11 @@ impl Worker {
             };
         self.load_spec().await;
         self.send_repo_status().await;
+        let (Some(mut tracked_rx), Some(mut kinds_rx)) =
+            (self.tracked_rx.take(), self.kinds_rx.take())
+        else {
+            return;
+        };
         let mut fetch_timer = interval(self.options.fetch_interval);
         let mut refresh_timer = interval(self.options.refresh_interval);
         loop {
@@ -184,6 +211,10 @@ impl Worker {
                     Some(Message::Command(command)) => self.handle(command).await,
                     Some(Message::Connect(client, context)) => {
                         self.client = Some(client);
+                        // The watches were on the old connection.
+                        for (_, task) in self.tracked.drain() {
+                            task.abort();
+                        }
                         // `clusters/<context>` may name other apps now.
                         if context != self.context {
                             self.context = context;
@@ -195,6 +226,17 @@ impl Worker {
                     None => return,
                 },
                 Some(changed) = files.recv() => self.files_changed(changed).await,
+                Some(kinds) = kinds_rx.recv() => self.track(kinds),
+                Some(app) = tracked_rx.recv() => {
+                    self.pending.insert(app);
+                    // Debounced: a rollout changes its Deployment's status
+                    // several times a second.
+                    self.flush_at.get_or_insert(tokio::time::Instant::now() + LIVE_DEBOUNCE);
+                }
+                _ = sleep_until(self.flush_at), if self.flush_at.is_some() => {
+                    self.flush_at = None;
+                    self.refresh_changed().await;
+                }
                 _ = tick(&mut fetch_timer), if self.git => self.spawn_fetch(false),
                 _ = tick(&mut refresh_timer) => self.refresh(Vec::new()).await,
             }
@@ -357,6 +399,7 @@ impl Worker {
             })
             .collect();
         let sender = self.app.clone();
+        let kinds_tx = self.kinds_tx.clone();
         tokio::spawn(async move {
             let resolver = match Resolver::discover(&client).await {
                 Ok(resolver) => Arc::new(resolver),
@@ -380,6 +423,23 @@ impl Worker {
                     .iter()
                     .map(|(app, objects)| (app, objects.as_slice())),
             ));
+            let kinds: Vec<kube::api::ApiResource> = index
+                .renderers
+                .keys()
+                .map(|key| (key.group.clone(), key.kind.clone()))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .filter_map(|(group, kind)| {
+                    let probe = crate::gitops::object::ObjectKey {
+                        group,
+                        kind,
+                        namespace: None,
+                        name: String::new(),
+                    };
+                    Some(resolver.for_key(&probe)?.resource)
+                })
+                .collect();
+            let _ = kinds_tx.send(kinds);
             let evaluations = jobs.into_iter().map(|(app, objects)| {
                 let client = client.clone();
                 let resolver = resolver.clone();
@@ -406,6 +466,39 @@ impl Worker {
                 .collect::<Vec<()>>()
                 .await;
         });
+    }
+
+    /// Starts watches for kinds not watched yet.
+    fn track(&mut self, kinds: Vec<kube::api::ApiResource>) {
+        let Some(client) = &self.client else {
+            return;
+        };
+        for resource in kinds {
+            let key = (resource.group.clone(), resource.kind.clone());
+            if self.tracked.contains_key(&key) {
+                continue;
+            }
+            let task = tracked::watch(client.clone(), resource, self.tracked_tx.clone());
+            self.tracked.insert(key, task);
+        }
+    }
+
+    /// Diffs again the apps whose objects changed in the cluster.
+    async fn refresh_changed(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.contains(&None) {
+            return self.refresh(Vec::new()).await;
+        }
+        let Some(spec) = &self.spec else { return };
+        let names: Vec<String> = spec
+            .apps
+            .iter()
+            .filter(|app| pending.contains(&Some(identity::app_label(&app.name))))
+            .map(|app| app.name.clone())
+            .collect();
+        if !names.is_empty() {
+            self.refresh(names).await;
+        }
     }
 
     fn spawn_fetch(&self, asked: bool) {
@@ -529,6 +622,16 @@ fn failed(app: &AppSpec, error: String) -> Evaluation {
         diff: None,
         inventory: None,
         error: Some(error),
+    }
+}
+
+/// How long changes to tracked objects gather before their apps are diffed.
+const LIVE_DEBOUNCE: Duration = Duration::from_millis(500);
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending::<()>().await,
     }
 }
 

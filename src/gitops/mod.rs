@@ -31,5 +31,6 @@ pub mod resolve;
 pub mod snapshot;
 pub mod spec;
 pub mod sync;
+pub mod tracked;
 pub mod watch;
 pub mod workspace;
