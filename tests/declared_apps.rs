@@ -654,3 +654,65 @@ fn discovery_skips_components_and_commented_out_directories() {
     assert!(spec.discovered);
     assert_eq!(names(&spec), ["overlays/prod"]);
 }
+
+#[test]
+fn bosun_yaml_names_the_same_options_explicitly_and_wins() {
+    let (_dir, root) = repo("flux");
+    std::fs::write(
+        root.join("bosun.yaml"),
+        "path: clusters/home\nkustomize:\n  buildOptions: --load-restrictor LoadRestrictionsNone\napps:\n  - name: apps\n    path: apps/home\n    namespace: podinfo\n    createNamespace: true\n    dependsOn: [static]\n    kustomize:\n      namePrefix: x-\n      images: [\"ghcr.io/stefanprodan/podinfo:6.8.0\"]\n      components: [../components/debug]\n    substitute:\n      APP: podinfo\n    substituteFrom:\n      - kind: ConfigMap\n        name: cluster-vars\n  - name: static\n    path: infrastructure/controllers/dns\n    directory:\n      include: \"*.yaml\"\n",
+    )
+    .expect("write");
+    let spec = load(&root, None, None);
+    assert_eq!(spec.entry, Some(PathBuf::from("clusters/home")));
+    let apps = app(&spec, "apps");
+    assert_eq!(
+        apps.origin,
+        Origin::BosunYaml,
+        "bosun.yaml overrides the Kustomization"
+    );
+    assert!(apps.create_namespace);
+    assert_eq!(apps.depends_on, ["static"]);
+    let AppSource::Kustomize { options, .. } = &apps.source else {
+        panic!("{:?}", apps.source)
+    };
+    assert_eq!(options.name_prefix.as_deref(), Some("x-"));
+    assert_eq!(options.components, ["../components/debug"]);
+    assert_eq!(
+        options.build_options,
+        ["--load-restrictor", "LoadRestrictionsNone"]
+    );
+    let substitute_from = &apps.post_build.as_ref().expect("postBuild").substitute_from;
+    assert_eq!(substitute_from[0].namespace, "podinfo");
+    assert!(matches!(
+        app(&spec, "static").source,
+        AppSource::Directory(_)
+    ));
+    // The declared Kustomizations not named in bosun.yaml are still there.
+    assert!(names(&spec).contains(&"infra-configs"));
+
+    std::fs::write(
+        root.join("bosun.yaml"),
+        "apps:\n  - name: x\n    path: apps/home\n    kustomize:\n      buildOptions: [--enable-exec]\n",
+    )
+    .expect("write");
+    let error = spec::load(&root).expect_err("refused").to_string();
+    assert!(
+        error.contains("apps[0].kustomize.buildOptions") && error.contains("not allowed"),
+        "{error}"
+    );
+}
+
+#[test]
+fn repo_on_a_subdirectory_limits_the_apps_to_it() {
+    let (_dir, root) = repo("argo");
+    let ws = bosun::gitops::workspace::locate(Some(&root.join("workloads")), None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ws.root.canonicalize().ok(), root.canonicalize().ok());
+    assert_eq!(ws.scope, Some(PathBuf::from("workloads")));
+    let spec =
+        spec::load_with(&ws.root, &ws.load_options(None, None)).unwrap_or_else(|e| panic!("{e}"));
+    // No Application under workloads/: plain discovery, inside it only.
+    assert!(spec.discovered);
+    assert_eq!(names(&spec), ["workloads/blog/overlays/prod"]);
+}

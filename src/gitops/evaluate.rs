@@ -140,6 +140,9 @@ async fn render_one(
     if let Some(problem) = &app.problem {
         return Err(problem.clone());
     }
+    if let AppSource::External { reason } = &app.source {
+        return Err(format!("external source: not rendered ({reason})"));
+    }
     cache
         .render(repo_root, app, tools)
         .await
@@ -282,4 +285,20 @@ pub async fn sync_evaluated(
     sync::sync_app(client, diff, &eval.namespace, eval.inventory.as_ref(), opts)
         .await
         .map_err(|e| kube_message(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_keeps_the_reason() {
+        let error = "render failed: kubectl kustomize apps/x failed (exit status: 1):\n\nError: accumulating resources: missing.yaml\nmore";
+        assert_eq!(
+            one_line(error),
+            "render failed: kubectl kustomize apps/x failed (exit status: 1): Error: accumulating resources: missing.yaml"
+        );
+        assert_eq!(one_line("plain"), "plain");
+        assert_eq!(one_line("only a header:"), "only a header");
+    }
 }

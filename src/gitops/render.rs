@@ -751,3 +751,24 @@ fn to_json(yaml: Yaml) -> Result<Json, String> {
         Yaml::Tagged(tagged) => to_json(tagged.value)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn build_options_are_allow_listed() {
+        assert!(check_build_options(&args("--load-restrictor LoadRestrictionsNone")).is_ok());
+        assert!(check_build_options(&args("--load_restrictor=LoadRestrictionsRootOnly")).is_ok());
+        assert!(check_build_options(&args("--enable-helm --helm-kube-version 1.33")).is_ok());
+        let refused =
+            check_build_options(&args("--enable-alpha-plugins")).expect_err("exec plugins");
+        assert!(refused.contains("not allowed"), "{refused}");
+        assert!(check_build_options(&args("--load-restrictor Everything")).is_err());
+        assert!(check_build_options(&args("--helm-kube-version")).is_err());
+    }
+}
