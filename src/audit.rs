@@ -21,16 +21,40 @@ pub struct AuditEntry {
     pub result: String,
 }
 
+/// Where an action came from: the same two words in every entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A key in the TUI.
+    Tui,
+    /// A headless subcommand.
+    Cli,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Tui => "tui",
+            Source::Cli => "cli",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct AuditLog {
     path: Option<PathBuf>,
+    /// Where a failed write is reported (the TUI shows it); the caller of
+    /// `record` gets the error too.
+    failures: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
-/// `$USER@hostname`, best effort.
+/// `user@hostname`: `$USER` / `$LOGNAME`, else the name of the process's
+/// uid in /etc/passwd, else `uid:N`; never "unknown".
 pub fn who() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_string());
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(user_of_uid);
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|host| host.trim().to_string())
         .or_else(|_| std::env::var("HOSTNAME"))
@@ -38,9 +62,45 @@ pub fn who() -> String {
     format!("{user}@{host}")
 }
 
+/// The process's user from its uid (the owner of /proc/self), by
+/// /etc/passwd; no libc call needed.
+#[cfg(unix)]
+fn user_of_uid() -> String {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) else {
+        return "uid:unknown".into();
+    };
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let mut fields = line.split(':');
+                let name = fields.next()?;
+                let _password = fields.next()?;
+                (fields.next()?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+            })
+        })
+        .unwrap_or_else(|| format!("uid:{uid}"))
+}
+
+#[cfg(not(unix))]
+fn user_of_uid() -> String {
+    "uid:unknown".into()
+}
+
 impl AuditLog {
     pub fn new(path: Option<PathBuf>) -> Self {
-        AuditLog { path }
+        AuditLog {
+            path,
+            failures: None,
+        }
+    }
+
+    /// Failed writes are also sent here (the TUI turns them into an error
+    /// on screen).
+    pub fn reporting_to(mut self, failures: tokio::sync::mpsc::UnboundedSender<String>) -> Self {
+        self.failures = Some(failures);
+        self
     }
 
     pub fn path(&self) -> Option<&std::path::Path> {
@@ -52,7 +112,21 @@ impl AuditLog {
     pub fn record(
         &self,
         context: &str,
-        source: &str,
+        source: Source,
+        action: &str,
+        result: &Result<String, String>,
+    ) -> Result<(), String> {
+        let written = self.write(context, source, action, result);
+        if let (Err(error), Some(failures)) = (&written, &self.failures) {
+            let _ = failures.send(format!("audit log not written ({error}) for: {action}"));
+        }
+        written
+    }
+
+    fn write(
+        &self,
+        context: &str,
+        source: Source,
         action: &str,
         result: &Result<String, String>,
     ) -> Result<(), String> {
@@ -63,7 +137,7 @@ impl AuditLog {
             time: jiff::Timestamp::now().to_string(),
             who: who(),
             context: context.to_string(),
-            source: source.to_string(),
+            source: source.as_str().to_string(),
             action: action.to_string(),
             result: match result {
                 Ok(text) if text.is_empty() => "ok".to_string(),
@@ -96,14 +170,14 @@ mod tests {
         let log = AuditLog::new(Some(path.clone()));
         log.record(
             "homelab",
-            "tui",
+            Source::Tui,
             "restart deployment/blog -n blog",
             &Ok("rolled out".into()),
         )
         .expect("write");
         log.record(
             "homelab",
-            "cli",
+            Source::Cli,
             "delete pod/x -n y",
             &Err("forbidden".into()),
         )
@@ -127,6 +201,35 @@ mod tests {
         assert_eq!(lines[0].result, "ok: rolled out");
         assert_eq!(lines[1].result, "error: forbidden");
         assert!(lines[0].who.contains('@'));
+        assert!(!lines[0].who.starts_with("unknown"));
+        assert_eq!(lines[0].source, "tui");
+        assert_eq!(lines[1].source, "cli");
         let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[cfg(all(test, unix))]
+mod uid_tests {
+    #[test]
+    fn the_uid_has_a_name_or_a_number() {
+        let user = super::user_of_uid();
+        assert!(!user.is_empty() && user != "unknown", "{user}");
+    }
+
+    #[test]
+    fn a_failed_write_is_reported() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let log = super::AuditLog::new(Some("/proc/no/such/dir/audit.log".into())).reporting_to(tx);
+        assert!(
+            log.record(
+                "ctx",
+                super::Source::Tui,
+                "delete pod/x",
+                &Ok(String::new())
+            )
+            .is_err()
+        );
+        let reported = rx.try_recv().expect("reported");
+        assert!(reported.contains("delete pod/x"), "{reported}");
     }
 }

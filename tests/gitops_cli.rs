@@ -171,7 +171,9 @@ async fn sync_asks_first_dry_runs_on_request_then_applies() {
         0,
         "still differs after sync"
     );
-    assert!(audit(setup.state.path()).contains("sync app blog"));
+    let audited = audit(setup.state.path());
+    assert!(audited.contains("sync app blog"), "{audited}");
+    assert!(audited.contains("\"source\":\"cli\""), "{audited}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1360,3 +1360,67 @@ fn parse_manifests_names_the_bad_document() {
         render::parse_manifests("kind: ConfigMapList\nitems: [3]\n").expect_err("item");
     assert_eq!(document, 1);
 }
+
+#[tokio::test]
+async fn a_kustomization_leaving_the_repo_is_refused_before_the_tool_runs() {
+    let dir = tempfile::tempdir().expect("dir");
+    let root = dir.path().join("repo");
+    write(
+        &root,
+        "apps/x/kustomization.yaml",
+        "resources:\n  - ../../../outside/app\n  - cm.yaml\n",
+    );
+    write(
+        &root,
+        "apps/x/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    );
+    write(
+        dir.path(),
+        "outside/app/kustomization.yaml",
+        "resources: [secret.yaml]\n",
+    );
+    write(
+        dir.path(),
+        "outside/app/secret.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stolen\n",
+    );
+    let spec = spec::parse(&root, "apps:\n  - name: x\n    path: apps/x\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    // No tool is needed to refuse it: the check comes first.
+    let tools = bosun::gitops::render::Tools::default();
+    let error = bosun::gitops::render::render_app(&root, &spec.apps[0], &tools)
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        error.starts_with(
+            "apps/x/kustomization.yaml: resource ../../../outside/app leaves the repository"
+        ),
+        "{error}"
+    );
+    // The explicit opt-out lets it through to the tool.
+    let spec = spec::parse(
+        &root,
+        "apps:\n  - name: x\n    path: apps/x\n    allowOutsideRepo: true\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let error = bosun::gitops::render::render_app(&root, &spec.apps[0], &tools)
+        .await
+        .expect_err("no tool here")
+        .to_string();
+    assert!(error.contains("is not on PATH"), "{error}");
+    if Tools::detect().kubectl.is_some() {
+        let rendered = bosun::gitops::render::render_app(
+            &root,
+            &spec.apps[0],
+            &bosun::gitops::render::Tools::detect(),
+        )
+        .await;
+        // kustomize itself allows a base directory outside the root.
+        let names: Vec<String> = rendered
+            .map(|r| r.objects.iter().map(|o| o.name.clone()).collect())
+            .unwrap_or_default();
+        assert!(names.contains(&"stolen".to_string()), "{names:?}");
+    }
+}

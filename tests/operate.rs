@@ -371,9 +371,20 @@ async fn restart_subcommand_waits_and_reports_by_exit_code() {
     let bad = tokio::task::block_in_place(|| run(vec!["restart", "pod/x"]));
     assert_eq!(bad.status.code(), Some(2));
 
+    // A read-only setting that does not parse keeps read-only ON.
+    std::fs::write(state.path().join("config.toml"), "readonly = \"yes\"\n").expect("config");
+    let fail_closed =
+        tokio::task::block_in_place(|| run(vec!["restart", "deploy/blog", "-n", "blog"]));
+    let said = String::from_utf8_lossy(&fail_closed.stderr);
+    assert_eq!(fail_closed.status.code(), Some(2), "{said}");
+    assert!(said.contains("read-only mode"), "{said}");
+    assert!(said.contains("read-only stays ON"), "{said}");
+    std::fs::remove_file(state.path().join("config.toml")).expect("rm");
+
     let audit = std::fs::read_to_string(state.path().join("audit.log")).expect("audit log");
     assert_eq!(audit.lines().count(), 4, "{audit}");
     assert!(audit.contains("\"source\":\"cli\""));
+    assert!(!audit.contains("\"who\":\"unknown"), "{audit}");
 }
 
 fn replace_in_editor(app: &mut Harness, from: &str, to: &str) {
@@ -469,4 +480,27 @@ async fn edit_applies_and_keeps_the_text_on_conflict_or_bad_yaml() {
     assert!(actions[0].starts_with("error: not applied"));
     assert!(actions[1].starts_with("error: conflict"));
     assert!(actions[2].starts_with("ok"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_audit_write_is_shown() {
+    let sim = sample_cluster().await;
+    let mut app = Harness::start(&sim, ViewKind::Resource(ResourceKind::Pods), 160, 40).await;
+    app.wait_for("pods", WAIT, |state, _| {
+        state
+            .stores
+            .pods
+            .get(&RowKey::new("default", "netshoot"))
+            .is_some()
+    })
+    .await;
+    // The audit log's place is taken by a directory: writes fail.
+    std::fs::create_dir_all(app.audit_dir.path().join("audit.log")).expect("dir");
+    select(&mut app, "netshoot").await;
+    ctrl(&mut app, 'd').await;
+    app.key(KeyCode::Char('y')).await;
+    app.wait_for("the audit failure on screen", WAIT, |_, screen| {
+        screen.contains("audit log not written")
+    })
+    .await;
 }

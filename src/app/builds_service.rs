@@ -205,7 +205,12 @@ pub fn execute(
                     .as_ref()
                     .map(|s| format!("{} {} → {}", s.kind.as_str(), s.name, s.destination))
                     .map_err(Clone::clone);
-                if let Err(e) = audit.record(&context, "tui", &format!("build {name}"), &outcome) {
+                if let Err(e) = audit.record(
+                    &context,
+                    crate::audit::Source::Tui,
+                    &format!("build {name}"),
+                    &outcome,
+                ) {
                     tracing::warn!("{e}");
                 }
                 BuildsEvent::Started {
@@ -223,7 +228,7 @@ pub fn execute(
                 let result = launch::cancel(&client, kind, &namespace, &name).await;
                 if let Err(e) = audit.record(
                     &context,
-                    "tui",
+                    crate::audit::Source::Tui,
                     &format!("cancel build {} {namespace}/{name}", kind.as_str()),
                     &result.clone().map(|()| String::new()),
                 ) {

@@ -32,6 +32,8 @@ impl From<MetricsMessage> for ClusterMessage {
 #[derive(Debug)]
 pub enum AppEvent {
     Key(KeyEvent),
+    /// The audit log could not be written: shown, never ignored.
+    AuditFailed(String),
     Resize,
     /// Once a second: ages move on.
     Tick,

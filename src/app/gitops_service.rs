@@ -594,7 +594,7 @@ impl Worker {
             let short = &revision[..revision.len().min(7)];
             if let Err(e) = audit.record(
                 &context,
-                "tui",
+                crate::audit::Source::Tui,
                 &format!("sync app {} at {short}", evaluation.app),
                 &outcome,
             ) {

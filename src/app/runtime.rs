@@ -64,6 +64,20 @@ impl Runtime {
         sender: mpsc::Sender<AppEvent>,
         options: RuntimeOptions,
     ) -> Runtime {
+        let mut options = options;
+        // A failed audit write reaches the screen as an error.
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let (failures, mut failed) = mpsc::unbounded_channel();
+            options.audit = options.audit.clone().reporting_to(failures);
+            let events = sender.clone();
+            handle.spawn(async move {
+                while let Some(error) = failed.recv().await {
+                    if events.send(AppEvent::AuditFailed(error)).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
         Runtime {
             kubeconfig,
             sender,
@@ -88,6 +102,11 @@ impl Runtime {
         git: bool,
         options: super::gitops_service::GitopsOptions,
     ) {
+        // Syncs are audited through the runtime's log, which reports failures.
+        let options = super::gitops_service::GitopsOptions {
+            audit: self.options.audit.clone(),
+            ..options
+        };
         let (handle, task) = super::gitops_service::start(root, git, options, self.sender.clone());
         if let Some(client) = &self.client {
             handle.connect(client.clone(), self.context.clone());
@@ -172,7 +191,9 @@ impl Runtime {
                         key.namespace
                     );
                     let audited = result.clone().map_err(|error| error.to_string());
-                    if let Err(error) = audit.record(&context, "tui", &action, &audited) {
+                    if let Err(error) =
+                        audit.record(&context, crate::audit::Source::Tui, &action, &audited)
+                    {
                         tracing::error!(%error, "cannot write the audit log");
                     }
                     let _ = sender.send(AppEvent::EditApplied { request, result }).await;
@@ -257,11 +278,12 @@ impl Runtime {
                     .as_ref()
                     .map(|_| String::new())
                     .map_err(Clone::clone);
-                if let Err(error) =
-                    self.options
-                        .audit
-                        .record(&self.context, "tui", &action, &audited)
-                {
+                if let Err(error) = self.options.audit.record(
+                    &self.context,
+                    crate::audit::Source::Tui,
+                    &action,
+                    &audited,
+                ) {
                     tracing::error!(%error, "cannot write the audit log");
                 }
                 match command {
@@ -399,7 +421,12 @@ async fn mutate(
     sender: mpsc::Sender<AppEvent>,
 ) {
     let result = actions::perform(&client, &mutation).await;
-    if let Err(error) = audit.record(&context, "tui", &mutation.describe(), &result) {
+    if let Err(error) = audit.record(
+        &context,
+        crate::audit::Source::Tui,
+        &mutation.describe(),
+        &result,
+    ) {
         tracing::error!(%error, "cannot write the audit log");
     }
     let restarted = match (&mutation, &result) {
@@ -430,7 +457,7 @@ async fn mutate(
         Err(error) => Err(error.clone()),
     };
     let action = format!("rollout of {}", mutation.describe());
-    if let Err(error) = audit.record(&context, "tui", &action, &audited) {
+    if let Err(error) = audit.record(&context, crate::audit::Source::Tui, &action, &audited) {
         tracing::error!(%error, "cannot write the audit log");
     }
     let _ = sender

@@ -161,10 +161,14 @@ impl Settings {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return settings,
             Err(error) => {
+                // It might say `readonly = true`: fail closed.
+                settings.readonly = true;
                 warnings.push(ConfigWarning {
                     file: path.to_path_buf(),
                     field: String::new(),
-                    message: format!("cannot read it ({error}); using defaults"),
+                    message: format!(
+                        "cannot read it ({error}); using defaults, read-only ON until it can be read"
+                    ),
                 });
                 return settings;
             }
@@ -177,11 +181,24 @@ impl Settings {
         let table: toml::Table = match toml::from_str(text) {
             Ok(table) => table,
             Err(error) => {
+                // A broken file that mentions readonly may have meant it:
+                // fail closed.
+                let mentions_readonly = text
+                    .lines()
+                    .any(|line| line.trim_start().starts_with("readonly"));
+                if mentions_readonly {
+                    self.readonly = true;
+                }
                 warnings.push(ConfigWarning {
                     file: path.to_path_buf(),
                     field: String::new(),
                     message: format!(
-                        "not valid TOML, using defaults: {}",
+                        "not valid TOML, using defaults{}: {}",
+                        if mentions_readonly {
+                            " with read-only ON"
+                        } else {
+                            ""
+                        },
                         error.to_string().trim()
                     ),
                 });
@@ -229,7 +246,16 @@ impl Settings {
                 },
                 "readonly" => match value.as_bool() {
                     Some(readonly) => self.readonly = readonly,
-                    None => warn("readonly", "expected true or false".to_string()),
+                    // Whatever was meant, it was not "writable": fail closed.
+                    None => {
+                        self.readonly = true;
+                        warn(
+                            "readonly",
+                            format!(
+                                "expected true or false, found {value}; read-only stays ON until this is fixed"
+                            ),
+                        )
+                    }
                 },
                 "rollout_timeout" => match value.as_str().and_then(parse_duration) {
                     Some(duration) if duration >= Duration::from_secs(10) => {
@@ -340,6 +366,22 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn readonly_fails_closed() {
+        let path = std::path::Path::new("config.toml");
+        for text in ["readonly = \"yes\"\n", "readonly = 1\n", "readonly = [\n"] {
+            let mut warnings = Vec::new();
+            let mut settings = Settings::default();
+            settings.patch(text, path, &mut warnings);
+            assert!(settings.readonly, "{text}");
+            assert_eq!(warnings.len(), 1, "{text}: {warnings:?}");
+        }
+        let mut warnings = Vec::new();
+        let mut settings = Settings::default();
+        settings.patch("readonly = false\n", path, &mut warnings);
+        assert!(!settings.readonly && warnings.is_empty());
+    }
+
     use super::*;
 
     #[test]

@@ -278,6 +278,9 @@ struct RawApp {
     substitute: Option<std::collections::BTreeMap<String, String>>,
     #[serde(default)]
     substitute_from: Option<Vec<RawSubstituteFrom>>,
+    /// Let the app's kustomization read outside the repository.
+    #[serde(default)]
+    allow_outside_repo: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -517,7 +520,17 @@ impl Check<'_> {
                     ));
                 }
                 (Some(path), None) => {
-                    self.path_source(index, &path, app.directory, app.kustomize, global_options)?
+                    let mut source = self.path_source(
+                        index,
+                        &path,
+                        app.directory,
+                        app.kustomize,
+                        global_options,
+                    )?;
+                    if let AppSource::Kustomize { options, .. } = &mut source {
+                        options.allow_outside = app.allow_outside_repo;
+                    }
+                    source
                 }
                 (None, Some(helm)) => {
                     let helm = self.helm(index, helm, namespace.as_deref())?;

@@ -84,7 +84,7 @@ pub async fn build(loaded: &LoadedKubeconfig, args: BuildArgs, audit: &AuditLog)
         .map_err(Clone::clone);
     if let Err(e) = audit.record(
         &info.context,
-        "bosun build",
+        crate::audit::Source::Cli,
         &format!("build {name}"),
         &outcome,
     ) {
@@ -148,7 +148,14 @@ pub async fn build(loaded: &LoadedKubeconfig, args: BuildArgs, audit: &AuditLog)
             key: key.clone(),
         };
         let result = actions::perform(&client, &mutation).await;
-        let _ = audit.record(&info.context, "bosun build", &mutation.describe(), &result);
+        if let Err(e) = audit.record(
+            &info.context,
+            crate::audit::Source::Cli,
+            &mutation.describe(),
+            &result,
+        ) {
+            eprintln!("bosun: warning: {e}");
+        }
         if let Err(e) = result {
             eprintln!("bosun: {}: {e}", mutation.describe());
             code = ExitCode::from(EXIT_FAILED);

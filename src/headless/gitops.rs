@@ -543,7 +543,7 @@ pub async fn sync(
         if !sync.dry_run
             && let Err(e) = audit.record(
                 &state.context,
-                "cli",
+                crate::audit::Source::Cli,
                 &format!("sync app {} at {}", eval.app, short(&revision)),
                 &outcome,
             )

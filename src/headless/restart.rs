@@ -79,7 +79,12 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
         key: key.clone(),
     };
     let result = actions::perform(&client, &mutation).await;
-    if let Err(error) = audit.record(&info.context, "cli", &mutation.describe(), &result) {
+    if let Err(error) = audit.record(
+        &info.context,
+        crate::audit::Source::Cli,
+        &mutation.describe(),
+        &result,
+    ) {
         eprintln!("bosun: warning: {error}");
     }
     match result {
@@ -108,7 +113,7 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
     };
     if let Err(error) = audit.record(
         &info.context,
-        "cli",
+        crate::audit::Source::Cli,
         &format!("rollout of {}", mutation.describe()),
         &audited,
     ) {

@@ -93,6 +93,10 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
             }
             state.dirty = true;
         }
+        AppEvent::AuditFailed(error) => {
+            state.flash(Level::Error, error);
+            state.dirty = true;
+        }
         AppEvent::RunInTerminal(_) | AppEvent::Clipboard(_) => {
             // Handled by the run loop, which owns the terminal.
         }
