@@ -34,6 +34,10 @@ pub struct Cli {
     /// (default: the config's `path`, else clusters/<context> when present).
     #[arg(long, global = true, value_name = "DIR")]
     pub path: Option<PathBuf>,
+    /// Headless commands: write cluster text (logs, messages) as it is, even
+    /// to a terminal (by default control sequences are stripped there).
+    #[arg(long, global = true)]
+    pub raw: bool,
     /// Refuse every mutating key and subcommand (restart, delete, kill, scale ...).
     #[arg(long, global = true)]
     pub readonly: bool,

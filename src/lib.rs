@@ -16,5 +16,6 @@ pub mod demo_repo;
 pub mod gitops;
 pub mod headless;
 pub mod logbuf;
+pub mod sanitize;
 pub mod sim;
 pub mod ui;

@@ -109,7 +109,8 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
     let settings = Settings::load(paths.config_file().as_deref(), &mut warnings);
     if let Some(command) = cli.command {
         // Headless twins: warnings go to stderr, the kubeconfig is found as
-        // for the TUI.
+        // for the TUI; cluster text is sanitized on a terminal.
+        bosun::headless::term::configure(cli.raw);
         for warning in &warnings {
             eprintln!("bosun: warning: {warning}");
         }

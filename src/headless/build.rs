@@ -31,13 +31,13 @@ pub struct BuildArgs {
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("bosun: {message}");
+    crate::errln!("bosun: {message}");
     ExitCode::from(EXIT_ERROR)
 }
 
 pub async fn build(loaded: &LoadedKubeconfig, args: BuildArgs, audit: &AuditLog) -> ExitCode {
     if args.print_setup {
-        print!(
+        crate::out!(
             "{}",
             crate::builds::preflight::setup_manifests(&args.config.options)
         );
@@ -88,13 +88,13 @@ pub async fn build(loaded: &LoadedKubeconfig, args: BuildArgs, audit: &AuditLog)
         &format!("build {name}"),
         &outcome,
     ) {
-        eprintln!("bosun: warning: {e}");
+        crate::errln!("bosun: warning: {e}");
     }
     let started = match started {
         Ok(s) => s,
         Err(e) => return fail(format!("build {name} not started:\n{e}")),
     };
-    println!(
+    crate::outln!(
         "{}/{} started: {} {} → {}",
         started.namespace,
         started.name,
@@ -106,13 +106,13 @@ pub async fn build(loaded: &LoadedKubeconfig, args: BuildArgs, audit: &AuditLog)
         return ExitCode::SUCCESS;
     }
     let run = match launch::wait(&client, &started, args.timeout, |run| {
-        println!("{}: {}", run.name, run.phase.as_str());
+        crate::outln!("{}: {}", run.name, run.phase.as_str());
     })
     .await
     {
         Ok(run) => run,
         Err(e) => {
-            eprintln!("bosun: {e}");
+            crate::errln!("bosun: {e}");
             return ExitCode::from(EXIT_FAILED);
         }
     };
@@ -122,13 +122,14 @@ pub async fn build(loaded: &LoadedKubeconfig, args: BuildArgs, audit: &AuditLog)
         } else {
             run.message.clone()
         };
-        eprintln!(
+        crate::errln!(
             "bosun: build {name} failed ({why}); nothing restarted. Its log: bosun logs job/{} -n {}",
-            run.name, run.namespace
+            run.name,
+            run.namespace
         );
         return ExitCode::from(EXIT_FAILED);
     }
-    println!("build {name} succeeded: {}", started.destination);
+    crate::outln!("build {name} succeeded: {}", started.destination);
     if args.no_restart || build.then.is_empty() {
         return ExitCode::SUCCESS;
     }
@@ -137,7 +138,7 @@ pub async fn build(loaded: &LoadedKubeconfig, args: BuildArgs, audit: &AuditLog)
         let (kind, namespace, workload) = match launch::parse_then(target, "default") {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("bosun: then {e}");
+                crate::errln!("bosun: then {e}");
                 code = ExitCode::from(EXIT_ERROR);
                 continue;
             }
@@ -154,24 +155,24 @@ pub async fn build(loaded: &LoadedKubeconfig, args: BuildArgs, audit: &AuditLog)
             &mutation.describe(),
             &result,
         ) {
-            eprintln!("bosun: warning: {e}");
+            crate::errln!("bosun: warning: {e}");
         }
         if let Err(e) = result {
-            eprintln!("bosun: {}: {e}", mutation.describe());
+            crate::errln!("bosun: {}: {e}", mutation.describe());
             code = ExitCode::from(EXIT_FAILED);
             continue;
         }
-        println!("{} restarted; following the rollout", mutation.describe());
+        crate::outln!("{} restarted; following the rollout", mutation.describe());
         match rollout::follow(&client, kind, &key, args.timeout, &mut |_| {}).await {
             Ok(progress) if progress.state == RolloutState::Complete => {
-                println!("{}: {}", mutation.describe(), progress.summary())
+                crate::outln!("{}: {}", mutation.describe(), progress.summary())
             }
             Ok(progress) => {
-                eprintln!("bosun: {}: {}", mutation.describe(), progress.summary());
+                crate::errln!("bosun: {}: {}", mutation.describe(), progress.summary());
                 code = ExitCode::from(EXIT_FAILED);
             }
             Err(e) => {
-                eprintln!("bosun: {}: {e}", mutation.describe());
+                crate::errln!("bosun: {}: {e}", mutation.describe());
                 code = ExitCode::from(EXIT_FAILED);
             }
         }

@@ -152,7 +152,7 @@ pub fn json_text(views: &[CertView]) -> String {
 /// `bosun certs [--within 14d] [-o table|json]`.
 pub async fn certs(loaded: &LoadedKubeconfig, args: CertsArgs) -> ExitCode {
     let fail = |message: String| {
-        eprintln!("bosun: {message}");
+        crate::errln!("bosun: {message}");
         ExitCode::from(EXIT_ERROR)
     };
     let Some(window) = parse_window(&args.within) else {
@@ -173,7 +173,7 @@ pub async fn certs(loaded: &LoadedKubeconfig, args: CertsArgs) -> ExitCode {
         Err(error) => return fail(error),
     };
     if !sources.cert_manager {
-        eprintln!("bosun: cert-manager is not installed: showing TLS secrets only");
+        crate::errln!("bosun: cert-manager is not installed: showing TLS secrets only");
     }
     let now = crate::cluster::age::now();
     let views = join(
@@ -183,9 +183,9 @@ pub async fn certs(loaded: &LoadedKubeconfig, args: CertsArgs) -> ExitCode {
         now,
     );
     match output {
-        Output::Table if views.is_empty() => eprintln!("bosun: no TLS certificates found"),
-        Output::Table => print!("{}", table(&views)),
-        Output::Json => println!("{}", json_text(&views)),
+        Output::Table if views.is_empty() => crate::errln!("bosun: no TLS certificates found"),
+        Output::Table => crate::out!("{}", table(&views)),
+        Output::Json => crate::outln!("{}", json_text(&views)),
     }
     ExitCode::from(exit_code(&views, now, window))
 }

@@ -53,7 +53,7 @@ pub struct SyncArgs {
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("bosun: {message}");
+    crate::errln!("bosun: {message}");
     ExitCode::from(EXIT_ERROR)
 }
 
@@ -268,7 +268,7 @@ pub async fn status(loaded: &LoadedKubeconfig, args: GitopsArgs) -> ExitCode {
                 })
             })
             .collect();
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "apps": apps })).unwrap_or_default()
         );
@@ -316,7 +316,7 @@ pub async fn status(loaded: &LoadedKubeconfig, args: GitopsArgs) -> ExitCode {
 fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
     let mut all: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     all.extend(rows.iter().map(|row| row.to_vec()));
-    print!("{}", super::aligned_table(&all));
+    crate::out!("{}", super::aligned_table(&all));
 }
 
 /// Colours a unified diff for a terminal.
@@ -351,14 +351,16 @@ fn print_diff(eval: &Evaluation, colour: bool) -> bool {
     let mut any = false;
     for obj in diff.changed() {
         any = true;
-        println!("# {} {}: {}", eval.app, obj.key, obj.change);
+        crate::outln!("# {} {}: {}", eval.app, obj.key, obj.change);
         if let Some(error) = &obj.error {
-            println!("#   {error}");
+            crate::outln!("#   {error}");
         }
         for takeover in &obj.takeover {
-            println!("#   takes {takeover}");
+            crate::outln!("#   takes {takeover}");
         }
-        print!("{}", colour_diff(&obj.diff, colour));
+        // Sanitized first, then coloured: bosun's own colours stay.
+        let text = super::term::out(&obj.diff);
+        print!("{}", colour_diff(&text, colour));
     }
     any
 }
@@ -374,7 +376,7 @@ pub async fn diff(loaded: &LoadedKubeconfig, args: GitopsArgs) -> ExitCode {
     let mut errors = false;
     for eval in &state.evaluations {
         if let Some(error) = &eval.error {
-            eprintln!("bosun: {}: {error}", eval.app);
+            crate::errln!("bosun: {}: {error}", eval.app);
             errors = true;
             continue;
         }
@@ -427,7 +429,7 @@ pub async fn sync(
     // Flux dependsOn: dependencies first; a cycle is an error naming it.
     let (order, cycles) = depends::order(&state.apps);
     for (name, why) in &cycles {
-        eprintln!("bosun: {name}: not synced: {why}");
+        crate::errln!("bosun: {name}: not synced: {why}");
         code = ExitCode::from(EXIT_ERROR);
     }
     let mut synced_before = false;
@@ -438,10 +440,10 @@ pub async fn sync(
         let app = &state.apps[position];
         if sync.dry_run {
             if let Some(waiting) = state.waiting_for(app).await {
-                println!("{name}: {waiting} (a sync would wait for it)");
+                crate::outln!("{name}: {waiting} (a sync would wait for it)");
             }
         } else if let Err(why) = wait_for_dependencies(&state, app, sync.timeout).await {
-            eprintln!("bosun: {name}: not synced: {why}");
+            crate::errln!("bosun: {name}: not synced: {why}");
             code = ExitCode::from(EXIT_FAILED);
             continue;
         }
@@ -457,7 +459,7 @@ pub async fn sync(
             &state.evaluations[position]
         };
         if let Some(error) = &eval.error {
-            eprintln!("bosun: {}: {error}", eval.app);
+            crate::errln!("bosun: {}: {error}", eval.app);
             code = ExitCode::from(EXIT_ERROR);
             continue;
         }
@@ -471,52 +473,54 @@ pub async fn sync(
             .filter(|o| matches!(o.change, Change::Create | Change::Drifted | Change::Error))
             .count();
         if to_apply == 0 && (prunable.is_empty() || !prune) {
-            println!("{}: in sync", eval.app);
+            crate::outln!("{}: in sync", eval.app);
             for obj in &prunable {
-                println!(
+                crate::outln!(
                     "{}:   prune candidate (not pruned without --prune): {}",
-                    eval.app, obj.key
+                    eval.app,
+                    obj.key
                 );
             }
             for obj in &kept {
                 let why = obj.keep.as_ref().map(|k| k.reason.as_str()).unwrap_or("");
-                println!("{}:   {}: {why}", eval.app, obj.key);
+                crate::outln!("{}:   {}: {why}", eval.app, obj.key);
             }
             continue;
         }
-        println!("{}: {}", eval.app, diff.summary());
+        crate::outln!("{}: {}", eval.app, diff.summary());
         for obj in diff
             .changed()
             .filter(|o| o.change != Change::PruneCandidate)
         {
             match obj.shared_text() {
-                Some(text) if !sync.allow_shared => println!(
+                Some(text) if !sync.allow_shared => crate::outln!(
                     "  {:<16} {} ({text}; --allow-shared takes it)",
-                    "refused", obj.key
+                    "refused",
+                    obj.key
                 ),
-                Some(text) => println!(
+                Some(text) => crate::outln!(
                     "  {:<16} {} (taken over: {text})",
                     obj.change.as_str(),
                     obj.key
                 ),
-                None => println!("  {:<16} {}", obj.change.as_str(), obj.key),
+                None => crate::outln!("  {:<16} {}", obj.change.as_str(), obj.key),
             }
         }
         if prune && !prunable.is_empty() {
-            println!("  these will be deleted (prune):");
+            crate::outln!("  these will be deleted (prune):");
             for obj in &prunable {
-                println!("    {}", obj.key);
+                crate::outln!("    {}", obj.key);
             }
         }
         for obj in &kept {
             let why = obj.keep.as_ref().map(|k| k.reason.as_str()).unwrap_or("");
-            println!("  {:<16} {} ({why})", "kept", obj.key);
+            crate::outln!("  {:<16} {} ({why})", "kept", obj.key);
         }
         let mut confirmed_interactively = false;
         if !sync.yes && !sync.dry_run {
             let question = format!("Sync {} to {}?", eval.app, short(&revision));
             if !confirm(&question) {
-                eprintln!(
+                crate::errln!(
                     "bosun: {}: not synced (confirm on a terminal, or pass --yes)",
                     eval.app
                 );
@@ -548,34 +552,34 @@ pub async fn sync(
                 &outcome,
             )
         {
-            eprintln!("bosun: warning: {e}");
+            crate::errln!("bosun: warning: {e}");
         }
         match result {
             Ok(report) => {
                 for (key, applied) in &report.applied {
                     if applied.as_str() != "unchanged" {
-                        println!("  {key} {}", applied.as_str());
+                        crate::outln!("  {key} {}", applied.as_str());
                     }
                 }
                 for key in &report.pruned {
-                    println!("  {key} pruned");
+                    crate::outln!("  {key} pruned");
                 }
                 for (key, why) in &report.kept {
-                    println!("  {key} {why}");
+                    crate::outln!("  {key} {why}");
                 }
                 for (key, why) in &report.refused {
-                    println!("  {key} REFUSED: {why}");
+                    crate::outln!("  {key} REFUSED: {why}");
                 }
                 for (key, error) in &report.failed {
-                    println!("  {key} FAILED: {error}");
+                    crate::outln!("  {key} FAILED: {error}");
                 }
-                println!("{}: {}", eval.app, report.summary());
+                crate::outln!("{}: {}", eval.app, report.summary());
                 if !report.succeeded() {
                     code = ExitCode::from(EXIT_FAILED);
                 }
             }
             Err(e) => {
-                eprintln!("bosun: {}: sync failed: {e}", eval.app);
+                crate::errln!("bosun: {}: sync failed: {e}", eval.app);
                 code = ExitCode::from(EXIT_ERROR);
             }
         }
@@ -611,7 +615,7 @@ async fn wait_for_dependencies(
             return Err(format!("{waiting}: gave up after {}s", timeout.as_secs()));
         }
         if waiting != said {
-            println!("{}: {waiting}", app.name);
+            crate::outln!("{}: {waiting}", app.name);
             said = waiting;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;

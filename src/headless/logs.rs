@@ -232,7 +232,7 @@ impl Printer {
             if self.timestamps && line.nanos != 0 {
                 write!(out, "{} ", format_timestamp(line.nanos))?;
             }
-            writeln!(out, "{}", line.text)?;
+            writeln!(out, "{}", super::term::out(&line.text))?;
         }
         out.flush()
     }
@@ -251,14 +251,14 @@ impl Tally {
             LogEvent::Lines(lines) => into.push(lines),
             LogEvent::Reconnecting { source, error } => {
                 let name = names.get(source as usize).map_or("?", String::as_str);
-                eprintln!("bosun: {name}: {error}; reconnecting");
+                crate::errln!("bosun: {name}: {error}; reconnecting");
             }
             LogEvent::Ended { source, reason } => {
                 self.open = self.open.saturating_sub(1);
                 if let Some(reason) = reason {
                     self.failed = true;
                     let name = names.get(source as usize).map_or("?", String::as_str);
-                    eprintln!("bosun: {name}: {reason}");
+                    crate::errln!("bosun: {name}: {reason}");
                 }
             }
         }
@@ -391,7 +391,7 @@ async fn follow(
 /// instance, a waiting container), 2 when nothing could be streamed.
 pub async fn logs(loaded: &LoadedKubeconfig, args: LogsArgs) -> ExitCode {
     let fail = |message: String| {
-        eprintln!("bosun: {message}");
+        crate::errln!("bosun: {message}");
         ExitCode::from(EXIT_ERROR)
     };
     let target = match parse_target(&args.target) {
@@ -474,7 +474,7 @@ pub async fn logs(loaded: &LoadedKubeconfig, args: LogsArgs) -> ExitCode {
     match stop {
         Stop::Closed => ExitCode::SUCCESS,
         Stop::Failed(error) => {
-            eprintln!("bosun: cannot write the logs: {error}");
+            crate::errln!("bosun: cannot write the logs: {error}");
             ExitCode::from(EXIT_FAILED)
         }
         Stop::Done if tally.failed => ExitCode::from(EXIT_FAILED),

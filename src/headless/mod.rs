@@ -6,6 +6,7 @@ pub mod certs;
 pub mod gitops;
 pub mod logs;
 pub mod restart;
+pub mod term;
 
 pub use restart::{RestartArgs, parse_workload, restart};
 

@@ -46,7 +46,7 @@ pub struct RestartArgs {
 /// `bosun restart deploy/NAME [-n NS] [--wait] [--timeout 5m]`.
 pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &AuditLog) -> ExitCode {
     let fail = |message: String| {
-        eprintln!("bosun: {message}");
+        crate::errln!("bosun: {message}");
         ExitCode::from(EXIT_ERROR)
     };
     if args.readonly {
@@ -85,10 +85,10 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
         &mutation.describe(),
         &result,
     ) {
-        eprintln!("bosun: warning: {error}");
+        crate::errln!("bosun: warning: {error}");
     }
     match result {
-        Ok(text) => println!("{text}"),
+        Ok(text) => crate::outln!("{text}"),
         Err(error) => return fail(error),
     }
     if !args.wait {
@@ -98,7 +98,7 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
     let mut print = |progress: rollout::RolloutProgress| {
         let line = progress.summary();
         if line != last {
-            println!(
+            crate::outln!(
                 "Waiting for rollout of {}/{name}: {line}",
                 kind.kind().to_lowercase()
             );
@@ -117,18 +117,18 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
         &format!("rollout of {}", mutation.describe()),
         &audited,
     ) {
-        eprintln!("bosun: warning: {error}");
+        crate::errln!("bosun: warning: {error}");
     }
     match audited {
         Ok(_) => {
-            println!(
+            crate::outln!(
                 "{}/{name} successfully rolled out",
                 kind.kind().to_lowercase()
             );
             ExitCode::SUCCESS
         }
         Err(why) => {
-            eprintln!(
+            crate::errln!(
                 "bosun: rollout of {}/{name} did not finish: {why}",
                 kind.kind().to_lowercase()
             );

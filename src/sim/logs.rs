@@ -57,12 +57,19 @@ enum Flavor {
     Ghost,
     Redis,
     RedisExporter,
+    /// Lines full of terminal control sequences, for the sanitizing tests
+    /// (an image named `…/hostile:…`).
+    Hostile,
     Generic,
 }
 
 fn flavor(image: &str, container: &str) -> Flavor {
     let i = image.to_ascii_lowercase();
-    if i.contains("redis_exporter") || (i.contains("redis") && container.contains("exporter")) {
+    if i.contains("/hostile:") {
+        Flavor::Hostile
+    } else if i.contains("redis_exporter")
+        || (i.contains("redis") && container.contains("exporter"))
+    {
         Flavor::RedisExporter
     } else if i.contains("nginx") {
         Flavor::Nginx
@@ -227,6 +234,9 @@ impl Instance {
                 } else {
                     "Background saving terminated with success"
                 }
+            ),
+            Flavor::Hostile => format!(
+                "\u{1b}[31mRED\u{1b}[0m \u{1b}]0;pwned title\u{7}\u{1b}]52;c;aGk=\u{7}tab\there \u{202e}txet\u{202c} seq={seq}"
             ),
             Flavor::RedisExporter if seq == 0 => {
                 format!("level=info msg=\"Redis Metrics Exporter v1.67.0\" seq={seq}")

@@ -89,10 +89,13 @@ pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, theme: &Theme) {
             .skip(detail.scroll)
             .take(height)
             .map(|line| {
+                // Cluster text: no control sequence reaches the terminal.
+                let line =
+                    crate::sanitize::expand_tabs(&crate::sanitize::for_terminal(line)).into_owned();
                 if detail.diff.is_some() && detail.search.is_empty() {
-                    diff_line(line, theme)
+                    diff_line(&line, theme)
                 } else {
-                    highlight(line, &detail.search, theme)
+                    highlight(&line, &detail.search, theme)
                 }
             })
             .collect()

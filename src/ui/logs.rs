@@ -146,7 +146,10 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogView, theme: &Theme) {
             ));
         }
         let base = if selected { theme.selected } else { theme.text };
-        spans.extend(highlight(&line.text, &view.search, base, theme));
+        // Tabs become spaces (a TUI cannot draw them), control sequences go.
+        let text =
+            crate::sanitize::expand_tabs(&crate::sanitize::for_terminal(&line.text)).into_owned();
+        spans.extend(highlight(&text, &view.search, base, theme));
         lines.push(Line::from(spans));
     }
     if view.visible.is_empty() && lines.is_empty() {

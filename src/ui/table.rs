@@ -356,7 +356,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 } else {
                     style
                 };
-                TableCell::from(text).style(style)
+                TableCell::from(crate::sanitize::owned_for_terminal(text)).style(style)
             });
             TableRow::new(cells)
         })
