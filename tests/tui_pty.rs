@@ -127,10 +127,16 @@ fn demo_draws_pods_shows_help_and_quits_cleanly() {
     drop(writer);
     drop(master);
     let _ = pump.join();
+    assert_restored(&screen);
+    // Diagnostics went to the log file instead.
+    assert!(dirs.path().join("bosun.log").exists());
+}
+
+/// Left the alternate screen and showed the cursor last; nothing logged to
+/// the terminal after that.
+fn assert_restored(screen: &Screen) {
     let raw = screen.raw.lock().map(|raw| raw.clone()).unwrap_or_default();
     let text = String::from_utf8_lossy(&raw);
-    // Left the alternate screen, showed the cursor, left raw mode: the last
-    // alternate-screen switch is the exit.
     let entered = text
         .rfind("\x1b[?1049h")
         .expect("entered the alternate screen");
@@ -143,10 +149,34 @@ fn demo_draws_pods_shows_help_and_quits_cleanly() {
             || text[..left].rfind("\x1b[?25h") > text[..left].rfind("\x1b[?25l"),
         "cursor not shown"
     );
-    // Nothing was logged to the terminal after leaving.
     assert!(!text[left..].contains("INFO") && !text[left..].contains("WARN"));
-    // Diagnostics went to the log file instead.
-    assert!(dirs.path().join("bosun.log").exists());
+}
+
+#[test]
+fn sigint_and_sigquit_from_outside_restore_the_terminal() {
+    for signal in ["INT", "QUIT", "TERM"] {
+        let dirs = tempfile::tempdir().expect("tempdir");
+        let Session {
+            screen,
+            writer,
+            mut child,
+            master,
+            pump,
+        } = start_demo(dirs.path());
+        screen.wait_for("coredns", Duration::from_secs(30));
+        let pid = child.process_id().expect("pid");
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let status = wait_exit(&mut child);
+        assert!(status.success(), "SIG{signal}: exit status {status:?}");
+        drop(writer);
+        drop(master);
+        let _ = pump.join();
+        assert_restored(&screen);
+    }
 }
 
 #[test]

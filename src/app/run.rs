@@ -250,15 +250,21 @@ pub fn spawn_ticker(sender: mpsc::Sender<AppEvent>) -> tokio::task::JoinHandle<(
 pub fn spawn_signals(sender: mpsc::Sender<AppEvent>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut term), Ok(mut hangup)) = (
+        // SIGINT and SIGQUIT sent from outside (in raw mode ctrl-c is a
+        // key) end bosun like SIGTERM: cleanly, the terminal restored.
+        let (Ok(mut term), Ok(mut hangup), Ok(mut interrupt), Ok(mut quit)) = (
             signal(SignalKind::terminate()),
             signal(SignalKind::hangup()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::quit()),
         ) else {
             return;
         };
         tokio::select! {
             _ = term.recv() => {}
             _ = hangup.recv() => {}
+            _ = interrupt.recv() => {}
+            _ = quit.recv() => {}
         }
         let _ = sender.send(AppEvent::Terminate).await;
     })
