@@ -86,6 +86,7 @@ async fn diff_300() {
             crd_timeout: Duration::from_secs(5),
             allow_shared: false,
             confirmed_interactively: false,
+            stop: Default::default(),
         },
     )
     .await

@@ -169,6 +169,7 @@ pub async fn deploy_then_edit(repo: &DemoRepo, client: &kube::Client) -> Result<
             revision: revision.clone(),
             allow_shared: false,
             confirmed_interactively: false,
+            stop: Default::default(),
             crd_timeout: Duration::from_secs(10),
         };
         evaluate::sync_evaluated(client, &eval, &opts).await?;

@@ -107,6 +107,7 @@ fn options(prune: bool, revision: &str) -> SyncOptions {
         crd_timeout: Duration::from_secs(10),
         allow_shared: false,
         confirmed_interactively: false,
+        stop: Default::default(),
     }
 }
 

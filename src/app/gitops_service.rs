@@ -48,6 +48,8 @@ pub enum GitopsCommand {
         /// A person confirmed it (not auto-sync): `Prune=confirm` objects go.
         interactive: bool,
     },
+    /// Stop every sync in flight after its current object (quitting).
+    Interrupt,
 }
 
 /// What the worker tells the app.
@@ -133,6 +135,7 @@ pub fn start(
     let (tracked_tx, tracked_rx) = mpsc::unbounded_channel();
     let (kinds_tx, kinds_rx) = mpsc::unbounded_channel();
     let worker = Worker {
+        in_flight: Vec::new(),
         kinds_tx,
         kinds_rx: Some(kinds_rx),
         tracked: HashMap::new(),
@@ -168,6 +171,8 @@ struct Worker {
     cache: HashMap<String, Arc<Vec<RenderedObject>>>,
     /// Renders by the content of their inputs (memory and disk).
     renders: RenderCache,
+    /// Stop flags of the syncs running (docs/ARCHITECTURE.md "Interruptions").
+    in_flight: Vec<crate::gitops::sync::StopFlag>,
     /// Kinds the apps render, resolved by a refresh: watched
     /// (docs/ARCHITECTURE.md "Live status").
     kinds_tx: mpsc::UnboundedSender<Vec<kube::api::ApiResource>>,
@@ -263,6 +268,11 @@ impl Worker {
                 allow_shared,
                 interactive,
             } => self.spawn_sync(request, *evaluation, prune, allow_shared, interactive),
+            GitopsCommand::Interrupt => {
+                for flag in self.in_flight.drain(..) {
+                    flag.stop();
+                }
+            }
         }
     }
 
@@ -549,7 +559,7 @@ impl Worker {
     }
 
     fn spawn_sync(
-        &self,
+        &mut self,
         request: u64,
         evaluation: Evaluation,
         prune: bool,
@@ -573,6 +583,9 @@ impl Worker {
         let sender = self.app.clone();
         let audit = self.options.audit.clone();
         let context = self.context.clone();
+        let stop = crate::gitops::sync::StopFlag::default();
+        self.in_flight.retain(crate::gitops::sync::StopFlag::in_use);
+        self.in_flight.push(stop.clone());
         tokio::spawn(async move {
             let revision = tokio::task::spawn_blocking(move || workspace::revision(&root))
                 .await
@@ -584,6 +597,7 @@ impl Worker {
                 crd_timeout: Duration::from_secs(60),
                 allow_shared,
                 confirmed_interactively: interactive,
+                stop,
             };
             let result = evaluate::sync_evaluated(&client, &evaluation, &opts).await;
             let outcome = match &result {

@@ -236,6 +236,9 @@ pub enum ConfirmAction {
     Build {
         build: String,
     },
+    /// Quit although a sync or a build start is in flight: they stop after
+    /// their current object and say so.
+    QuitInterrupting,
     /// Cancel (delete) a build run.
     CancelBuild {
         kind: crate::builds::status::RunKind,
@@ -366,6 +369,9 @@ pub struct State {
     pub page_rows: usize,
     pub dirty: bool,
     pub quit: bool,
+    /// Quitting, waiting for syncs in flight to stop after their current
+    /// object (since when): docs/ARCHITECTURE.md "Interruptions".
+    pub quit_pending: Option<crate::cluster::age::Epoch>,
 }
 
 impl State {
@@ -411,6 +417,7 @@ impl State {
             page_rows: 20,
             dirty: true,
             quit: false,
+            quit_pending: None,
         }
     }
 

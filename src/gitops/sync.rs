@@ -78,6 +78,29 @@ pub struct SyncOptions {
     /// A person confirmed this sync on a terminal (TUI confirm, or the
     /// CLI's prompt — not `--yes`): Argo CD's `Prune=confirm` objects go.
     pub confirmed_interactively: bool,
+    /// Raised to stop after the object being applied (quit, a signal).
+    pub stop: StopFlag,
+}
+
+/// Asks a sync to stop after the current object: nothing is left
+/// half-applied, and the inventory and the audit log say what was done
+/// (docs/ARCHITECTURE.md "Interruptions").
+#[derive(Debug, Clone, Default)]
+pub struct StopFlag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl StopFlag {
+    pub fn stop(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Whether a sync still holds this flag (it has not finished).
+    pub fn in_use(&self) -> bool {
+        std::sync::Arc::strong_count(&self.0) > 1
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,13 +135,18 @@ pub struct SyncReport {
     /// Objects not applied because another app renders or tracks them.
     pub refused: Vec<(ObjectKey, String)>,
     pub failed: Vec<(ObjectKey, String)>,
+    /// Stopped early: (objects done, objects in the sync).
+    pub interrupted: Option<(usize, usize)>,
     pub inventory: Option<Inventory>,
     pub inventory_error: Option<String>,
 }
 
 impl SyncReport {
     pub fn succeeded(&self) -> bool {
-        self.failed.is_empty() && self.refused.is_empty() && self.inventory_error.is_none()
+        self.failed.is_empty()
+            && self.refused.is_empty()
+            && self.interrupted.is_none()
+            && self.inventory_error.is_none()
     }
 
     /// "3 applied, 1 pruned" / "failed: 1 of 4 objects".
@@ -146,6 +174,9 @@ impl SyncReport {
         }
         if !self.failed.is_empty() {
             parts.push(format!("{} failed", self.failed.len()));
+        }
+        if let Some((done, total)) = self.interrupted {
+            parts.push(format!("interrupted after {done} of {total} objects"));
         }
         if let Some(e) = &self.inventory_error {
             parts.push(format!("inventory not written: {e}"));
@@ -196,37 +227,55 @@ pub async fn sync_app(
         )
     });
 
-    let mut resolver = Resolver::discover(client).await?;
-    let coming = diff.namespaces_created();
-    for namespace in &diff.create_namespaces {
-        create_namespace(client, namespace, opts, &mut report).await;
-    }
-    for obj in &first {
-        apply_one(client, &resolver, obj, opts, &coming, &mut report).await;
-    }
-    let crds: Vec<&ObjectDiff> = first
-        .iter()
-        .copied()
-        .filter(|o| o.key.kind == "CustomResourceDefinition" && o.change != Change::Unchanged)
-        .collect();
-    if !crds.is_empty() && !opts.dry_run {
-        for crd in &crds {
-            if let Err(e) = wait_established(client, &crd.key.name, opts.crd_timeout).await {
-                report.failed.push((crd.key.clone(), e));
-            }
-        }
-        resolver = Resolver::discover(client).await?;
-    }
-    for obj in &rest {
-        apply_one(client, &resolver, obj, opts, &coming, &mut report).await;
-    }
-
     let candidates: Vec<&ObjectDiff> = diff
         .objects
         .iter()
         .filter(|o| o.change == Change::PruneCandidate)
         .collect();
-    if opts.prune {
+    let total = first.len() + rest.len() + if opts.prune { candidates.len() } else { 0 };
+    let mut done = 0;
+    let mut resolver = Resolver::discover(client).await?;
+    let coming = diff.namespaces_created();
+    for namespace in &diff.create_namespaces {
+        create_namespace(client, namespace, opts, &mut report).await;
+    }
+    // Between objects, a raised stop flag ends the sync cleanly.
+    'apply: {
+        for obj in &first {
+            if opts.stop.is_stopped() {
+                report.interrupted = Some((done, total));
+                break 'apply;
+            }
+            apply_one(client, &resolver, obj, opts, &coming, &mut report).await;
+            done += 1;
+        }
+        let crds: Vec<&ObjectDiff> = first
+            .iter()
+            .copied()
+            .filter(|o| o.key.kind == "CustomResourceDefinition" && o.change != Change::Unchanged)
+            .collect();
+        if !crds.is_empty() && !opts.dry_run {
+            for crd in &crds {
+                if let Err(e) = wait_established(client, &crd.key.name, opts.crd_timeout).await {
+                    report.failed.push((crd.key.clone(), e));
+                }
+            }
+            resolver = Resolver::discover(client).await?;
+        }
+        for obj in &rest {
+            if opts.stop.is_stopped() {
+                report.interrupted = Some((done, total));
+                break 'apply;
+            }
+            apply_one(client, &resolver, obj, opts, &coming, &mut report).await;
+            done += 1;
+        }
+    }
+
+    if report.interrupted.is_some() {
+        // Not pruned: still the app's.
+        report.prune_skipped = candidates.iter().map(|o| o.key.clone()).collect();
+    } else if opts.prune {
         let candidate_keys: HashSet<ObjectKey> = candidates.iter().map(|o| o.key.clone()).collect();
         let wanted: HashSet<ObjectKey> = diff
             .objects
@@ -243,7 +292,12 @@ pub async fn sync_app(
         let mut candidates = candidates;
         candidates.sort_by_key(|o| std::cmp::Reverse(kind_rank(&o.key.kind)));
         for obj in candidates {
+            if opts.stop.is_stopped() {
+                report.interrupted = Some((done, total));
+                break;
+            }
             prune_one(client, &resolver, obj, &context, opts, &mut report).await;
+            done += 1;
         }
     } else {
         report.prune_skipped = candidates.iter().map(|o| o.key.clone()).collect();
@@ -260,11 +314,12 @@ pub async fn sync_app(
         objects.extend(report.prune_skipped.iter().cloned());
         objects.extend(report.kept.iter().map(|(key, _)| key.clone()));
         objects.sort();
+        objects.dedup();
         let not_done = report.failed.len() + report.refused.len();
-        let result = if not_done == 0 {
-            "Succeeded".to_string()
-        } else {
-            format!("Failed: {not_done} of {} objects", objects.len())
+        let result = match report.interrupted {
+            Some((done, total)) => format!("Interrupted after {done} of {total} objects"),
+            None if not_done == 0 => "Succeeded".to_string(),
+            None => format!("Failed: {not_done} of {} objects", objects.len()),
         };
         let next = Inventory {
             app: diff.app.clone(),

@@ -433,7 +433,16 @@ pub async fn sync(
         code = ExitCode::from(EXIT_ERROR);
     }
     let mut synced_before = false;
+    // SIGTERM, SIGINT, SIGHUP: finish the object being applied, then stop,
+    // with the audit line and the inventory saying so.
+    let stop = crate::gitops::sync::StopFlag::default();
+    let signals = stop_on_signals(stop.clone());
     for name in order {
+        if stop.is_stopped() {
+            crate::errln!("bosun: {name}: not synced: interrupted");
+            code = ExitCode::from(EXIT_FAILED);
+            continue;
+        }
         let Some(position) = state.apps.iter().position(|a| a.name == name) else {
             continue;
         };
@@ -536,6 +545,7 @@ pub async fn sync(
             crd_timeout: Duration::from_secs(60),
             allow_shared: sync.allow_shared,
             confirmed_interactively,
+            stop: stop.clone(),
         };
         let result = evaluate::sync_evaluated(&state.client, eval, &opts).await;
         synced_before = !sync.dry_run;
@@ -584,7 +594,29 @@ pub async fn sync(
             }
         }
     }
+    signals.abort();
     code
+}
+
+/// Raises `stop` on SIGTERM, SIGINT or SIGHUP.
+fn stop_on_signals(stop: crate::gitops::sync::StopFlag) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut interrupt), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::hangup()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+            _ = hangup.recv() => {}
+        }
+        crate::errln!("bosun: stopping after the object being applied…");
+        stop.stop();
+    })
 }
 
 /// Waits (polling, fresh evaluations) until every dependency of `app` is

@@ -26,6 +26,8 @@ pub struct Fault {
 struct State {
     pending: Vec<Fault>,
     forbidden: HashSet<String>,
+    /// Every write (not dry-run) waits this long before it is carried out.
+    write_delay: std::time::Duration,
 }
 
 #[derive(Debug, Default)]
@@ -51,6 +53,14 @@ impl Faults {
         } else {
             s.forbidden.remove(resource);
         }
+    }
+
+    pub fn slow_writes(&self, delay: std::time::Duration) {
+        self.lock().write_delay = delay;
+    }
+
+    pub fn write_delay(&self) -> std::time::Duration {
+        self.lock().write_delay
     }
 
     pub fn is_forbidden(&self, plural: &str) -> bool {

@@ -356,6 +356,12 @@ impl SimCluster {
         self.shared.faults.push(fault);
     }
 
+    /// Every write (not a dry run) waits `delay` before it is carried out,
+    /// as on a slow server: long syncs for the interruption tests.
+    pub fn slow_writes(&self, delay: std::time::Duration) {
+        self.shared.faults.slow_writes(delay);
+    }
+
     /// Every request on `resource` (plural) answers 403 until lifted.
     pub fn forbid(&self, resource: &str, forbidden: bool) {
         self.shared.faults.forbid(resource, forbidden);

@@ -204,12 +204,63 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
             state.flash(level, message);
             state.dirty = true;
         }
-        AppEvent::Terminate => {
-            state.quit = true;
-            effects.push(Effect::Quit);
-        }
+        // A signal: nobody to ask; stop what is in flight cleanly.
+        AppEvent::Terminate => begin_quit(state, &mut effects),
+    }
+    if state.quit_pending.is_some() && !state.quit {
+        finish_quit_if_idle(state, &mut effects);
     }
     effects
+}
+
+/// How long a quit waits for syncs to stop before leaving anyway.
+const QUIT_GRACE_SECONDS: i64 = 30;
+
+/// What would be left half-done by quitting now, in words.
+fn in_flight(state: &State) -> Option<String> {
+    let mut parts: Vec<String> = state
+        .gitops
+        .syncing
+        .keys()
+        .map(|app| format!("a sync of {app}"))
+        .collect();
+    parts.extend(
+        state
+            .builds
+            .starting
+            .values()
+            .map(|build| format!("the start of build {build}")),
+    );
+    parts.sort();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// Stops syncs after their current object, then quits when they are done.
+pub(super) fn begin_quit(state: &mut State, effects: &mut Vec<Effect>) {
+    if in_flight(state).is_none() {
+        state.quit = true;
+        effects.push(Effect::Quit);
+        return;
+    }
+    effects.push(Effect::Gitops(
+        crate::app::gitops_service::GitopsCommand::Interrupt,
+    ));
+    state.quit_pending = Some(state.now);
+    state.flash(
+        Level::Warn,
+        "quitting: waiting for what is in flight to stop after its current object…",
+    );
+    state.dirty = true;
+}
+
+fn finish_quit_if_idle(state: &mut State, effects: &mut Vec<Effect>) {
+    let waited_too_long = state
+        .quit_pending
+        .is_some_and(|since| state.now - since > QUIT_GRACE_SECONDS);
+    if in_flight(state).is_none() || waited_too_long {
+        state.quit = true;
+        effects.push(Effect::Quit);
+    }
 }
 
 fn on_tick(state: &mut State) {
@@ -293,9 +344,25 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     act(state, action, effects);
 }
 
+/// `q`: quits at once, or asks first when a sync or a build start is in
+/// flight (quitting stops it after its current object).
 fn quit(state: &mut State, effects: &mut Vec<Effect>) {
-    state.quit = true;
-    effects.push(Effect::Quit);
+    match in_flight(state) {
+        None => {
+            state.quit = true;
+            effects.push(Effect::Quit);
+        }
+        Some(busy) => {
+            state.confirm = Some(Confirm {
+                question: format!(
+                    "In flight: {busy}.\nQuit anyway? A sync stops after the object it is applying \
+                     and records \"interrupted\"."
+                ),
+                action: ConfirmAction::QuitInterrupting,
+                alternative: None,
+            });
+        }
+    }
 }
 
 fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {

@@ -171,6 +171,7 @@ pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec
             },
             effects,
         ),
+        Some(ConfirmAction::QuitInterrupting) => super::begin_quit(state, effects),
         Some(ConfirmAction::Build { build }) => super::builds::start_build(state, &build, effects),
         Some(ConfirmAction::CancelBuild {
             kind,

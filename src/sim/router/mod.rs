@@ -156,6 +156,14 @@ where
                 content_type,
                 body,
             };
+            let writes = matches!(
+                ctx.method,
+                Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+            ) && ctx.query.get("dryRun").is_none();
+            let delay = shared.faults.write_delay();
+            if writes && !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
             resource(&shared, rp, ctx)
         }
     }
