@@ -504,3 +504,130 @@ async fn a_failed_audit_write_is_shown() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_is_followed_across_an_api_server_restart() {
+    let sim = sample_cluster().await;
+    let mut app = Harness::start(&sim, DEPLOYMENTS, 160, 40).await;
+    app.wait_for("deployments", WAIT, |state, _| {
+        state.status_of(ResourceKind::Deployments) == WatchStatus::Live
+    })
+    .await;
+    // Held until the outage: the rollout cannot finish before it.
+    sim.stall_rollouts("blog", "blog", true);
+    select(&mut app, "blog/blog ").await;
+    app.key(KeyCode::Char('r')).await;
+    app.key(KeyCode::Char('y')).await;
+    app.wait_for("rollout progress", WAIT, |state, _| {
+        state.rollouts.iter().any(|panel| panel.progress.is_some())
+    })
+    .await;
+    // k3s restarts: every connection drops for a few seconds, and the
+    // rollout finishes meanwhile.
+    sim.go_away().await;
+    sim.stall_rollouts("blog", "blog", false);
+    app.wait_for("the panel says reconnecting", WAIT, |state, screen| {
+        state
+            .rollouts
+            .iter()
+            .any(|panel| panel.reconnecting.is_some())
+            && screen.contains("reconnecting…")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        app.state
+            .rollouts
+            .iter()
+            .all(|panel| panel.finished.is_none()),
+        "gave up during the outage"
+    );
+    sim.come_back().await;
+    app.wait_for(
+        "rollout done after the outage",
+        Duration::from_secs(90),
+        |_, screen| screen.contains("✓ restart deployment/blog -n blog"),
+    )
+    .await;
+    let entries = audit(&app);
+    let rollout = entries
+        .iter()
+        .find(|e| e["action"] == "rollout of restart deployment/blog -n blog")
+        .expect("the rollout is audited");
+    assert!(
+        rollout["result"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("ok"),
+        "{rollout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_wait_keeps_following_through_an_outage() {
+    let sim = sample_cluster().await;
+    let state = tempfile::tempdir().expect("tempdir");
+    sim.stall_rollouts("blog", "blog", true);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
+        .env("BOSUN_STATE_DIR", state.path())
+        .env("BOSUN_CONFIG_DIR", state.path())
+        .arg("--kubeconfig")
+        .arg(sim.kubeconfig_path())
+        .args([
+            "restart",
+            "deploy/blog",
+            "-n",
+            "blog",
+            "--wait",
+            "--timeout",
+            "90s",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("bosun starts");
+    // Restarted (the annotation is there), then the API goes away.
+    let deployments: Api<Deployment> = Api::namespaced(kube_client(&sim).await, "blog");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let restarted = deployments
+            .get("blog")
+            .await
+            .ok()
+            .and_then(|d| d.spec?.template.metadata?.annotations)
+            .is_some_and(|a| a.contains_key("kubectl.kubernetes.io/restartedAt"));
+        if restarted {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never restarted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    sim.go_away().await;
+    sim.stall_rollouts("blog", "blog", false);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "bosun restart gave up during the outage"
+    );
+    sim.come_back().await;
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("output");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("reconnecting to the API server"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("successfully rolled out"), "{stdout}");
+    let audit = std::fs::read_to_string(state.path().join("audit.log")).expect("audit");
+    let last = audit.lines().last().unwrap_or_default();
+    assert!(last.contains("\"result\":\"ok: rolled out"), "{audit}");
+}

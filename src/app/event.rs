@@ -91,10 +91,10 @@ pub enum AppEvent {
         request: u64,
         result: Result<String, String>,
     },
-    /// A followed rollout moved.
+    /// A followed rollout moved, or its connection is being re-made.
     Rollout {
         request: u64,
-        progress: RolloutProgress,
+        progress: crate::cluster::rollout::Followed,
     },
     /// A followed rollout ended: Ok holds the final state (complete or
     /// failed), Err says why bosun could not tell.

@@ -253,6 +253,8 @@ pub struct RolloutPanel {
     pub request: u64,
     pub title: String,
     pub progress: Option<RolloutProgress>,
+    /// The API server cannot be reached: following goes on (why).
+    pub reconnecting: Option<String>,
     /// The final word and when it came (the panel fades after a while).
     pub finished: Option<(Result<String, String>, Epoch)>,
 }

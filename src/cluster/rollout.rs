@@ -69,48 +69,66 @@ impl RolloutProgress {
     }
 }
 
+/// What following a rollout reports on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Followed {
+    Progress(RolloutProgress),
+    /// The API server cannot be reached (a k3s restart): following goes
+    /// on, with backoff, until the timeout.
+    Reconnecting(String),
+}
+
+/// Follows through connection cuts: a k3s restart drops every connection
+/// for a few seconds, and the rollout goes on meanwhile. The watch retries
+/// with backoff; when it lists again, the object's status says where the
+/// rollout is (kubectl's rules). Only the caller's timeout, a failed
+/// rollout or the object's deletion end it.
 async fn follow_typed<K>(
     api: Api<K>,
     kind: ResourceKind,
     key: &RowKey,
     project: fn(&K) -> WorkloadRow,
-    on_progress: &mut (dyn FnMut(RolloutProgress) + Send),
+    on_event: &mut (dyn FnMut(Followed) + Send),
 ) -> Result<RolloutProgress, String>
 where
     K: kube::Resource + Clone + DeserializeOwned + Debug + Send + 'static,
 {
+    use kube::runtime::WatchStreamExt;
     let config = watcher::Config::default().fields(&format!("metadata.name={}", key.name));
-    let mut stream = watcher::watcher(api, config).boxed();
-    let mut errors = 0;
-    while let Some(event) = stream.next().await {
-        let object = match event {
-            Ok(Event::Apply(object) | Event::InitApply(object)) => object,
-            Ok(Event::Delete(_)) => {
-                return Err(format!(
-                    "{}/{} was deleted",
-                    kind.kind().to_lowercase(),
-                    key.name
-                ));
-            }
-            Ok(_) => continue,
-            Err(error) => {
-                // The watcher retries by itself; give up only on a run of errors.
-                errors += 1;
-                if errors > 20 {
-                    return Err(super::watch::plain_error(&error));
+    let mut cut = false;
+    loop {
+        let mut stream = watcher::watcher(api.clone(), config.clone())
+            .default_backoff()
+            .boxed();
+        while let Some(event) = stream.next().await {
+            let object = match event {
+                Ok(Event::Apply(object) | Event::InitApply(object)) => object,
+                Ok(Event::Delete(_)) => {
+                    return Err(format!(
+                        "{}/{} was deleted",
+                        kind.kind().to_lowercase(),
+                        key.name
+                    ));
                 }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                continue;
+                Ok(_) => continue,
+                Err(error) => {
+                    if !cut {
+                        on_event(Followed::Reconnecting(super::watch::plain_error(&error)));
+                        cut = true;
+                    }
+                    continue;
+                }
+            };
+            cut = false;
+            let progress = RolloutProgress::from_row(&project(&object), kind);
+            on_event(Followed::Progress(progress.clone()));
+            if progress.is_finished() {
+                return Ok(progress);
             }
-        };
-        errors = 0;
-        let progress = RolloutProgress::from_row(&project(&object), kind);
-        on_progress(progress.clone());
-        if progress.is_finished() {
-            return Ok(progress);
         }
+        // The stream never ends by itself; if it does, start again.
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    Err("the watch ended".to_string())
 }
 
 /// Follow until complete, failed, or `timeout`. `on_progress` sees every
@@ -121,7 +139,7 @@ pub async fn follow(
     kind: ResourceKind,
     key: &RowKey,
     timeout: Duration,
-    on_progress: &mut (dyn FnMut(RolloutProgress) + Send),
+    on_progress: &mut (dyn FnMut(Followed) + Send),
 ) -> Result<RolloutProgress, String> {
     use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
     let namespace = key.namespace.as_ref();

@@ -95,8 +95,13 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
         return ExitCode::SUCCESS;
     }
     let mut last = String::new();
-    let mut print = |progress: rollout::RolloutProgress| {
-        let line = progress.summary();
+    let mut print = |followed: rollout::Followed| {
+        let line = match followed {
+            rollout::Followed::Progress(progress) => progress.summary(),
+            rollout::Followed::Reconnecting(error) => {
+                format!("reconnecting to the API server ({error}); still following")
+            }
+        };
         if line != last {
             crate::outln!(
                 "Waiting for rollout of {}/{name}: {line}",

@@ -40,12 +40,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 .as_ref()
                 .map(|progress| (progress.updated.min(progress.available), progress.desired))
                 .unwrap_or((0, 0));
-            let text = match (&panel.finished, &panel.progress) {
-                (Some((Err(error), _)), None) => error.clone(),
-                (_, Some(progress)) => progress.summary(),
-                (_, None) => "waiting for the controller…".to_string(),
+            let text = match (&panel.finished, &panel.progress, &panel.reconnecting) {
+                (None, _, Some(error)) => format!("reconnecting… ({error})"),
+                (Some((Err(error), _)), None, _) => error.clone(),
+                (_, Some(progress), _) => progress.summary(),
+                (_, None, _) => "waiting for the controller…".to_string(),
             };
             let text_style = match panel.progress.as_ref().map(|progress| &progress.state) {
+                _ if panel.finished.is_none() && panel.reconnecting.is_some() => theme.warn,
                 Some(RolloutState::Failed(_)) => theme.error,
                 Some(RolloutState::Complete) => theme.ok,
                 _ => theme.text,

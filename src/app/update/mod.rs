@@ -166,7 +166,15 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
                 .find(|panel| panel.request == request)
                 && panel.finished.is_none()
             {
-                panel.progress = Some(progress);
+                match progress {
+                    crate::cluster::rollout::Followed::Progress(progress) => {
+                        panel.progress = Some(progress);
+                        panel.reconnecting = None;
+                    }
+                    crate::cluster::rollout::Followed::Reconnecting(error) => {
+                        panel.reconnecting = Some(error);
+                    }
+                }
                 state.dirty = true;
             }
         }

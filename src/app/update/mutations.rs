@@ -126,6 +126,7 @@ pub(super) fn start_mutation(state: &mut State, mutation: Mutation, effects: &mu
             request,
             title: mutation.describe(),
             progress: None,
+            reconnecting: None,
             finished: None,
         });
     }
