@@ -164,3 +164,136 @@ fn the_binary_reports_bad_kubeconfig_and_context_plainly() {
         .success()
         .stdout(predicates::str::contains(env!("CARGO_PKG_VERSION")));
 }
+
+fn bosun_stderr(args: &[&str]) -> (Option<i32>, String) {
+    let state = tempfile::tempdir().expect("tempdir");
+    let output = Command::cargo_bin("bosun")
+        .expect("binary")
+        .env("BOSUN_STATE_DIR", state.path())
+        .env("BOSUN_CONFIG_DIR", state.path())
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_missing_or_empty_kubeconfig_is_one_clean_sentence() {
+    let (code, stderr) =
+        bosun_stderr(&["--kubeconfig", "/no/such/kubeconfig", "restart", "deploy/x"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        "bosun: kubeconfig /no/such/kubeconfig does not exist\n"
+    );
+    let empty = fixture("kubeconfig-empty.yaml");
+    let (code, stderr) = bosun_stderr(&[
+        "--kubeconfig",
+        empty.to_str().unwrap_or_default(),
+        "restart",
+        "deploy/x",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("kubeconfig-empty.yaml has no contexts"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_client_key_names_the_file_the_user_and_the_field() {
+    let file = fixture("kubeconfig-bad-client-key.yaml");
+    let (code, stderr) = bosun_stderr(&[
+        "--kubeconfig",
+        file.to_str().unwrap_or_default(),
+        "restart",
+        "deploy/x",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("kubeconfig-bad-client-key.yaml, user admin, client-key-data:"),
+        "{stderr}"
+    );
+}
+
+/// A key and a self-signed certificate for 127.0.0.1.
+fn self_signed() -> (
+    openssl::pkey::PKey<openssl::pkey::Private>,
+    openssl::x509::X509,
+) {
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    use openssl::x509::extension::SubjectAlternativeName;
+    use openssl::x509::{X509Builder, X509NameBuilder};
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("curve");
+    let key =
+        openssl::pkey::PKey::from_ec_key(EcKey::generate(&group).expect("key")).expect("pkey");
+    let mut name = X509NameBuilder::new().expect("name");
+    name.append_entry_by_text("CN", "k3s").expect("cn");
+    let name = name.build();
+    let mut cert = X509Builder::new().expect("builder");
+    cert.set_version(2).expect("version");
+    cert.set_subject_name(&name).expect("subject");
+    cert.set_issuer_name(&name).expect("issuer");
+    cert.set_pubkey(&key).expect("pubkey");
+    cert.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).expect("now"))
+        .expect("nb");
+    cert.set_not_after(&openssl::asn1::Asn1Time::days_from_now(3).expect("later"))
+        .expect("na");
+    let san = SubjectAlternativeName::new()
+        .ip("127.0.0.1")
+        .build(&cert.x509v3_context(None, None))
+        .expect("san");
+    cert.append_extension(san).expect("ext");
+    cert.sign(&key, openssl::hash::MessageDigest::sha256())
+        .expect("sign");
+    (key, cert.build())
+}
+
+#[test]
+fn an_untrusted_server_certificate_says_so() {
+    use base64::Engine;
+    // A TLS server with one certificate; the kubeconfig trusts another.
+    let (key, cert) = self_signed();
+    let (_, other) = self_signed();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut acceptor =
+        openssl::ssl::SslAcceptor::mozilla_intermediate_v5(openssl::ssl::SslMethod::tls())
+            .expect("acceptor");
+    acceptor.set_private_key(&key).expect("key");
+    acceptor.set_certificate(&cert).expect("cert");
+    let acceptor = acceptor.build();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = acceptor.accept(stream);
+        }
+    });
+    let dir = tempfile::tempdir().expect("dir");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let ca = base64::engine::general_purpose::STANDARD.encode(other.to_pem().expect("pem"));
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: home\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority-data: {ca}\ncontexts:\n- name: home\n  context: {{cluster: home, user: admin}}\ncurrent-context: home\nusers:\n- name: admin\n  user: {{token: t}}\n"
+        ),
+    )
+    .expect("kubeconfig");
+    let (code, stderr) = bosun_stderr(&[
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap_or_default(),
+        "restart",
+        "deploy/x",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "the server's certificate is not trusted by certificate-authority-data of cluster home in {}",
+            kubeconfig.display()
+        )),
+        "{stderr}"
+    );
+}

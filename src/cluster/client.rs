@@ -21,12 +21,12 @@ pub enum ConnectError {
         "cannot read {path}: permission denied. k3s writes it readable by root only; either start k3s with `--write-kubeconfig-mode 644`, or copy it once: `mkdir -p ~/.kube && sudo k3s kubectl config view --raw > ~/.kube/config`"
     )]
     K3sPermission { path: PathBuf },
-    #[error("cannot read kubeconfig {path}: {source}")]
-    Unreadable {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error("kubeconfig {} does not exist", .path.display())]
+    Missing { path: PathBuf },
+    #[error("cannot read kubeconfig {}: {}", .path.display(), io_reason(.source))]
+    Unreadable { path: PathBuf, source: io::Error },
+    #[error("{path} has no contexts: it is empty or not a kubeconfig")]
+    NoContexts { path: String },
     #[error("kubeconfig {path} is not valid: {message}")]
     Invalid { path: String, message: String },
     #[error("context \"{name}\" is not in the kubeconfig (available: {})", .available.join(", "))]
@@ -105,10 +105,33 @@ impl LoadedKubeconfig {
     }
 }
 
+/// An I/O error in plain words, without Rust's "(os error N)".
+fn io_reason(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => "it does not exist".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let text = error.to_string();
+            match text.find(" (os error") {
+                Some(cut) => text[..cut].to_string(),
+                None => text,
+            }
+        }
+    }
+}
+
 fn read(path: &Path) -> Result<Kubeconfig, ConnectError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConnectError::Unreadable {
-        path: path.to_path_buf(),
-        source,
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        if source.kind() == io::ErrorKind::NotFound {
+            ConnectError::Missing {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ConnectError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
     })?;
     Kubeconfig::from_yaml(&text).map_err(|error| ConnectError::Invalid {
         path: path.display().to_string(),
@@ -198,6 +221,11 @@ pub fn context_info(
     context: Option<&str>,
 ) -> Result<ContextInfo, ConnectError> {
     let available = loaded.context_names();
+    if available.is_empty() {
+        return Err(ConnectError::NoContexts {
+            path: loaded.source.describe(),
+        });
+    }
     let name = match context
         .map(str::to_string)
         .or_else(|| loaded.kubeconfig.current_context.clone())
@@ -246,13 +274,100 @@ pub async fn client_for(
         .await
         .map_err(|error| ConnectError::Config {
             context: info.context.clone(),
-            message: error.to_string(),
+            message: explain_credentials(loaded, &info, &error.to_string()),
         })?;
     let client = kube::Client::try_from(config).map_err(|error| ConnectError::Config {
         context: info.context.clone(),
-        message: error.to_string(),
+        message: explain_credentials(loaded, &info, &error.to_string()),
     })?;
+    if let Ok(mut trust) = TRUST.write() {
+        *trust = Some(trust_source(loaded, &info));
+    }
     Ok((client, info))
+}
+
+/// What the client trusts the server's certificate by, in words, for the
+/// connection made last: "certificate-authority-data of cluster home in
+/// ~/.kube/config". Errors are phrased deep inside watcher tasks, which do
+/// not know the kubeconfig; this is the one piece of it they need.
+static TRUST: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+
+fn trust_source(loaded: &LoadedKubeconfig, info: &ContextInfo) -> String {
+    let file = loaded.source.describe();
+    let cluster = loaded
+        .kubeconfig
+        .clusters
+        .iter()
+        .find(|c| c.name == info.cluster)
+        .and_then(|c| c.cluster.as_ref());
+    let field = match cluster {
+        Some(c) if c.certificate_authority_data.is_some() => {
+            "certificate-authority-data".to_string()
+        }
+        Some(c) if c.certificate_authority.is_some() => format!(
+            "certificate-authority {}",
+            c.certificate_authority.as_deref().unwrap_or_default()
+        ),
+        _ => "the system's CAs (no certificate-authority set)".to_string(),
+    };
+    format!("{field} of cluster {} in {file}", info.cluster)
+}
+
+/// A credentials error named by file, user entry and field: "kubeconfig
+/// ~/.kube/config, user admin, client-key-data: failed to decode base64".
+fn explain_credentials(loaded: &LoadedKubeconfig, info: &ContextInfo, message: &str) -> String {
+    let lower = message.to_lowercase();
+    let user = loaded
+        .kubeconfig
+        .auth_infos
+        .iter()
+        .find(|u| u.name == info.user)
+        .and_then(|u| u.auth_info.as_ref());
+    let pick = |data: bool, name: &str| {
+        if data {
+            format!("{name}-data")
+        } else {
+            name.to_string()
+        }
+    };
+    let field = if lower.contains("client key") || lower.contains("private key") {
+        user.map(|u| pick(u.client_key_data.is_some(), "client-key"))
+    } else if lower.contains("client certificate")
+        || lower.contains("leaf certificate")
+        || lower.contains("identity")
+    {
+        user.map(|u| pick(u.client_certificate_data.is_some(), "client-certificate"))
+    } else if lower.contains("certificate authority") || lower.contains("root certificate") {
+        return format!("{message} (the CA: {})", trust_source(loaded, info));
+    } else {
+        None
+    };
+    match field {
+        Some(field) => format!(
+            "kubeconfig {}, user {}, {field}: {message}",
+            loaded.source.describe(),
+            info.user
+        ),
+        None => message.to_string(),
+    }
+}
+
+/// Every message in an error's source chain, outermost first.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut next = error.source();
+    while let Some(inner) = next {
+        parts.push(inner.to_string());
+        next = inner.source();
+    }
+    parts.join(": ")
+}
+
+/// Whether the TLS handshake failed because the server's certificate was
+/// not trusted (an unknown CA, or a certificate for another name).
+pub fn is_trust_failure(error: &kube::Error) -> bool {
+    let text = chain(error).to_lowercase();
+    text.contains("certificate verify failed") || text.contains("unknownissuer")
 }
 
 /// A client error in plain words for the status bar.
@@ -268,9 +383,19 @@ pub fn plain_client_error(error: &kube::Error) -> String {
             code if code >= 500 => format!("the API server failed ({code}): {}", status.message),
             code => format!("{} ({code})", status.message),
         },
+        _ if is_trust_failure(error) => {
+            let trust = TRUST
+                .read()
+                .ok()
+                .and_then(|t| t.clone())
+                .unwrap_or_else(|| "the kubeconfig's certificate-authority".to_string());
+            format!(
+                "the server's certificate is not trusted by {trust} (an unknown CA, or a certificate for another name)"
+            )
+        }
         kube::Error::HyperError(inner) => format!("connection to the API server failed: {inner}"),
         kube::Error::Service(inner) => {
-            let text = inner.to_string();
+            let text = chain(inner.as_ref());
             if text.contains("Connection refused") || text.contains("connection refused") {
                 "the API server is not answering (connection refused)".to_string()
             } else if text.contains("timed out") || text.contains("deadline") {

@@ -138,6 +138,17 @@ fn is_stream_rejected(error: &watcher::Error) -> bool {
 }
 
 /// Say an error in plain words; kube's Display is for developers.
+/// Whether a watch failed on the server's certificate (see
+/// `client::is_trust_failure`).
+pub fn is_trust_failure(error: &watcher::Error) -> bool {
+    match error {
+        watcher::Error::InitialListFailed(inner)
+        | watcher::Error::WatchStartFailed(inner)
+        | watcher::Error::WatchFailed(inner) => super::client::is_trust_failure(inner),
+        _ => false,
+    }
+}
+
 pub fn plain_error(error: &watcher::Error) -> String {
     let client_error = match error {
         watcher::Error::InitialListFailed(inner)
@@ -246,6 +257,15 @@ pub async fn run_watcher<K, R, T>(
             (Some(message), _) => (WatchStatus::Forbidden { message }, FORBIDDEN_RETRY),
             // A CRD may be installed later: look again now and then.
             (None, Some(message)) => (WatchStatus::Absent { message }, FORBIDDEN_RETRY),
+            // An untrusted certificate will not fix itself in seconds:
+            // retry slowly.
+            (None, None) if is_trust_failure(&error) => (
+                WatchStatus::Reconnecting {
+                    since: now(),
+                    error: plain_error(&error),
+                },
+                FORBIDDEN_RETRY,
+            ),
             (None, None) => (
                 WatchStatus::Reconnecting {
                     since: now(),

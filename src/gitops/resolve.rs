@@ -95,6 +95,6 @@ pub fn api(client: &Client, resolved: &Resolved, namespace: Option<&str>) -> Api
 pub fn kube_message(err: &kube::Error) -> String {
     match err {
         kube::Error::Api(status) => status.message.clone(),
-        other => other.to_string(),
+        other => crate::cluster::client::plain_client_error(other),
     }
 }
