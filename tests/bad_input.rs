@@ -1,6 +1,8 @@
 //! Bad input gets a clear message naming the file and the field, and loses
 //! nothing else: kubeconfig, context, config (themes: tests/themes.rs).
 
+mod common;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -219,46 +221,12 @@ fn a_bad_client_key_names_the_file_the_user_and_the_field() {
     );
 }
 
-/// A key and a self-signed certificate for 127.0.0.1.
-fn self_signed() -> (
-    openssl::pkey::PKey<openssl::pkey::Private>,
-    openssl::x509::X509,
-) {
-    use openssl::ec::{EcGroup, EcKey};
-    use openssl::nid::Nid;
-    use openssl::x509::extension::SubjectAlternativeName;
-    use openssl::x509::{X509Builder, X509NameBuilder};
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("curve");
-    let key =
-        openssl::pkey::PKey::from_ec_key(EcKey::generate(&group).expect("key")).expect("pkey");
-    let mut name = X509NameBuilder::new().expect("name");
-    name.append_entry_by_text("CN", "k3s").expect("cn");
-    let name = name.build();
-    let mut cert = X509Builder::new().expect("builder");
-    cert.set_version(2).expect("version");
-    cert.set_subject_name(&name).expect("subject");
-    cert.set_issuer_name(&name).expect("issuer");
-    cert.set_pubkey(&key).expect("pubkey");
-    cert.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).expect("now"))
-        .expect("nb");
-    cert.set_not_after(&openssl::asn1::Asn1Time::days_from_now(3).expect("later"))
-        .expect("na");
-    let san = SubjectAlternativeName::new()
-        .ip("127.0.0.1")
-        .build(&cert.x509v3_context(None, None))
-        .expect("san");
-    cert.append_extension(san).expect("ext");
-    cert.sign(&key, openssl::hash::MessageDigest::sha256())
-        .expect("sign");
-    (key, cert.build())
-}
-
 #[test]
 fn an_untrusted_server_certificate_says_so() {
     use base64::Engine;
     // A TLS server with one certificate; the kubeconfig trusts another.
-    let (key, cert) = self_signed();
-    let (_, other) = self_signed();
+    let (key, cert) = common::self_signed("k3s");
+    let (_, other) = common::self_signed("k3s");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let mut acceptor =

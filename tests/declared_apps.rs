@@ -53,26 +53,7 @@ fn repo(name: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn commit(root: &Path, message: &str) {
-    let git = git2::Repository::open(root).expect("open");
-    let mut index = git.index().expect("index");
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .expect("add");
-    index.update_all(["*"], None).expect("update removed files");
-    index.write().expect("write index");
-    let tree = git
-        .find_tree(index.write_tree().expect("tree"))
-        .expect("tree");
-    let who = git2::Signature::now("Test", "test@example.com").expect("sig");
-    let parents: Vec<git2::Commit> = git
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    git.commit(Some("HEAD"), &who, &who, message, &tree, &parents)
-        .expect("commit");
+    common::commit_all(root, message);
 }
 
 fn load(root: &Path, entry: Option<&str>, context: Option<&str>) -> RepoSpec {

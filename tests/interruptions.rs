@@ -37,18 +37,22 @@ fn repo(dir: &Path) -> PathBuf {
         "resources: [all.yaml]\n",
     )
     .expect("kustomization");
-    let git = git2::Repository::init(&root).expect("init");
-    let mut index = git.index().expect("index");
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .expect("add");
-    let tree = git
-        .find_tree(index.write_tree().expect("tree"))
-        .expect("tree");
-    let who = git2::Signature::now("Test", "test@example.com").expect("sig");
-    git.commit(Some("HEAD"), &who, &who, "many", &tree, &[])
-        .expect("commit");
+    common::commit_all(&root, "many");
     root
+}
+
+/// The sync has applied something: its namespace, where the inventory goes.
+async fn wait_for_the_namespace(sim: &SimCluster) {
+    let client = common::kube_client(sim).await;
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while namespaces.get_opt("many").await.ok().flatten().is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sync never started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn inventory_result(sim: &SimCluster) -> String {
@@ -105,16 +109,7 @@ async fn quit_mid_sync(by_signal: bool) {
     assert!(app.state.gitops.syncing.contains_key("many"));
     // Once it has applied something (the namespace, where the inventory
     // goes), q asks first, naming what is in flight.
-    let client = common::kube_client(&sim).await;
-    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while namespaces.get_opt("many").await.ok().flatten().is_none() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the sync never started"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_the_namespace(&sim).await;
     if by_signal {
         // What SIGTERM, SIGHUP, SIGINT or SIGQUIT become: nobody is asked.
         app.handle(bosun::app::AppEvent::Terminate).await;
@@ -165,16 +160,7 @@ async fn sigterm_during_bosun_sync_stops_after_the_current_object() {
         .spawn()
         .expect("bosun starts");
     // Wait until it applies (the namespace exists), then signal.
-    let client = common::kube_client(&sim).await;
-    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while namespaces.get_opt("many").await.ok().flatten().is_none() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the sync never started"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_the_namespace(&sim).await;
     let pid = child.id().to_string();
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &pid])

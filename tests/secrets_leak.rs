@@ -19,30 +19,11 @@ use crossterm::event::KeyCode;
 const WAIT: Duration = Duration::from_secs(30);
 const PLAIN: &str = "plain-text-value-7Qz9";
 
-/// A fresh EC key and a self-signed certificate for it, as PEM.
+/// A fresh EC key and a self-signed certificate for `host`, as PEM.
 fn key_and_cert(host: &str) -> (String, String) {
-    use openssl::ec::{EcGroup, EcKey};
-    use openssl::nid::Nid;
-    use openssl::pkey::PKey;
-    use openssl::x509::{X509Builder, X509NameBuilder};
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("curve");
-    let key = PKey::from_ec_key(EcKey::generate(&group).expect("key")).expect("pkey");
-    let mut name = X509NameBuilder::new().expect("name");
-    name.append_entry_by_text("CN", host).expect("cn");
-    let name = name.build();
-    let mut cert = X509Builder::new().expect("builder");
-    cert.set_version(2).expect("version");
-    cert.set_subject_name(&name).expect("subject");
-    cert.set_issuer_name(&name).expect("issuer");
-    cert.set_pubkey(&key).expect("pubkey");
-    let now = openssl::asn1::Asn1Time::days_from_now(0).expect("now");
-    let later = openssl::asn1::Asn1Time::days_from_now(30).expect("later");
-    cert.set_not_before(&now).expect("not before");
-    cert.set_not_after(&later).expect("not after");
-    cert.sign(&key, openssl::hash::MessageDigest::sha256())
-        .expect("sign");
+    let (key, cert) = common::self_signed(host);
     let key_pem = String::from_utf8(key.private_key_to_pem_pkcs8().expect("pem")).expect("utf8");
-    let cert_pem = String::from_utf8(cert.build().to_pem().expect("pem")).expect("utf8");
+    let cert_pem = String::from_utf8(cert.to_pem().expect("pem")).expect("utf8");
     (key_pem, cert_pem)
 }
 
@@ -125,17 +106,7 @@ fn repo_with_secret(dir: &Path, yaml: &str) -> PathBuf {
     )
     .expect("kustomization");
     std::fs::write(root.join("app/secret.yaml"), yaml).expect("secret");
-    let git = git2::Repository::init(&root).expect("git init");
-    let mut index = git.index().expect("index");
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .expect("add");
-    let tree = git
-        .find_tree(index.write_tree().expect("tree"))
-        .expect("tree");
-    let who = git2::Signature::now("Test", "test@example.com").expect("sig");
-    git.commit(Some("HEAD"), &who, &who, "secret", &tree, &[])
-        .expect("commit");
+    common::commit_all(&root, "secret");
     root
 }
 

@@ -245,6 +245,47 @@ pub struct PostBuild {
     pub substitute_from: Vec<SubstituteFrom>,
 }
 
+impl PostBuild {
+    /// From the written form (Flux's `postBuild`, bosun.yaml's
+    /// `substitute` / `substituteFrom`), looked up in `namespace`. The error
+    /// names the first entry that is neither a ConfigMap nor a Secret.
+    pub fn from_written(
+        substitute: BTreeMap<String, String>,
+        from: Vec<SubstituteFromRef>,
+        namespace: &str,
+    ) -> Result<PostBuild, (usize, String)> {
+        let mut substitute_from = Vec::with_capacity(from.len());
+        for (index, entry) in from.into_iter().enumerate() {
+            if entry.kind != "ConfigMap" && entry.kind != "Secret" {
+                return Err((
+                    index,
+                    format!("{:?}: expected ConfigMap or Secret", entry.kind),
+                ));
+            }
+            substitute_from.push(SubstituteFrom {
+                kind: entry.kind,
+                name: entry.name,
+                namespace: namespace.to_string(),
+                optional: entry.optional,
+            });
+        }
+        Ok(PostBuild {
+            substitute,
+            substitute_from,
+        })
+    }
+}
+
+/// A `substituteFrom` entry as written.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubstituteFromRef {
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub optional: bool,
+}
+
 /// One `postBuild.substituteFrom` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubstituteFrom {

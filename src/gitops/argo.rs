@@ -328,7 +328,9 @@ pub fn application(doc: &Document<'_>, root: &Path, facts: &RepoFacts) -> AppSpe
         )),
     }
     let written = source.path.clone().unwrap_or_default();
-    let path = match super::paths::contain(root, written.trim_start_matches("./")) {
+    let path = match super::paths::declared_dir(root, &written, || {
+        format!("{written:?} does not exist in the repository")
+    }) {
         Ok(path) => path,
         Err(why) => {
             app.problem = Some(at("spec.source.path", why));
@@ -336,13 +338,6 @@ pub fn application(doc: &Document<'_>, root: &Path, facts: &RepoFacts) -> AppSpe
         }
     };
     let dir = root.join(&path);
-    if !dir.is_dir() {
-        app.problem = Some(at(
-            "spec.source.path",
-            format!("{written:?} does not exist in the repository"),
-        ));
-        return app;
-    }
     let explicit = [
         source.helm.is_some(),
         source.kustomize.is_some(),

@@ -193,14 +193,11 @@ pub fn scan(
                         .and_then(Yaml::as_str),
                     _ => None,
                 };
-                if let Some(path) = path {
-                    let relative = path.trim_start_matches("./").trim_start_matches('/');
-                    if let Ok(dir) = paths::contain(root, relative)
-                        && root.join(&dir).is_dir()
-                        && visited_dirs.insert(dir.clone())
-                    {
-                        queue.extend(reachable_start(root, &dir));
-                    }
+                if let Some(path) = path
+                    && let Ok(dir) = paths::declared_dir(root, path, String::new)
+                    && visited_dirs.insert(dir.clone())
+                {
+                    queue.extend(reachable_start(root, &dir));
                 }
             }
         }

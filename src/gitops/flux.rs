@@ -15,7 +15,8 @@ use serde::Deserialize;
 use serde_yaml::{Mapping, Value as Yaml};
 
 use super::app::{
-    AppSource, AppSpec, EditStyle, KustomizeOptions, Origin, PostBuild, Readiness, SubstituteFrom,
+    AppSource, AppSpec, EditStyle, KustomizeOptions, Origin, PostBuild, Readiness,
+    SubstituteFromRef,
 };
 use super::declared::{Document, Metadata, yaml_field_error};
 
@@ -170,16 +171,7 @@ struct RawPostBuild {
     #[serde(default)]
     substitute: BTreeMap<String, String>,
     #[serde(default)]
-    substitute_from: Vec<RawSubstituteFrom>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawSubstituteFrom {
-    kind: String,
-    name: String,
-    #[serde(default)]
-    optional: bool,
+    substitute_from: Vec<SubstituteFromRef>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -284,26 +276,20 @@ pub fn kustomization(
             .push("spec.decryption (SOPS) is not applied by bosun yet".into());
     }
     if let Some(post_build) = spec.post_build {
-        let mut from = Vec::new();
-        for (index, entry) in post_build.substitute_from.into_iter().enumerate() {
-            if entry.kind != "ConfigMap" && entry.kind != "Secret" {
+        match PostBuild::from_written(
+            post_build.substitute,
+            post_build.substitute_from,
+            &namespace,
+        ) {
+            Ok(post_build) => app.post_build = Some(post_build),
+            Err((index, why)) => {
                 app.problem = Some(at(
                     &format!("spec.postBuild.substituteFrom[{index}].kind"),
-                    format!("{:?}: expected ConfigMap or Secret", entry.kind),
+                    why,
                 ));
                 return app;
             }
-            from.push(SubstituteFrom {
-                kind: entry.kind,
-                name: entry.name,
-                namespace: namespace.clone(),
-                optional: entry.optional,
-            });
         }
-        app.post_build = Some(PostBuild {
-            substitute: post_build.substitute,
-            substitute_from: from,
-        });
     }
 
     let Some(source_ref) = spec.source_ref else {
@@ -346,8 +332,9 @@ pub fn kustomization(
     // kustomize-controller: securejoin(root, path), so `./x`, `x` and `/x`
     // are the same directory and `..` cannot leave the root.
     let written = spec.path.clone().unwrap_or_default();
-    let relative = written.trim_start_matches("./").trim_start_matches('/');
-    let path = match super::paths::contain(root, relative) {
+    let path = match super::paths::declared_dir(root, &written, || {
+        format!("kustomization path not found: {written}")
+    }) {
         Ok(path) => path,
         Err(why) => {
             app.problem = Some(at("spec.path", why));
@@ -355,13 +342,6 @@ pub fn kustomization(
         }
     };
     let dir = root.join(&path);
-    if !dir.is_dir() {
-        app.problem = Some(at(
-            "spec.path",
-            format!("kustomization path not found: {written}"),
-        ));
-        return app;
-    }
     let mut components = Vec::new();
     for (index, component) in spec.components.iter().enumerate() {
         if !is_local_relative(component) {

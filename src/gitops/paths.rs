@@ -246,6 +246,27 @@ fn leaves_repo(repo_root: &Path, dir: &Path, entry: &str) -> bool {
     }
 }
 
+/// Where a declaration's path (Argo CD `source.path`, Flux `spec.path`)
+/// leads: a leading `./` or `/` means the repo root, as in both tools. The
+/// error says why not: it leaves the repo, or `missing()` when it is not a
+/// directory of it.
+pub fn declared_dir(
+    repo_root: &Path,
+    written: &str,
+    missing: impl FnOnce() -> String,
+) -> Result<PathBuf, String> {
+    let relative = written
+        .trim()
+        .trim_start_matches("./")
+        .trim_start_matches('/');
+    let path = contain(repo_root, relative)?;
+    if repo_root.join(&path).is_dir() {
+        Ok(path)
+    } else {
+        Err(missing())
+    }
+}
+
 /// Everything the kustomization in `dir` (and every kustomization it
 /// includes, and `extra_components` relative to `dir`) names that leads
 /// outside the repository: "apps/x/kustomization.yaml: resource
@@ -262,7 +283,7 @@ pub fn outside_references(
         if leaves_repo(repo_root, dir, component) {
             found.push(format!(
                 "{}: component {component} leaves the repository",
-                display(dir)
+                display_rel(dir)
             ));
         }
     }
@@ -298,7 +319,8 @@ pub fn outside_references(
     found
 }
 
-fn display(path: &Path) -> String {
+/// A repo-relative path for messages (`.` for the root).
+pub fn display_rel(path: &Path) -> String {
     if path.as_os_str().is_empty() {
         ".".into()
     } else {

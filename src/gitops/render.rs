@@ -204,7 +204,10 @@ pub async fn render_app(
         AppSource::Directory(source) => {
             let root = repo_root.to_path_buf();
             let source = source.clone();
-            let command = format!("read {} (plain YAML)", display_rel(&source.path));
+            let command = format!(
+                "read {} (plain YAML)",
+                super::paths::display_rel(&source.path)
+            );
             let objects =
                 tokio::task::spawn_blocking(move || super::directory::read(&root, &source))
                     .await
@@ -225,14 +228,6 @@ pub async fn render_app(
         AppSource::External { reason } => Err(RenderError::External {
             reason: reason.clone(),
         }),
-    }
-}
-
-fn display_rel(path: &Path) -> String {
-    if path.as_os_str().is_empty() {
-        ".".into()
-    } else {
-        path.display().to_string()
     }
 }
 
@@ -261,7 +256,7 @@ async fn render_kustomize(
     options: &KustomizeOptions,
     tools: &Tools,
 ) -> Result<Rendered, RenderError> {
-    let shown = display_rel(path);
+    let shown = super::paths::display_rel(path);
     let io = |message: String| RenderError::Io {
         command: format!("kustomize build {shown}"),
         message,
@@ -340,7 +335,12 @@ fn prepare_snapshot(
             dir.join("kustomization.yaml"),
             super::kustomize_edit::generate(&dir)?,
         ),
-        None => return Err(format!("no kustomization in {}", display_rel(path))),
+        None => {
+            return Err(format!(
+                "no kustomization in {}",
+                super::paths::display_rel(path)
+            ));
+        }
     };
     super::kustomize_edit::apply(&mut doc, options)?;
     let text = serde_yaml::to_string(&doc).map_err(|e| e.to_string())?;

@@ -277,7 +277,7 @@ struct RawApp {
     #[serde(default)]
     substitute: Option<std::collections::BTreeMap<String, String>>,
     #[serde(default)]
-    substitute_from: Option<Vec<RawSubstituteFrom>>,
+    substitute_from: Option<Vec<super::app::SubstituteFromRef>>,
     /// Let the app's kustomization read outside the repository.
     #[serde(default)]
     allow_outside_repo: bool,
@@ -315,15 +315,6 @@ struct RawKustomize {
     components: Option<Vec<String>>,
     #[serde(default)]
     build_options: Option<BuildOptions>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawSubstituteFrom {
-    kind: String,
-    name: String,
-    #[serde(default)]
-    optional: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -542,28 +533,20 @@ impl Check<'_> {
             };
             let post_build = match (app.substitute, app.substitute_from) {
                 (None, None) => None,
-                (substitute, from) => {
-                    let mut entries = Vec::new();
-                    for (n, entry) in from.unwrap_or_default().into_iter().enumerate() {
-                        if entry.kind != "ConfigMap" && entry.kind != "Secret" {
-                            return Err(self.error(
-                                at(&["substituteFrom"]),
-                                format!("apps[{index}].substituteFrom[{n}].kind"),
-                                format!("{:?}: expected ConfigMap or Secret", entry.kind),
-                            ));
-                        }
-                        entries.push(SubstituteFrom {
-                            kind: entry.kind,
-                            name: entry.name,
-                            namespace: namespace.clone().unwrap_or_else(|| "default".into()),
-                            optional: entry.optional,
-                        });
-                    }
-                    Some(PostBuild {
-                        substitute: substitute.unwrap_or_default(),
-                        substitute_from: entries,
-                    })
-                }
+                (substitute, from) => Some(
+                    PostBuild::from_written(
+                        substitute.unwrap_or_default(),
+                        from.unwrap_or_default(),
+                        namespace.as_deref().unwrap_or("default"),
+                    )
+                    .map_err(|(n, why)| {
+                        self.error(
+                            at(&["substituteFrom"]),
+                            format!("apps[{index}].substituteFrom[{n}].kind"),
+                            why,
+                        )
+                    })?,
+                ),
             };
             let mut spec = AppSpec::new(name, source);
             spec.namespace = namespace;
@@ -750,7 +733,10 @@ impl Check<'_> {
         let dir = self.root.join(&path);
         expect_dir(&dir, chart)?;
         if !dir.join("Chart.yaml").is_file() {
-            return Err(format!("no Chart.yaml in {}", display_rel(&path)));
+            return Err(format!(
+                "no Chart.yaml in {}",
+                super::paths::display_rel(&path)
+            ));
         }
         Ok(Some(path))
     }
@@ -872,14 +858,6 @@ fn dns_label(name: &str) -> Result<(), String> {
             "{name:?} is not a valid namespace (at most 63 lowercase letters, digits or '-', \
              starting and ending with a letter or digit)"
         ))
-    }
-}
-
-fn display_rel(path: &Path) -> String {
-    if path.as_os_str().is_empty() {
-        ".".to_string()
-    } else {
-        path.display().to_string()
     }
 }
 

@@ -236,3 +236,72 @@ pub async fn deployed_repo(sim: &SimCluster) -> (bosun::demo_repo::DemoRepo, tem
         .expect("commit 1 deployed");
     (repo, dir)
 }
+
+/// Commits everything under `root`: a git repository on branch `main`,
+/// made if there is none, with the deletions of tracked files included.
+pub fn commit_all(root: &Path, message: &str) {
+    let git = match git2::Repository::open(root) {
+        Ok(git) => git,
+        Err(_) => {
+            let mut options = git2::RepositoryInitOptions::new();
+            options.initial_head("main");
+            git2::Repository::init_opts(root, &options).expect("git init")
+        }
+    };
+    let mut index = git.index().expect("index");
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .expect("add");
+    index.update_all(["*"], None).expect("update removed files");
+    index.write().expect("write index");
+    let tree = git
+        .find_tree(index.write_tree().expect("tree"))
+        .expect("tree");
+    let who = git2::Signature::now("Test", "test@example.com").expect("sig");
+    let parents: Vec<git2::Commit> = git
+        .head()
+        .ok()
+        .and_then(|h| h.peel_to_commit().ok())
+        .into_iter()
+        .collect();
+    let parents: Vec<&git2::Commit> = parents.iter().collect();
+    git.commit(Some("HEAD"), &who, &who, message, &tree, &parents)
+        .expect("commit");
+}
+
+/// A fresh EC key and a self-signed certificate for `cn`, valid for 30
+/// days, with 127.0.0.1 as a subject alternative name.
+pub fn self_signed(
+    cn: &str,
+) -> (
+    openssl::pkey::PKey<openssl::pkey::Private>,
+    openssl::x509::X509,
+) {
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::nid::Nid;
+    use openssl::x509::extension::SubjectAlternativeName;
+    use openssl::x509::{X509Builder, X509NameBuilder};
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("curve");
+    let key =
+        openssl::pkey::PKey::from_ec_key(EcKey::generate(&group).expect("key")).expect("pkey");
+    let mut name = X509NameBuilder::new().expect("name");
+    name.append_entry_by_text("CN", cn).expect("cn");
+    let name = name.build();
+    let mut cert = X509Builder::new().expect("builder");
+    cert.set_version(2).expect("version");
+    cert.set_subject_name(&name).expect("subject");
+    cert.set_issuer_name(&name).expect("issuer");
+    cert.set_pubkey(&key).expect("pubkey");
+    cert.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).expect("now"))
+        .expect("not before");
+    cert.set_not_after(&openssl::asn1::Asn1Time::days_from_now(30).expect("later"))
+        .expect("not after");
+    let san = SubjectAlternativeName::new()
+        .ip("127.0.0.1")
+        .build(&cert.x509v3_context(None, None))
+        .expect("san");
+    cert.append_extension(san).expect("ext");
+    cert.sign(&key, openssl::hash::MessageDigest::sha256())
+        .expect("sign");
+    (key, cert.build())
+}
