@@ -84,6 +84,8 @@ async fn diff_300() {
             dry_run: false,
             revision: "bench".into(),
             crd_timeout: Duration::from_secs(5),
+            wave_timeout: Duration::from_secs(30),
+            progress: None,
             allow_shared: false,
             confirmed_interactively: false,
             stop: Default::default(),

@@ -140,7 +140,8 @@ pub enum Command {
         #[arg(long)]
         allow_shared: bool,
         /// How long an app waits for the apps it depends on (Flux
-        /// dependsOn) to be ready, e.g. 90s, 10m.
+        /// dependsOn) to be ready, and how long each sync wave may take to
+        /// become Healthy (hooks to complete), e.g. 90s, 10m.
         #[arg(long, default_value = "5m")]
         timeout: String,
     },

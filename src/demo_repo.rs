@@ -171,6 +171,8 @@ pub async fn deploy_then_edit(repo: &DemoRepo, client: &kube::Client) -> Result<
             confirmed_interactively: false,
             stop: Default::default(),
             crd_timeout: Duration::from_secs(10),
+            wave_timeout: Duration::from_secs(60),
+            progress: None,
         };
         evaluate::sync_evaluated(client, &eval, &opts).await?;
     }

@@ -396,3 +396,68 @@ async fn sync_and_health_follow_the_cluster_without_a_refresh() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_with_waves_says_which_wave_it_waits_on() {
+    let sim = bosun::sim::SimCluster::start(bosun::sim::SimOptions {
+        seed_dir: Some(common::samples_dir()),
+        rollout_step: Duration::from_millis(60),
+        ..bosun::sim::SimOptions::default()
+    })
+    .await
+    .expect("sim");
+    let (_dir, root) = common::fixture_repo("waves", "https://github.com/example/homelab.git");
+    let mut app = Harness::start(&sim, ViewKind::Apps, 200, 30).await;
+    app.start_gitops(&root);
+    app.wait_for("every app evaluated", WAIT, |state, _| all_evaluated(state))
+        .await;
+    let row = app
+        .state
+        .gitops
+        .apps
+        .iter()
+        .position(|a| a.name() == "blog")
+        .expect("blog listed");
+    for _ in 0..row {
+        app.key(KeyCode::Char('j')).await;
+    }
+    app.key(KeyCode::Char('S')).await;
+    let diff = app
+        .state
+        .detail
+        .as_ref()
+        .expect("the diff")
+        .lines
+        .join("\n");
+    assert!(
+        diff.contains("Job blog/db-migrate (PreSync hook)")
+            && diff.contains("blog/scratch (argocd.argoproj.io/hook: Skip"),
+        "hooks are listed, not diffed:\n{diff}"
+    );
+    app.key(KeyCode::Char('S')).await;
+    let question = app
+        .state
+        .confirm
+        .as_ref()
+        .map(|c| c.question.clone())
+        .expect("confirm");
+    assert!(question.contains("Hooks run:"), "{question}");
+    app.key(KeyCode::Char('y')).await;
+    app.wait_for("the progress line", WAIT, |_, screen| {
+        screen.contains("syncing: wave") && screen.contains("waiting for")
+    })
+    .await;
+    app.wait_for("blog synced", WAIT, |state, _| {
+        !state.gitops.syncing.contains_key("blog")
+            && !state.gitops.sync_progress.contains_key("blog")
+    })
+    .await;
+    assert!(
+        app.state
+            .gitops
+            .app("blog")
+            .and_then(|a| a.eval.as_ref())
+            .is_some(),
+        "still listed"
+    );
+}

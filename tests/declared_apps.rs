@@ -11,7 +11,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
 use bosun::gitops::app::{AppSource, EditStyle, Origin, Readiness};
 use bosun::gitops::spec::{self, AppSpec, LoadOptions, RepoSpec};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -20,36 +19,9 @@ use kube::api::Api;
 
 const REMOTE: &str = "https://github.com/example/homelab.git";
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/repos")
-        .join(name)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read fixture") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 /// The fixture as a git repo on branch `main` with `origin` at REMOTE.
 fn repo(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().join(name);
-    copy_dir(&fixture(name), &root);
-    let mut options = git2::RepositoryInitOptions::new();
-    options.initial_head("main");
-    let git = git2::Repository::init_opts(&root, &options).expect("git init");
-    git.remote("origin", REMOTE).expect("remote");
-    commit(&root, "fixture");
-    (dir, root)
+    common::fixture_repo(name, REMOTE)
 }
 
 fn commit(root: &Path, message: &str) {
@@ -86,34 +58,11 @@ fn names(spec: &RepoSpec) -> Vec<&str> {
 }
 
 async fn bosun(kubeconfig: &Path, root: &Path, state: &Path, args: &[&str]) -> Output {
-    let kubeconfig = kubeconfig.to_path_buf();
-    let root = root.to_path_buf();
-    let state = state.to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        Command::cargo_bin("bosun")
-            .expect("binary")
-            .env("BOSUN_CONFIG_DIR", &state)
-            .env("BOSUN_STATE_DIR", &state)
-            .env("NO_COLOR", "1")
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .arg("--repo")
-            .arg(&root)
-            .args(&args)
-            .output()
-            .expect("runs")
-    })
-    .await
-    .expect("joined")
+    common::bosun_cli(kubeconfig, root, state, args).await
 }
 
 fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    common::output_text(output)
 }
 
 // ---------------------------------------------------------------------------

@@ -105,6 +105,8 @@ fn options(prune: bool, revision: &str) -> SyncOptions {
         dry_run: false,
         revision: revision.into(),
         crd_timeout: Duration::from_secs(10),
+        wave_timeout: Duration::from_secs(30),
+        progress: None,
         allow_shared: false,
         confirmed_interactively: false,
         stop: Default::default(),

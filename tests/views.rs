@@ -567,6 +567,8 @@ mod apps {
                 sync,
                 health,
                 create_namespaces: Vec::new(),
+                hooks: Vec::new(),
+                skipped: Vec::new(),
             }),
             inventory: error.is_none().then(|| Inventory {
                 app: app.into(),

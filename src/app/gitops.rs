@@ -154,6 +154,8 @@ pub struct GitopsState {
     pub pulling: bool,
     /// Syncs in flight: app → request id.
     pub syncing: HashMap<String, u64>,
+    /// Where each sync in flight is: app → "wave 2 of 4 · waiting for …".
+    pub sync_progress: HashMap<String, String>,
     /// (app, revision) pairs auto-sync already applied: each commit once.
     pub auto_synced: HashSet<(String, String)>,
     /// Bumped on every change the apps views show (table cache key).

@@ -73,10 +73,16 @@ pub enum GitopsEvent {
     },
     Fetched(Result<(), String>),
     Pulled(Result<PullOutcome, String>),
+    /// Where a sync in flight is ("wave 2 of 4 · waiting for …").
+    SyncProgress {
+        request: u64,
+        app: String,
+        progress: String,
+    },
     Synced {
         request: u64,
         app: String,
-        result: Result<SyncReport, String>,
+        result: Result<Box<SyncReport>, String>,
     },
 }
 
@@ -590,16 +596,38 @@ impl Worker {
             let revision = tokio::task::spawn_blocking(move || workspace::revision(&root))
                 .await
                 .unwrap_or_default();
+            let (progress, mut progress_lines) =
+                tokio::sync::mpsc::unbounded_channel::<crate::gitops::waves::Progress>();
+            let forward = {
+                let sender = sender.clone();
+                let app = evaluation.app.clone();
+                tokio::spawn(async move {
+                    while let Some(line) = progress_lines.recv().await {
+                        let event = GitopsEvent::SyncProgress {
+                            request,
+                            app: app.clone(),
+                            progress: line.to_string(),
+                        };
+                        if sender.send(AppEvent::Gitops(event)).await.is_err() {
+                            break;
+                        }
+                    }
+                })
+            };
             let opts = SyncOptions {
                 prune,
                 dry_run: false,
                 revision: revision.clone(),
                 crd_timeout: Duration::from_secs(60),
+                wave_timeout: crate::gitops::sync::DEFAULT_WAVE_TIMEOUT,
                 allow_shared,
                 confirmed_interactively: interactive,
                 stop,
+                progress: Some(progress),
             };
             let result = evaluate::sync_evaluated(&client, &evaluation, &opts).await;
+            drop(opts);
+            let _ = forward.await;
             let outcome = match &result {
                 Ok(report) if report.succeeded() => Ok(report.summary()),
                 Ok(report) => Err(report.summary()),
@@ -618,7 +646,7 @@ impl Worker {
                 .send(AppEvent::Gitops(GitopsEvent::Synced {
                     request,
                     app: evaluation.app.clone(),
-                    result,
+                    result: result.map(Box::new),
                 }))
                 .await;
         });

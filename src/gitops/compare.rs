@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use super::diff::{self, APP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MANAGER};
 use super::health::{self, Health, HealthStatus};
+use super::hooks::{self, DeletePolicy, Phase, Role};
 use super::identity::{self, Owner};
 use super::inventory::Inventory;
 use super::object::{ObjectKey, RenderedObject};
@@ -131,6 +132,38 @@ impl ObjectDiff {
     }
 }
 
+/// A rendered hook (docs/ARCHITECTURE.md "Waves and hooks"): not diffed,
+/// never a prune candidate; a sync runs it in each of its phases.
+#[derive(Debug, Clone)]
+pub struct HookObject {
+    /// Its key; for a `generateName` hook the name is the prefix.
+    pub key: ObjectKey,
+    pub generate_name: bool,
+    /// Empty for a Helm hook Argo CD does not map (`test`): never run.
+    pub phases: Vec<Phase>,
+    pub wave: i64,
+    pub delete_policies: Vec<DeletePolicy>,
+    /// Namespace filled; tracking is stamped once its name is known.
+    pub manifest: Value,
+}
+
+impl HookObject {
+    pub fn deletes_on(&self, policy: DeletePolicy) -> bool {
+        self.delete_policies.contains(&policy)
+    }
+
+    /// "PreSync hook Job blog/db-migrate-" for the diff and the tree.
+    pub fn describe(&self) -> String {
+        let phases: Vec<&str> = self.phases.iter().map(|p| p.as_str()).collect();
+        let when = if phases.is_empty() {
+            "never run".to_string()
+        } else {
+            format!("{} hook", phases.join("+"))
+        };
+        format!("{} ({when})", self.key)
+    }
+}
+
 /// Which apps render each object: built over every app of the repo, so that
 /// an object two apps render is refused by both (DESIGN §6).
 pub type Renderers = HashMap<ObjectKey, Vec<String>>;
@@ -145,6 +178,10 @@ pub struct AppDiff {
     /// plain Namespace, not tracked, never pruned (as Argo CD's
     /// `CreateNamespace=true`).
     pub create_namespaces: Vec<String>,
+    /// Hooks the sync runs (not diffed, not in `objects`).
+    pub hooks: Vec<HookObject>,
+    /// `argocd.argoproj.io/hook: Skip` objects: never applied.
+    pub skipped: Vec<ObjectKey>,
 }
 
 impl AppDiff {
@@ -234,12 +271,33 @@ pub struct DiffInput<'a> {
 /// failing discovery fails the whole diff.
 pub async fn diff_app(client: &Client, resolver: &Resolver, input: DiffInput<'_>) -> AppDiff {
     let crd_kinds = kinds_defined_by_crds(input.objects);
-    let planned: Vec<(usize, Planned)> = input
-        .objects
-        .iter()
-        .enumerate()
-        .map(|(i, obj)| (i, plan(resolver, &input, obj, &crd_kinds)))
-        .collect();
+    let mut hook_objects = Vec::new();
+    let mut skipped = Vec::new();
+    let mut planned: Vec<(usize, Planned)> = Vec::with_capacity(input.objects.len());
+    for (i, obj) in input.objects.iter().enumerate() {
+        match hooks::role(&obj.manifest) {
+            Role::Resource => planned.push((i, plan(resolver, &input, obj, &crd_kinds))),
+            Role::Skip => {
+                skipped.push(resolve_key(resolver, input.default_namespace, obj, &crd_kinds).0)
+            }
+            Role::Hook {
+                phases,
+                delete_policies,
+            } => {
+                let (key, _) = resolve_key(resolver, input.default_namespace, obj, &crd_kinds);
+                let mut manifest = obj.manifest.clone();
+                fill_namespace(&mut manifest, &key);
+                hook_objects.push(HookObject {
+                    key,
+                    generate_name: obj.generate_name,
+                    phases,
+                    wave: hooks::wave(&obj.manifest),
+                    delete_policies,
+                    manifest,
+                });
+            }
+        }
+    }
     let app = input.app;
     let renderers = input.renderers;
     let namespaces = namespaces_of(client, &input, &planned).await;
@@ -278,6 +336,18 @@ pub async fn diff_app(client: &Client, resolver: &Resolver, input: DiffInput<'_>
         sync,
         health,
         create_namespaces: namespaces.to_create.clone(),
+        hooks: hook_objects,
+        skipped,
+    }
+}
+
+/// Writes the resolved namespace into the manifest (namespaced kinds).
+fn fill_namespace(manifest: &mut Value, key: &ObjectKey) {
+    if let (Some(ns), Some(meta)) = (
+        &key.namespace,
+        manifest.get_mut("metadata").and_then(Value::as_object_mut),
+    ) {
+        meta.insert("namespace".into(), Value::from(ns.clone()));
     }
 }
 
@@ -455,6 +525,7 @@ pub fn object_keys(
     let crd_kinds = kinds_defined_by_crds(objects);
     objects
         .iter()
+        .filter(|obj| hooks::role(&obj.manifest) == Role::Resource)
         .map(|obj| resolve_key(resolver, default_namespace, obj, &crd_kinds).0)
         .collect()
 }
@@ -494,13 +565,18 @@ fn plan(
     let (key, resolved) = resolve_key(resolver, input.default_namespace, obj, crd_kinds);
     let mut manifest = obj.manifest.clone();
     diff::stamp_tracking(&mut manifest, input.app, &key);
-    if let (Some(ns), Some(meta)) = (
-        &key.namespace,
-        manifest.get_mut("metadata").and_then(Value::as_object_mut),
-    ) {
-        meta.insert("namespace".into(), Value::from(ns.clone()));
-    }
+    fill_namespace(&mut manifest, &key);
     let from_crd = crd_kinds.contains_key(&(obj.group().to_string(), obj.kind.clone()));
+    if obj.generate_name {
+        return Planned::Unresolvable {
+            error: format!(
+                "{} has only metadata.generateName ({}): only hooks may (argocd.argoproj.io/hook)",
+                obj.kind, obj.name
+            ),
+            key,
+            manifest,
+        };
+    }
     match resolved {
         Some(resolved) => Planned::Ready {
             key,
@@ -665,7 +741,9 @@ async fn prune_candidates(
         };
         for obj in list.items {
             let value = to_value(&obj);
-            if identity::owner(&value, input.app) != Owner::This {
+            // Hooks are never pruned (gitops-engine leaves them out of
+            // the comparison); their delete policy removes them.
+            if identity::owner(&value, input.app) != Owner::This || hooks::is_hook(&value) {
                 continue;
             }
             let key = ObjectKey {

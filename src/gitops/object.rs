@@ -12,6 +12,9 @@ pub struct RenderedObject {
     pub kind: String,
     pub name: String,
     pub namespace: Option<String>,
+    /// No `metadata.name`, only `generateName` (in `name`): allowed for
+    /// hooks, which get a fresh name each sync.
+    pub generate_name: bool,
     pub manifest: Value,
 }
 
@@ -26,13 +29,18 @@ impl RenderedObject {
         };
         let api_version = text("/apiVersion").ok_or("missing apiVersion")?;
         let kind = text("/kind").ok_or("missing kind")?;
-        let name = text("/metadata/name").ok_or_else(|| format!("{kind} without metadata.name"))?;
+        let (name, generate_name) = match (text("/metadata/name"), text("/metadata/generateName")) {
+            (Some(name), _) if !name.is_empty() => (name, false),
+            (_, Some(prefix)) if !prefix.is_empty() => (prefix, true),
+            _ => return Err(format!("{kind} without metadata.name")),
+        };
         let namespace = text("/metadata/namespace").filter(|ns| !ns.is_empty());
         Ok(RenderedObject {
             api_version,
             kind,
             name,
             namespace,
+            generate_name,
             manifest,
         })
     }

@@ -1,6 +1,8 @@
 //! Sync (DESIGN §5): server-side apply with field manager `bosun`, forced,
-//! in Argo CD's kind order with Namespaces and CRDs first (CRDs Established
-//! before their objects); prune only when asked; the inventory records it.
+//! in Argo CD's order — phases, then waves, then kinds, Namespaces and CRDs
+//! first in their wave (CRDs Established before the rest) — with hooks run
+//! and waited for; prune only when asked, after the Sync phase; the
+//! inventory records it.
 
 use std::time::Duration;
 
@@ -9,12 +11,15 @@ use kube::api::{DeleteParams, Patch, PatchParams};
 
 use std::collections::HashSet;
 
-use super::compare::{AppDiff, Change, ObjectDiff};
+use super::compare::{AppDiff, Change, HookObject, ObjectDiff};
 use super::diff::MANAGER;
+use super::hooks::{DeletePolicy, Phase};
 use super::inventory::{self, Inventory};
 use super::object::ObjectKey;
 use super::prune::{self, Verdict};
 use super::resolve::{Resolver, api, kube_message};
+use super::sync_wait::{self, Observed};
+use super::waves::{self, Progress, Step, Task, Work};
 
 /// Argo CD's apply order (gitops-engine `kindOrder`), CRDs lifted next to
 /// Namespaces; unknown kinds go last.
@@ -65,6 +70,9 @@ pub fn kind_rank(kind: &str) -> usize {
         .unwrap_or(KIND_ORDER.len())
 }
 
+/// Where a sync's progress lines go ("wave 2 of 4 · waiting for …").
+pub type ProgressSender = tokio::sync::mpsc::UnboundedSender<Progress>;
+
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
     pub prune: bool,
@@ -73,6 +81,8 @@ pub struct SyncOptions {
     pub revision: String,
     /// How long to wait for a CRD to be Established.
     pub crd_timeout: Duration,
+    /// How long one wave may take to become Healthy (hooks to complete).
+    pub wave_timeout: Duration,
     /// Apply objects another app renders or tracks too (taking them over).
     pub allow_shared: bool,
     /// A person confirmed this sync on a terminal (TUI confirm, or the
@@ -80,7 +90,13 @@ pub struct SyncOptions {
     pub confirmed_interactively: bool,
     /// Raised to stop after the object being applied (quit, a signal).
     pub stop: StopFlag,
+    /// Told where the sync is, each time that changes.
+    pub progress: Option<ProgressSender>,
 }
+
+/// How long a wave may take by default (Argo CD has no per-wave limit;
+/// bosun needs one so that a sync never hangs without saying why).
+pub const DEFAULT_WAVE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Asks a sync to stop after the current object: nothing is left
 /// half-applied, and the inventory and the audit log say what was done
@@ -121,6 +137,44 @@ impl Applied {
     }
 }
 
+/// How one hook run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookOutcome {
+    Succeeded,
+    /// Why, and its last log lines (a Job's or Pod's).
+    Failed {
+        message: String,
+        logs: Vec<String>,
+    },
+    /// Still running when the sync stopped (timeout, interruption).
+    Unfinished(String),
+    /// A dry run: validated, not run.
+    DryRun,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookResult {
+    pub key: ObjectKey,
+    pub phase: Phase,
+    pub outcome: HookOutcome,
+    /// Its delete policy removed it after the sync.
+    pub deleted: bool,
+}
+
+impl HookResult {
+    /// "PostSync hook Job blog/smoke: succeeded (deleted: HookSucceeded)".
+    pub fn describe(&self) -> String {
+        let outcome = match &self.outcome {
+            HookOutcome::Succeeded => "succeeded".to_string(),
+            HookOutcome::Failed { message, .. } => format!("FAILED: {message}"),
+            HookOutcome::Unfinished(why) => format!("unfinished: {why}"),
+            HookOutcome::DryRun => "would run".to_string(),
+        };
+        let deleted = if self.deleted { " (deleted)" } else { "" };
+        format!("{} hook {}: {outcome}{deleted}", self.phase, self.key)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct SyncReport {
     pub app: String,
@@ -128,13 +182,19 @@ pub struct SyncReport {
     pub dry_run: bool,
     pub applied: Vec<(ObjectKey, Applied)>,
     pub pruned: Vec<ObjectKey>,
-    /// Prune candidates left alone because pruning was not enabled.
+    /// Prune candidates left alone: pruning off, or the sync stopped first.
     pub prune_skipped: Vec<ObjectKey>,
     /// Prune candidates that must stay, and why (annotation, namespace in use).
     pub kept: Vec<(ObjectKey, String)>,
     /// Objects not applied because another app renders or tracks them.
     pub refused: Vec<(ObjectKey, String)>,
     pub failed: Vec<(ObjectKey, String)>,
+    /// Hooks run, in order (SyncFail ones last).
+    pub hooks: Vec<HookResult>,
+    /// `argocd.argoproj.io/hook: Skip` objects, never applied.
+    pub skipped: Vec<ObjectKey>,
+    /// Why the sync stopped before its last wave: "wave 2 of 4: …".
+    pub stopped: Option<String>,
     /// Stopped early: (objects done, objects in the sync).
     pub interrupted: Option<(usize, usize)>,
     pub inventory: Option<Inventory>,
@@ -145,8 +205,20 @@ impl SyncReport {
     pub fn succeeded(&self) -> bool {
         self.failed.is_empty()
             && self.refused.is_empty()
+            && self.stopped.is_none()
             && self.interrupted.is_none()
             && self.inventory_error.is_none()
+            && !self
+                .hooks
+                .iter()
+                .any(|h| matches!(h.outcome, HookOutcome::Failed { .. }))
+    }
+
+    /// The hook that failed, if one did (not counting SyncFail hooks).
+    pub fn failed_hook(&self) -> Option<&HookResult> {
+        self.hooks
+            .iter()
+            .find(|h| h.phase != Phase::SyncFail && matches!(h.outcome, HookOutcome::Failed { .. }))
     }
 
     /// "3 applied, 1 pruned" / "failed: 1 of 4 objects".
@@ -157,14 +229,27 @@ impl SyncReport {
             .filter(|(_, a)| *a != Applied::Unchanged)
             .count();
         let mut parts = vec![format!("{changed} applied")];
+        let hooks_run = self
+            .hooks
+            .iter()
+            .filter(|h| h.outcome == HookOutcome::Succeeded)
+            .count();
+        if hooks_run > 0 {
+            parts.push(format!(
+                "{hooks_run} hook{} run",
+                if hooks_run == 1 { "" } else { "s" }
+            ));
+        }
         if !self.pruned.is_empty() {
             parts.push(format!("{} pruned", self.pruned.len()));
         }
         if !self.prune_skipped.is_empty() {
-            parts.push(format!(
-                "{} not pruned (prune off)",
-                self.prune_skipped.len()
-            ));
+            let why = if self.stopped.is_some() || self.interrupted.is_some() {
+                "the sync stopped first"
+            } else {
+                "prune off"
+            };
+            parts.push(format!("{} not pruned ({why})", self.prune_skipped.len()));
         }
         if !self.kept.is_empty() {
             parts.push(format!("{} kept", self.kept.len()));
@@ -174,6 +259,9 @@ impl SyncReport {
         }
         if !self.failed.is_empty() {
             parts.push(format!("{} failed", self.failed.len()));
+        }
+        if let Some(why) = &self.stopped {
+            parts.push(format!("stopped at {why}"));
         }
         if let Some((done, total)) = self.interrupted {
             parts.push(format!("interrupted after {done} of {total} objects"));
@@ -188,7 +276,17 @@ impl SyncReport {
     }
 }
 
-/// Applies what the diff found out of date. `diff` must be fresh: the UI
+/// How a step (or the prune) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum StepEnd {
+    Done,
+    /// The sync stops here; the text says where and why.
+    Failed(String),
+    Interrupted,
+}
+
+/// Applies what the diff found out of date, wave by wave, running hooks
+/// (docs/ARCHITECTURE.md "Waves and hooks"). `diff` must be fresh: the UI
 /// shows it and asks before calling this.
 pub async fn sync_app(
     client: &Client,
@@ -201,6 +299,7 @@ pub async fn sync_app(
         app: diff.app.clone(),
         revision: opts.revision.clone(),
         dry_run: opts.dry_run,
+        skipped: diff.skipped.clone(),
         ..SyncReport::default()
     };
     let mut pending: Vec<&ObjectDiff> = Vec::new();
@@ -219,89 +318,66 @@ pub async fn sync_app(
             _ => pending.push(obj),
         }
     }
-    pending.sort_by_key(|o| kind_rank(&o.key.kind));
-    let (first, rest): (Vec<&ObjectDiff>, Vec<&ObjectDiff>) = pending.into_iter().partition(|o| {
-        matches!(
-            o.key.kind.as_str(),
-            "Namespace" | "CustomResourceDefinition"
-        )
-    });
-
     let candidates: Vec<&ObjectDiff> = diff
         .objects
         .iter()
         .filter(|o| o.change == Change::PruneCandidate)
         .collect();
-    let total = first.len() + rest.len() + if opts.prune { candidates.len() } else { 0 };
-    let mut done = 0;
-    let mut resolver = Resolver::discover(client).await?;
-    let coming = diff.namespaces_created();
+    let started = jiff::Timestamp::now().as_second();
+    let plan = waves::plan(&pending, &diff.hooks, &diff.app, &opts.revision, started);
+    let prunes = if opts.prune { candidates.len() } else { 0 };
+    let mut run = Run {
+        client,
+        opts,
+        resolver: Resolver::discover(client).await?,
+        coming: diff.namespaces_created(),
+        done: 0,
+        total: plan.task_count() + prunes,
+        steps: plan.steps.len(),
+        report,
+        ran_hooks: Vec::new(),
+    };
     for namespace in &diff.create_namespaces {
-        create_namespace(client, namespace, opts, &mut report).await;
-    }
-    // Between objects, a raised stop flag ends the sync cleanly.
-    'apply: {
-        for obj in &first {
-            if opts.stop.is_stopped() {
-                report.interrupted = Some((done, total));
-                break 'apply;
-            }
-            apply_one(client, &resolver, obj, opts, &coming, &mut report).await;
-            done += 1;
-        }
-        let crds: Vec<&ObjectDiff> = first
-            .iter()
-            .copied()
-            .filter(|o| o.key.kind == "CustomResourceDefinition" && o.change != Change::Unchanged)
-            .collect();
-        if !crds.is_empty() && !opts.dry_run {
-            for crd in &crds {
-                if let Err(e) = wait_established(client, &crd.key.name, opts.crd_timeout).await {
-                    report.failed.push((crd.key.clone(), e));
-                }
-            }
-            resolver = Resolver::discover(client).await?;
-        }
-        for obj in &rest {
-            if opts.stop.is_stopped() {
-                report.interrupted = Some((done, total));
-                break 'apply;
-            }
-            apply_one(client, &resolver, obj, opts, &coming, &mut report).await;
-            done += 1;
-        }
+        create_namespace(client, namespace, opts, &mut run.report).await;
     }
 
-    if report.interrupted.is_some() {
-        // Not pruned: still the app's.
-        report.prune_skipped = candidates.iter().map(|o| o.key.clone()).collect();
-    } else if opts.prune {
-        let candidate_keys: HashSet<ObjectKey> = candidates.iter().map(|o| o.key.clone()).collect();
-        let wanted: HashSet<ObjectKey> = diff
-            .objects
-            .iter()
-            .filter(|o| o.change != Change::PruneCandidate)
-            .map(|o| o.key.clone())
-            .collect();
-        let context = PruneContext {
-            app: &diff.app,
-            candidates: &candidate_keys,
-            wanted: &wanted,
-        };
-        // Reverse order: workloads before the namespace or config they use.
-        let mut candidates = candidates;
-        candidates.sort_by_key(|o| std::cmp::Reverse(kind_rank(&o.key.kind)));
-        for obj in candidates {
-            if opts.stop.is_stopped() {
-                report.interrupted = Some((done, total));
+    // Prune as Argo CD's PruneLast does: after the Sync phase's last wave,
+    // before PostSync hooks.
+    let mut end = StepEnd::Done;
+    let mut pruned = false;
+    let last = plan.steps.len().saturating_sub(1);
+    for (index, step) in plan.steps.iter().enumerate() {
+        if !pruned && step.phase > Phase::Sync {
+            pruned = true;
+            end = run.prune(diff, &candidates).await;
+            if end != StepEnd::Done {
                 break;
             }
-            prune_one(client, &resolver, obj, &context, opts, &mut report).await;
-            done += 1;
         }
-    } else {
-        report.prune_skipped = candidates.iter().map(|o| o.key.clone()).collect();
+        end = run
+            .step(index, step, plan.multi_step(), index == last)
+            .await;
+        if end != StepEnd::Done {
+            break;
+        }
     }
+    if end == StepEnd::Done && !pruned {
+        pruned = true;
+        end = run.prune(diff, &candidates).await;
+    }
+    if !pruned || !opts.prune {
+        run.report.prune_skipped = candidates.iter().map(|o| o.key.clone()).collect();
+    }
+    match &end {
+        StepEnd::Done => run.delete_hooks(DeletePolicy::HookSucceeded).await,
+        StepEnd::Failed(why) => {
+            run.report.stopped = Some(why.clone());
+            run.delete_hooks(DeletePolicy::HookFailed).await;
+            run.sync_fail(&plan.sync_fail).await;
+        }
+        StepEnd::Interrupted => run.report.interrupted = Some((run.done, run.total)),
+    }
+    let mut report = run.report;
 
     if !opts.dry_run {
         let mut objects: Vec<ObjectKey> = diff
@@ -316,10 +392,11 @@ pub async fn sync_app(
         objects.sort();
         objects.dedup();
         let not_done = report.failed.len() + report.refused.len();
-        let result = match report.interrupted {
-            Some((done, total)) => format!("Interrupted after {done} of {total} objects"),
-            None if not_done == 0 => "Succeeded".to_string(),
-            None => format!("Failed: {not_done} of {} objects", objects.len()),
+        let result = match (report.interrupted, &report.stopped) {
+            (Some((done, total)), _) => format!("Interrupted after {done} of {total} objects"),
+            (None, Some(why)) => format!("Failed: stopped at {why}"),
+            (None, None) if not_done == 0 => "Succeeded".to_string(),
+            (None, None) => format!("Failed: {not_done} of {} objects", objects.len()),
         };
         let next = Inventory {
             app: diff.app.clone(),
@@ -338,6 +415,401 @@ pub async fn sync_app(
         }
     }
     Ok(report)
+}
+
+/// One sync under way: what it has done, and where it reports.
+struct Run<'a> {
+    client: &'a Client,
+    opts: &'a SyncOptions,
+    resolver: Resolver,
+    /// Namespaces this sync brings (dry runs cannot apply into them).
+    coming: HashSet<String>,
+    done: usize,
+    total: usize,
+    steps: usize,
+    report: SyncReport,
+    /// Hooks created and completed, for their delete policies:
+    /// (key, manifest, policies).
+    ran_hooks: Vec<(ObjectKey, serde_json::Value, Vec<DeletePolicy>)>,
+}
+
+impl Run<'_> {
+    fn progress(&self, index: usize, phase: Phase, waiting_for: Option<String>) {
+        // A plain one-step sync has no waves to speak of.
+        if self.steps <= 1 && waiting_for.is_none() {
+            return;
+        }
+        if let Some(sender) = &self.opts.progress {
+            let _ = sender.send(Progress {
+                step: index + 1,
+                steps: self.steps,
+                phase,
+                waiting_for,
+            });
+        }
+    }
+
+    /// "wave 2 of 4" (with the phase when it is not Sync).
+    fn where_(&self, index: usize, phase: Phase) -> String {
+        let mut text = format!("wave {} of {}", index + 1, self.steps);
+        if phase != Phase::Sync {
+            text.push_str(&format!(" ({phase})"));
+        }
+        text
+    }
+
+    /// Applies one (phase, wave) and waits for it as gitops-engine does:
+    /// hooks until they complete; resources until Healthy when the sync
+    /// has several steps (not after the last, unless it has hooks).
+    async fn step(&mut self, index: usize, step: &Step<'_>, multi: bool, last: bool) -> StepEnd {
+        self.progress(index, step.phase, None);
+        let failed_before = self.report.failed.len();
+        // BeforeHookCreation (the default): the last run goes first.
+        for task in step.tasks.iter().filter(|t| t.is_hook()) {
+            let Work::Hook { hook, manifest } = &task.work else {
+                continue;
+            };
+            if self.opts.dry_run || !hook.deletes_on(DeletePolicy::BeforeHookCreation) {
+                continue;
+            }
+            if self.opts.stop.is_stopped() {
+                return StepEnd::Interrupted;
+            }
+            let timeout = Some(self.opts.wave_timeout);
+            if let Err(why) =
+                sync_wait::delete_hook(self.client, &self.resolver, &task.key, manifest, timeout)
+                    .await
+            {
+                let why = format!("deleting the previous run: {why}");
+                self.report.failed.push((task.key.clone(), why.clone()));
+                return StepEnd::Failed(format!(
+                    "{}: {}: {why}",
+                    self.where_(index, step.phase),
+                    task.describe()
+                ));
+            }
+        }
+        let mut crds_waited = false;
+        for task in &step.tasks {
+            if self.opts.stop.is_stopped() {
+                return StepEnd::Interrupted;
+            }
+            // Namespaces and CRDs sort first: the CRDs Established, then
+            // rediscovered, before the rest.
+            if !crds_waited && kind_rank(&task.key.kind) > kind_rank("CustomResourceDefinition") {
+                crds_waited = true;
+                if let Err(e) = self.settle_crds(step).await {
+                    return StepEnd::Failed(format!(
+                        "{}: discovery after CRDs: {}",
+                        self.where_(index, step.phase),
+                        kube_message(&e)
+                    ));
+                }
+            }
+            match &task.work {
+                Work::Resource(obj) => {
+                    apply_one(
+                        self.client,
+                        &self.resolver,
+                        obj,
+                        self.opts,
+                        &self.coming,
+                        &mut self.report,
+                    )
+                    .await
+                }
+                Work::Hook { hook, manifest } => self.apply_hook(task, hook, manifest).await,
+            }
+            self.done += 1;
+        }
+        if !crds_waited && let Err(e) = self.settle_crds(step).await {
+            return StepEnd::Failed(format!(
+                "{}: discovery after CRDs: {}",
+                self.where_(index, step.phase),
+                kube_message(&e)
+            ));
+        }
+        if let Some((key, error)) = self.report.failed.get(failed_before) {
+            return StepEnd::Failed(format!(
+                "{}: {key}: {error}",
+                self.where_(index, step.phase)
+            ));
+        }
+        if self.opts.dry_run {
+            for task in step.tasks.iter().filter(|t| t.is_hook()) {
+                self.report.hooks.push(HookResult {
+                    key: task.key.clone(),
+                    phase: task.phase,
+                    outcome: HookOutcome::DryRun,
+                    deleted: false,
+                });
+            }
+            return StepEnd::Done;
+        }
+        let wait_resources = multi && (!last || step.has_hooks());
+        let watched: Vec<&Task<'_>> = step
+            .tasks
+            .iter()
+            .filter(|t| t.is_hook() || wait_resources)
+            .collect();
+        self.wait(index, step.phase, watched).await
+    }
+
+    /// Waits for the CRDs this step changed to be Established, then
+    /// discovers again so that their kinds resolve.
+    async fn settle_crds(&mut self, step: &Step<'_>) -> Result<(), kube::Error> {
+        if self.opts.dry_run {
+            return Ok(());
+        }
+        let crds: Vec<&ObjectKey> = step
+            .tasks
+            .iter()
+            .filter(|t| match &t.work {
+                Work::Resource(obj) => {
+                    obj.key.kind == "CustomResourceDefinition" && obj.change != Change::Unchanged
+                }
+                Work::Hook { .. } => false,
+            })
+            .map(|t| &t.key)
+            .collect();
+        if crds.is_empty() {
+            return Ok(());
+        }
+        for crd in crds {
+            if let Err(e) = wait_established(self.client, &crd.name, self.opts.crd_timeout).await {
+                self.report.failed.push((crd.clone(), e));
+            }
+        }
+        self.resolver = Resolver::discover(self.client).await?;
+        Ok(())
+    }
+
+    async fn apply_hook(
+        &mut self,
+        task: &Task<'_>,
+        hook: &HookObject,
+        manifest: &serde_json::Value,
+    ) {
+        let key = &task.key;
+        let in_coming_namespace = key
+            .namespace
+            .as_ref()
+            .is_some_and(|ns| self.coming.contains(ns));
+        let resolved = self.resolver.for_key_version(key, manifest);
+        if self.opts.dry_run && (in_coming_namespace || resolved.is_none()) {
+            self.report.applied.push((key.clone(), Applied::Created));
+            return;
+        }
+        let Some(resolved) = resolved else {
+            self.report
+                .failed
+                .push((key.clone(), format!("the cluster serves no {}", key.kind)));
+            return;
+        };
+        let handle = api(self.client, &resolved, key.namespace.as_deref());
+        let mut params = PatchParams::apply(MANAGER).force();
+        if self.opts.dry_run {
+            params = params.dry_run();
+        }
+        match handle
+            .patch(&key.name, &params, &Patch::Apply(manifest))
+            .await
+        {
+            Ok(_) => {
+                self.report.applied.push((key.clone(), Applied::Created));
+                if !self.opts.dry_run {
+                    self.ran_hooks.push((
+                        key.clone(),
+                        manifest.clone(),
+                        hook.delete_policies.clone(),
+                    ));
+                }
+            }
+            Err(e) => self.report.failed.push((key.clone(), kube_message(&e))),
+        }
+    }
+
+    /// Polls the watched tasks until each is done; the first failure or
+    /// the wave timeout ends the step.
+    async fn wait(&mut self, index: usize, phase: Phase, watched: Vec<&Task<'_>>) -> StepEnd {
+        let deadline = tokio::time::Instant::now() + self.opts.wave_timeout;
+        let mut pending = watched;
+        let mut said: Option<String> = None;
+        loop {
+            let mut still = Vec::new();
+            let mut first: Option<(String, String)> = None;
+            for task in pending {
+                match sync_wait::observe(self.client, &self.resolver, task).await {
+                    Observed::Done => self.record_hook(task, HookOutcome::Succeeded),
+                    Observed::Failed(message) => {
+                        let at = self.where_(index, phase);
+                        if task.is_hook() {
+                            let logs = sync_wait::hook_logs(self.client, &task.key).await;
+                            self.record_hook(
+                                task,
+                                HookOutcome::Failed {
+                                    message: message.clone(),
+                                    logs,
+                                },
+                            );
+                            return StepEnd::Failed(format!(
+                                "{at}: {} failed: {message}",
+                                task.describe()
+                            ));
+                        }
+                        self.report.failed.push((task.key.clone(), message.clone()));
+                        return StepEnd::Failed(format!("{at}: {} is {message}", task.key));
+                    }
+                    Observed::Waiting { what, detail } => {
+                        first.get_or_insert((what, detail));
+                        still.push(task);
+                    }
+                }
+            }
+            let Some((what, detail)) = first else {
+                return StepEnd::Done;
+            };
+            let waiting = match still.len() {
+                1 => what,
+                n => format!("{what} (and {} more)", n - 1),
+            };
+            if tokio::time::Instant::now() >= deadline {
+                for task in &still {
+                    self.record_hook(task, HookOutcome::Unfinished("timed out".into()));
+                }
+                return StepEnd::Failed(format!(
+                    "{}: gave up after {}s waiting for {waiting} ({detail})",
+                    self.where_(index, phase),
+                    self.opts.wave_timeout.as_secs()
+                ));
+            }
+            if said.as_deref() != Some(waiting.as_str()) {
+                self.progress(index, phase, Some(waiting.clone()));
+                said = Some(waiting);
+            }
+            // The stop flag is honoured while waiting, not only between objects.
+            let nap = tokio::time::sleep(sync_wait::POLL);
+            tokio::pin!(nap);
+            loop {
+                if self.opts.stop.is_stopped() {
+                    for task in &still {
+                        self.record_hook(task, HookOutcome::Unfinished("interrupted".into()));
+                    }
+                    return StepEnd::Interrupted;
+                }
+                tokio::select! {
+                    _ = &mut nap => break,
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                }
+            }
+            pending = still;
+        }
+    }
+
+    fn record_hook(&mut self, task: &Task<'_>, outcome: HookOutcome) {
+        if task.is_hook() {
+            self.report.hooks.push(HookResult {
+                key: task.key.clone(),
+                phase: task.phase,
+                outcome,
+                deleted: false,
+            });
+        }
+    }
+
+    /// Deletes the hooks this sync ran whose policy says so.
+    async fn delete_hooks(&mut self, policy: DeletePolicy) {
+        if self.opts.dry_run {
+            return;
+        }
+        let ran = std::mem::take(&mut self.ran_hooks);
+        for (key, manifest, policies) in &ran {
+            if !policies.contains(&policy) {
+                continue;
+            }
+            match sync_wait::delete_hook(self.client, &self.resolver, key, manifest, None).await {
+                Ok(_) => {
+                    for result in self.report.hooks.iter_mut().filter(|h| &h.key == key) {
+                        result.deleted = true;
+                    }
+                }
+                Err(e) => self.report.failed.push((
+                    key.clone(),
+                    format!("deleting the hook ({}): {e}", policy.as_str()),
+                )),
+            }
+        }
+        self.ran_hooks = ran;
+    }
+
+    /// gitops-engine `setOperationFailed`: the SyncFail hooks run, all at
+    /// once, and the sync waits for them; their own failure is reported
+    /// beside the first.
+    async fn sync_fail(&mut self, tasks: &[Task<'_>]) {
+        if tasks.is_empty() || self.opts.dry_run {
+            return;
+        }
+        self.ran_hooks.clear();
+        for task in tasks {
+            if let Work::Hook { hook, manifest } = &task.work {
+                if hook.deletes_on(DeletePolicy::BeforeHookCreation) {
+                    let _ = sync_wait::delete_hook(
+                        self.client,
+                        &self.resolver,
+                        &task.key,
+                        manifest,
+                        Some(self.opts.wave_timeout),
+                    )
+                    .await;
+                }
+                self.apply_hook(task, hook, manifest).await;
+            }
+        }
+        let watched: Vec<&Task<'_>> = tasks.iter().collect();
+        if let StepEnd::Failed(why) = self.wait(self.steps, Phase::SyncFail, watched).await
+            && let Some(stopped) = &mut self.report.stopped
+        {
+            stopped.push_str(&format!("; SyncFail hooks: {why}"));
+        }
+    }
+
+    /// Prunes the candidates (when pruning is on) after checking each again.
+    async fn prune(&mut self, diff: &AppDiff, candidates: &[&ObjectDiff]) -> StepEnd {
+        if !self.opts.prune || candidates.is_empty() {
+            return StepEnd::Done;
+        }
+        let candidate_keys: HashSet<ObjectKey> = candidates.iter().map(|o| o.key.clone()).collect();
+        let wanted: HashSet<ObjectKey> = diff
+            .objects
+            .iter()
+            .filter(|o| o.change != Change::PruneCandidate)
+            .map(|o| o.key.clone())
+            .collect();
+        let context = PruneContext {
+            app: &diff.app,
+            candidates: &candidate_keys,
+            wanted: &wanted,
+        };
+        // Reverse order: workloads before the namespace or config they use.
+        let mut ordered = candidates.to_vec();
+        ordered.sort_by_key(|o| std::cmp::Reverse(kind_rank(&o.key.kind)));
+        for obj in ordered {
+            if self.opts.stop.is_stopped() {
+                return StepEnd::Interrupted;
+            }
+            prune_one(
+                self.client,
+                &self.resolver,
+                obj,
+                &context,
+                self.opts,
+                &mut self.report,
+            )
+            .await;
+            self.done += 1;
+        }
+        StepEnd::Done
+    }
 }
 
 /// `createNamespace`: a plain Namespace (no tracking, so never pruned), as

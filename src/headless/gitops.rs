@@ -481,7 +481,10 @@ pub async fn sync(
             .iter()
             .filter(|o| matches!(o.change, Change::Create | Change::Drifted | Change::Error))
             .count();
-        if to_apply == 0 && (prunable.is_empty() || !prune) {
+        // A sync always runs the app's hooks (Argo CD): an app named on the
+        // command line is synced for them even when nothing drifted.
+        let runs_hooks = args.app.is_some() && diff.hooks.iter().any(|h| !h.phases.is_empty());
+        if to_apply == 0 && (prunable.is_empty() || !prune) && !runs_hooks {
             crate::outln!("{}: in sync", eval.app);
             for obj in &prunable {
                 crate::outln!(
@@ -515,6 +518,9 @@ pub async fn sync(
                 None => crate::outln!("  {:<16} {}", obj.change.as_str(), obj.key),
             }
         }
+        for hook in diff.hooks.iter().filter(|h| !h.phases.is_empty()) {
+            crate::outln!("  {:<16} {}", "hook", hook.describe());
+        }
         if prune && !prunable.is_empty() {
             crate::outln!("  these will be deleted (prune):");
             for obj in &prunable {
@@ -538,16 +544,29 @@ pub async fn sync(
             }
             confirmed_interactively = true;
         }
+        // "wave 2 of 4 · waiting for Deployment blog/db to be Healthy", once per change.
+        let (progress, mut progress_lines) =
+            tokio::sync::mpsc::unbounded_channel::<crate::gitops::waves::Progress>();
+        let app_name = eval.app.clone();
+        let printer = tokio::spawn(async move {
+            while let Some(line) = progress_lines.recv().await {
+                crate::outln!("{app_name}: {line}");
+            }
+        });
         let opts = SyncOptions {
             prune,
             dry_run: sync.dry_run,
             revision: revision.clone(),
             crd_timeout: Duration::from_secs(60),
+            wave_timeout: sync.timeout,
             allow_shared: sync.allow_shared,
             confirmed_interactively,
             stop: stop.clone(),
+            progress: Some(progress),
         };
         let result = evaluate::sync_evaluated(&state.client, eval, &opts).await;
+        drop(opts);
+        let _ = printer.await;
         synced_before = !sync.dry_run;
         let outcome = match &result {
             Ok(report) if report.succeeded() => Ok(report.summary()),
@@ -579,6 +598,17 @@ pub async fn sync(
                 }
                 for (key, why) in &report.refused {
                     crate::outln!("  {key} REFUSED: {why}");
+                }
+                for key in &report.skipped {
+                    crate::outln!("  {key} skipped (argocd.argoproj.io/hook: Skip)");
+                }
+                for hook in &report.hooks {
+                    crate::outln!("  {}", hook.describe());
+                    if let crate::gitops::sync::HookOutcome::Failed { logs, .. } = &hook.outcome {
+                        for line in logs {
+                            crate::outln!("    | {line}");
+                        }
+                    }
                 }
                 for (key, error) in &report.failed {
                     crate::outln!("  {key} FAILED: {error}");

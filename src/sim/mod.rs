@@ -41,6 +41,7 @@ use serde_json::{Value, json};
 pub use certgen::{GENERATE_ANNOTATION, generate_tls_secret_data};
 pub use controller::JobOutcome;
 pub use faults::Fault;
+pub use state::ClientWrite;
 
 use api_error::ApiError;
 use metrics::MetricsBase;
@@ -377,6 +378,16 @@ impl SimCluster {
         if let Err(e) = self.server.restart().await {
             tracing::error!(error = %e, "simulated cluster could not listen again");
         }
+    }
+
+    /// Every write clients made so far (not dry runs, not the simulated
+    /// controllers'), in the order the server carried them out.
+    pub fn client_writes(&self) -> Vec<ClientWrite> {
+        self.shared
+            .client_writes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub fn request_count(&self) -> u64 {

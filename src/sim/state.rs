@@ -24,6 +24,19 @@ pub(crate) struct Shared {
     pub knobs: Knobs,
     pub requests: AtomicU64,
     pub server_address: String,
+    /// Writes clients made (not dry runs, not the controllers'), in order:
+    /// tests assert the order a sync applied things in from here.
+    pub client_writes: std::sync::Mutex<Vec<ClientWrite>>,
+}
+
+/// One write a client made, as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientWrite {
+    /// `create`, `update`, `patch`, `apply` or `delete`.
+    pub verb: &'static str,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
 }
 
 impl Shared {
@@ -45,6 +58,7 @@ impl Shared {
             knobs: Knobs::default(),
             requests: AtomicU64::new(0),
             server_address,
+            client_writes: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -52,6 +66,26 @@ impl Shared {
     /// poisoned lock is simply reused.
     pub fn read(&self) -> RwLockReadGuard<'_, Store> {
         self.store.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records a client's write (see [`ClientWrite`]).
+    pub fn record_write(
+        &self,
+        verb: &'static str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) {
+        let mut writes = self
+            .client_writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        writes.push(ClientWrite {
+            verb,
+            kind: kind.to_string(),
+            namespace: namespace.filter(|ns| !ns.is_empty()).map(str::to_string),
+            name: name.to_string(),
+        });
     }
 
     pub fn write(&self) -> RwLockWriteGuard<'_, Store> {

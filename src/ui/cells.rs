@@ -429,6 +429,9 @@ pub fn app(
             {
                 text = format!("{waiting}; {text}");
             }
+            if syncing && let Some(progress) = state.gitops.sync_progress.get(entry.name()) {
+                text = format!("syncing: {progress}");
+            }
             let warned = !entry.spec.warnings.is_empty();
             if let Some(warning) = entry.spec.warnings.first() {
                 text = format!("{text} · ⚠ {warning}");

@@ -305,3 +305,77 @@ pub fn self_signed(
         .expect("sign");
     (key, cert.build())
 }
+
+/// A fixture repo under `tests/fixtures/repos/`.
+pub fn fixture_repo_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/repos")
+        .join(name)
+}
+
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read fixture") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A fixture repo as a git repo on branch `main` with `origin` at `remote`,
+/// in a temp dir: (the temp dir, the repo root).
+pub fn fixture_repo(name: &str, remote: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join(name);
+    copy_dir(&fixture_repo_dir(name), &root);
+    let mut options = git2::RepositoryInitOptions::new();
+    options.initial_head("main");
+    let git = git2::Repository::init_opts(&root, &options).expect("git init");
+    git.remote("origin", remote).expect("remote");
+    commit_all(&root, "fixture");
+    (dir, root)
+}
+
+/// Runs the `bosun` binary on a repo and a cluster, its config and state
+/// in `state`, without colour.
+pub async fn bosun_cli(
+    kubeconfig: &Path,
+    root: &Path,
+    state: &Path,
+    args: &[&str],
+) -> std::process::Output {
+    let kubeconfig = kubeconfig.to_path_buf();
+    let root = root.to_path_buf();
+    let state = state.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        assert_cmd::Command::cargo_bin("bosun")
+            .expect("binary")
+            .env("BOSUN_CONFIG_DIR", &state)
+            .env("BOSUN_STATE_DIR", &state)
+            .env("NO_COLOR", "1")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--repo")
+            .arg(&root)
+            .args(&args)
+            .output()
+            .expect("runs")
+    })
+    .await
+    .expect("joined")
+}
+
+/// Standard output then standard error, as text.
+pub fn output_text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}

@@ -93,6 +93,17 @@ pub(super) fn on_event(state: &mut State, event: GitopsEvent, effects: &mut Vec<
                 Err(error) => state.flash(Level::Error, format!("pull refused: {error}")),
             }
         }
+        GitopsEvent::SyncProgress {
+            request,
+            app,
+            progress,
+        } => {
+            // A stale sync's progress (an earlier request) is dropped.
+            if state.gitops.syncing.get(&app) == Some(&request) {
+                state.gitops.sync_progress.insert(app, progress);
+                state.gitops.stamp += 1;
+            }
+        }
         GitopsEvent::Synced {
             request,
             app,
@@ -100,17 +111,29 @@ pub(super) fn on_event(state: &mut State, event: GitopsEvent, effects: &mut Vec<
         } => {
             if state.gitops.syncing.get(&app) == Some(&request) {
                 state.gitops.syncing.remove(&app);
+                state.gitops.sync_progress.remove(&app);
+                state.gitops.stamp += 1;
             }
             match result {
                 Ok(report) if report.succeeded() => {
                     state.flash(Level::Info, format!("synced {app}: {}", report.summary()))
                 }
                 Ok(report) => {
-                    let first = report
-                        .failed
-                        .first()
-                        .map(|(key, error)| format!(" — {key}: {error}"))
-                        .unwrap_or_default();
+                    // The failed hook's last log line says most.
+                    let first = match report.failed_hook() {
+                        Some(crate::gitops::sync::HookResult {
+                            outcome: crate::gitops::sync::HookOutcome::Failed { logs, .. },
+                            ..
+                        }) if !logs.is_empty() => {
+                            format!(" — last log line: {}", logs[logs.len() - 1])
+                        }
+                        _ => report
+                            .failed
+                            .first()
+                            .filter(|_| report.stopped.is_none())
+                            .map(|(key, error)| format!(" — {key}: {error}"))
+                            .unwrap_or_default(),
+                    };
                     state.flash(
                         Level::Error,
                         format!("sync of {app} failed: {}{first}", report.summary()),
@@ -309,7 +332,14 @@ fn ask_sync(state: &mut State, name: &str) {
         .objects
         .iter()
         .any(|o| matches!(o.change, Change::Create | Change::Drifted | Change::Error));
-    if !applies && (prunable.is_empty() || !prune) {
+    // A sync always runs the app's hooks (Argo CD), even with nothing to apply.
+    let hooks: Vec<String> = diff
+        .hooks
+        .iter()
+        .filter(|h| !h.phases.is_empty())
+        .map(|h| h.describe())
+        .collect();
+    if !applies && (prunable.is_empty() || !prune) && hooks.is_empty() {
         state.detail = None;
         return state.flash(Level::Info, format!("{name} is in sync: nothing to apply"));
     }
@@ -342,6 +372,7 @@ fn ask_sync(state: &mut State, name: &str) {
         ));
     }
     list(&mut question, "Stays (not pruned):", &kept);
+    list(&mut question, "Hooks run:", &hooks);
     list(
         &mut question,
         "Skipped, another app has them (a: take them too):",
@@ -399,6 +430,17 @@ fn diff_lines(state: &State, name: &str) -> (Vec<String>, Vec<usize>) {
     }
     if starts.is_empty() {
         lines.push(format!("{name} is in sync with the repo: no differences."));
+    }
+    // Hooks are run by a sync, never compared (Argo CD): listed, not diffed.
+    if !diff.hooks.is_empty() || !diff.skipped.is_empty() {
+        lines.push(String::new());
+        lines.push("# hooks (run by a sync, not compared)".into());
+        lines.extend(diff.hooks.iter().map(|h| format!("#   {}", h.describe())));
+        lines.extend(
+            diff.skipped
+                .iter()
+                .map(|key| format!("#   {key} (argocd.argoproj.io/hook: Skip, never applied)")),
+        );
     }
     (lines, starts)
 }

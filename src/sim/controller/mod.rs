@@ -16,6 +16,7 @@
 mod daemonset;
 mod deployment;
 mod job;
+mod loadbalancer;
 mod statefulset;
 mod workflow;
 
@@ -112,6 +113,8 @@ pub(super) struct Ids {
     pub daemonsets: ResourceId,
     pub jobs: ResourceId,
     pub nodes: ResourceId,
+    pub services: ResourceId,
+    pub ingresses: Option<ResourceId>,
     /// Served only with `SimOptions::argo_workflows` (or an installed CRD).
     pub workflows: Option<ResourceId>,
     pub workflow_templates: Option<ResourceId>,
@@ -127,6 +130,8 @@ impl Ids {
             daemonsets: reg.by_kind("apps/v1", "DaemonSet")?,
             jobs: reg.by_kind("batch/v1", "Job")?,
             nodes: reg.by_kind("v1", "Node")?,
+            services: reg.by_kind("v1", "Service")?,
+            ingresses: reg.by_kind("networking.k8s.io/v1", "Ingress"),
             workflows: reg.by_kind(workflow::API_VERSION, "Workflow"),
             workflow_templates: reg.by_kind(workflow::API_VERSION, "WorkflowTemplate"),
         })
@@ -154,6 +159,8 @@ pub(crate) struct Controller {
     seeded_runs: HashSet<String>,
     /// Per running batch pod uid: ticks its current container has run.
     batch: HashMap<String, u32>,
+    /// Uids of seeded Services and Ingresses: their status stays as seeded.
+    seeded_addresses: HashSet<String>,
 }
 
 fn generation(obj: &Value) -> i64 {
@@ -647,6 +654,10 @@ impl Controller {
             c.seeded_runs
                 .extend(all(store, id).iter().map(|o| uid(o).to_string()));
         }
+        for id in [Some(ids.services), ids.ingresses].into_iter().flatten() {
+            c.seeded_addresses
+                .extend(all(store, id).iter().map(|o| uid(o).to_string()));
+        }
         c
     }
 
@@ -757,6 +768,7 @@ impl Controller {
                 }
             }
         }
+        loadbalancer::reconcile(self, &mut cx);
         // Forget batch pods that are gone.
         if let Some(pods) = cx.store.res(ids.pods) {
             let live: HashSet<&str> = pods.objects.values().map(|s| uid(&s.value)).collect();

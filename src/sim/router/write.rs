@@ -42,6 +42,7 @@ pub(super) fn create(
         Some(&manager),
     )?;
     drop(store);
+    record(shared, rp, ctx, "create", &obj);
     after_write(shared, rp, ctx);
     Ok(body::json(201, &obj))
 }
@@ -69,6 +70,7 @@ pub(super) fn update(
         Some(&manager),
     )?;
     drop(store);
+    record(shared, rp, ctx, "update", &obj);
     after_write(shared, rp, ctx);
     Ok(body::json(200, &obj))
 }
@@ -101,6 +103,7 @@ pub(super) fn patch(
         Some(&manager),
     )?;
     drop(store);
+    record(shared, rp, ctx, "patch", &obj);
     after_write(shared, rp, ctx);
     Ok(body::json(200, &obj))
 }
@@ -165,8 +168,19 @@ fn apply(
         &params,
     )?;
     drop(store);
+    record(shared, rp, ctx, "apply", &obj);
     after_write(shared, rp, ctx);
     Ok(body::json(if created { 201 } else { 200 }, &obj))
+}
+
+/// Keeps the write in the server's client-write log (not dry runs).
+fn record(shared: &Arc<Shared>, rp: &ResourcePath, ctx: &Ctx, verb: &'static str, obj: &Value) {
+    if ctx.dry_run() {
+        return;
+    }
+    let kind = shared.registry.get(rp.id).kind;
+    let name = objects::meta_str(obj, "name").unwrap_or_default();
+    shared.record_write(verb, kind, objects::meta_str(obj, "namespace"), name);
 }
 
 /// Writes to CustomResourceDefinitions change what the server serves.
@@ -284,6 +298,7 @@ pub(super) fn delete(
     }
     drop(store);
     if !dry_run {
+        record(shared, rp, ctx, "delete", &obj);
         after_write(shared, rp, ctx);
     }
     let mut resp = body::json(200, &obj);
