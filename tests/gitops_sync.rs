@@ -791,3 +791,67 @@ async fn an_object_two_apps_render_is_refused_unless_taken() {
             .all(|o| o.key != key || o.change != Change::PruneCandidate)
     );
 }
+
+/// A Secret as `sops --encrypt --age …` writes it (sops' documented file
+/// format: values `ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`, a
+/// top-level `sops` block with the recipients, the MAC and the version).
+fn sops_secret() -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "db-credentials", "namespace": NS},
+        "type": "Opaque",
+        "stringData": {"password": "ENC[AES256_GCM,data:3bVbnqXq,iv:AbCdEfGhIjKlMnOpQrStUvWxYz012345678=,tag:q1w2e3r4t5y6u7i8o9p0aa==,type:str]"},
+        "sops": {
+            "kms": null, "gcp_kms": null, "azure_kv": null, "hc_vault": null,
+            "age": [{
+                "recipient": "age1qe5lxzzeppw5k79vxn3872272sgy224g2nzqlzy3uljs84say3yqgvd0sw",
+                "enc": "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOQ==\n-----END AGE ENCRYPTED FILE-----\n"
+            }],
+            "lastmodified": "2024-05-02T10:00:00Z",
+            "mac": "ENC[AES256_GCM,data:Zm9vYmFy,iv:YmF6cXV4,tag:cXV1eA==,type:str]",
+            "pgp": null,
+            "encrypted_regex": "^(data|stringData)$",
+            "version": "3.8.1"
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sops_encrypted_secret_is_never_sent_to_the_server() {
+    let (sim, client) = empty_cluster().await;
+    let mut manifests = base();
+    manifests.push(sops_secret());
+    let diff = diff(&client, manifests).await;
+    let encrypted = diff
+        .objects
+        .iter()
+        .find(|o| o.key.name == "db-credentials")
+        .expect("listed");
+    assert_eq!(encrypted.change, Change::Error);
+    let why = encrypted.error.clone().unwrap_or_default();
+    assert!(
+        why.contains("Secret shop/db-credentials is encrypted with SOPS for age1qe5lxzzeppw5k79vxn3872272sgy224g2nzqlzy3uljs84say3yqgvd0sw"),
+        "{why}"
+    );
+    let report = sync(&client, &diff, false, "c1").await;
+    assert!(!report.succeeded());
+    assert!(
+        report
+            .failed
+            .iter()
+            .any(|(key, e)| key.name == "db-credentials" && e.contains("SOPS")),
+        "{:?}",
+        report.failed
+    );
+    assert!(
+        !sim.client_writes()
+            .iter()
+            .any(|w| w.name == "db-credentials"),
+        "the encrypted form never reaches the API server"
+    );
+    assert!(
+        sim.get_object("v1", "Secret", Some(NS), "db-credentials")
+            .is_none(),
+        "nothing applied"
+    );
+}

@@ -567,6 +567,19 @@ fn plan(
     diff::stamp_tracking(&mut manifest, input.app, &key);
     fill_namespace(&mut manifest, &key);
     let from_crd = crd_kinds.contains_key(&(obj.group().to_string(), obj.kind.clone()));
+    // Never sent to the server, not even as a dry run.
+    if super::sops::is_encrypted(&obj.manifest) {
+        return Planned::Unresolvable {
+            error: super::sops::refusal(
+                &key.kind,
+                key.namespace.as_deref(),
+                &key.name,
+                &obj.manifest,
+            ),
+            key,
+            manifest,
+        };
+    }
     if obj.generate_name {
         return Planned::Unresolvable {
             error: format!(

@@ -30,6 +30,7 @@ pub mod render_cache;
 pub mod repo;
 pub mod resolve;
 pub mod snapshot;
+pub mod sops;
 pub mod spec;
 pub mod sync;
 pub mod sync_wait;

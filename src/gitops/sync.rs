@@ -591,6 +591,12 @@ impl Run<'_> {
         manifest: &serde_json::Value,
     ) {
         let key = &task.key;
+        if super::sops::is_encrypted(manifest) {
+            let why =
+                super::sops::refusal(&key.kind, key.namespace.as_deref(), &key.name, manifest);
+            self.report.failed.push((key.clone(), why));
+            return;
+        }
         let in_coming_namespace = key
             .namespace
             .as_ref()
@@ -853,6 +859,18 @@ async fn apply_one(
 ) {
     if obj.change == Change::Unchanged {
         report.applied.push((obj.key.clone(), Applied::Unchanged));
+        return;
+    }
+    // The encrypted form never reaches the API server.
+    if super::sops::is_encrypted(&obj.manifest) {
+        let key = &obj.key;
+        let why = super::sops::refusal(
+            &key.kind,
+            key.namespace.as_deref(),
+            &key.name,
+            &obj.manifest,
+        );
+        report.failed.push((key.clone(), why));
         return;
     }
     // A dry run cannot apply into a namespace or a kind the same sync
