@@ -6,7 +6,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
 use bosun::demo_repo::DemoRepo;
 
 struct Setup {
@@ -31,26 +30,13 @@ async fn setup() -> Setup {
 
 /// Runs the binary off the async runtime (the sim serves on it).
 async fn bosun(setup: &Setup, args: &[&str]) -> Output {
-    let kubeconfig = setup.kubeconfig.clone();
-    let repo = setup.repo.root.clone();
-    let state = setup.state.path().to_path_buf();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        Command::cargo_bin("bosun")
-            .expect("binary")
-            .env("BOSUN_CONFIG_DIR", &state)
-            .env("BOSUN_STATE_DIR", &state)
-            .env("NO_COLOR", "1")
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .arg("--repo")
-            .arg(&repo)
-            .args(&args)
-            .output()
-            .expect("runs")
-    })
+    common::bosun_cli(
+        &setup.kubeconfig,
+        &setup.repo.root,
+        setup.state.path(),
+        args,
+    )
     .await
-    .expect("joined")
 }
 
 fn code(output: &Output) -> i32 {
