@@ -2,6 +2,8 @@
 //! context conversions, Argo Workflows, run status from Jobs and Workflows,
 //! the kustomize base, and the preflight against the simulated cluster.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use bosun::builds::{
@@ -821,7 +823,7 @@ fn kustomize_components_add_runner_rbac_and_cache_pvc() {
     }
     // kustomize wants relative paths: an overlay next to a copy of the base.
     let dir = tempfile::tempdir().expect("temp dir");
-    copy_dir(&root().join("kustomize"), &dir.path().join("kustomize"));
+    common::copy_dir(&root().join("kustomize"), &dir.path().join("kustomize"));
     let overlay = dir.path().join("overlay");
     std::fs::create_dir(&overlay).expect("overlay dir");
     std::fs::write(
@@ -874,19 +876,6 @@ fn kustomize_components_add_runner_rbac_and_cache_pvc() {
     let pvc = find(&objects, "PersistentVolumeClaim", "kaniko-cache");
     assert_eq!(pvc["spec"]["resources"]["requests"]["storage"], "5Gi");
     assert_eq!(pvc["metadata"]["namespace"], "bosun-builds");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
 }
 
 // BEGIN SIM TESTS

@@ -2,6 +2,8 @@
 //! discovery, render inputs, and real renders of samples/repo with kubectl's
 //! built-in kustomize (helm is optional: those tests say why they skip).
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -16,23 +18,10 @@ fn sample_repo() -> PathBuf {
         .join("repo")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create the copy's directory");
-    for entry in std::fs::read_dir(from).expect("read the sample repo") {
-        let entry = entry.expect("a directory entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("a file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy a sample file");
-        }
-    }
-}
-
 /// A private copy of samples/repo that a test may change.
 fn sample_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temp dir");
-    copy_dir(&sample_repo(), dir.path());
+    common::copy_dir(&sample_repo(), dir.path());
     dir
 }
 

@@ -100,7 +100,8 @@ pub struct ObjectDiff {
 }
 
 impl ObjectDiff {
-    fn new(key: ObjectKey, change: Change, manifest: Value) -> ObjectDiff {
+    /// An object's verdict with nothing else known yet (no health, no diff text).
+    pub fn new(key: ObjectKey, change: Change, manifest: Value) -> ObjectDiff {
         ObjectDiff {
             key,
             change,

@@ -209,17 +209,7 @@ mod tests {
         if let Some(wave) = wave {
             manifest["metadata"]["annotations"] = json!({hooks::SYNC_WAVE_ANNOTATION: wave});
         }
-        ObjectDiff {
-            key: key(kind, name),
-            change: Change::Create,
-            health: None,
-            diff: String::new(),
-            takeover: Vec::new(),
-            error: None,
-            keep: None,
-            shared: Vec::new(),
-            manifest,
-        }
+        ObjectDiff::new(key(kind, name), Change::Create, manifest)
     }
 
     fn hook(name: &str, phases: &[Phase], generate: bool) -> HookObject {
