@@ -461,3 +461,56 @@ async fn a_sync_with_waves_says_which_wave_it_waits_on() {
         "still listed"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undecryptable_secret_is_named_in_the_confirm_and_never_applied() {
+    let sim = bosun::sim::SimCluster::start(bosun::sim::SimOptions::default())
+        .await
+        .expect("sim");
+    // Encrypted for a Flux test key this machine does not hold.
+    let (_dir, root) = common::fixture_repo("sops", "ssh://git@github.com/example/homelab");
+    let mut app = Harness::start(&sim, ViewKind::Apps, 200, 40).await;
+    app.start_gitops(&root);
+    app.wait_for("every app evaluated", WAIT, |state, _| all_evaluated(state))
+        .await;
+    let row = app
+        .state
+        .gitops
+        .apps
+        .iter()
+        .position(|a| a.name() == "mail")
+        .expect("mail listed");
+    for _ in 0..row {
+        app.key(KeyCode::Char('j')).await;
+    }
+    app.key(KeyCode::Char('S')).await;
+    app.key(KeyCode::Char('S')).await;
+    let question = app
+        .state
+        .confirm
+        .as_ref()
+        .map(|c| c.question.clone())
+        .expect("confirm");
+    assert!(
+        question.contains("Not applied (the rest syncs without them):")
+            && question.contains("Secret mail/age is encrypted with SOPS for age1l44x")
+            && question.contains("no matching identity"),
+        "{question}"
+    );
+    app.key(KeyCode::Char('y')).await;
+    app.wait_for("mail synced", WAIT, |state, _| {
+        !state.gitops.syncing.contains_key("mail")
+    })
+    .await;
+    app.wait_for("the ConfigMap applied", WAIT, |_, _| {
+        sim.get_object("v1", "ConfigMap", Some("mail"), "mail-config")
+            .is_some()
+    })
+    .await;
+    assert!(
+        !sim.client_writes()
+            .iter()
+            .any(|w| w.kind == "Secret" && w.name == "age"),
+        "the encrypted form never reaches the API server"
+    );
+}

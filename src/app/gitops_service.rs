@@ -416,6 +416,7 @@ impl Worker {
             .collect();
         let sender = self.app.clone();
         let kinds_tx = self.kinds_tx.clone();
+        let root = self.root.clone();
         tokio::spawn(async move {
             let resolver = match Resolver::discover(&client).await {
                 Ok(resolver) => Arc::new(resolver),
@@ -435,6 +436,7 @@ impl Worker {
             };
             let index = Arc::new(evaluate::index(
                 &resolver,
+                &root,
                 everything
                     .iter()
                     .map(|(app, objects)| (app, objects.as_slice())),

@@ -301,13 +301,18 @@ pub async fn diff_app(client: &Client, resolver: &Resolver, input: DiffInput<'_>
     }
     let app = input.app;
     let renderers = input.renderers;
+    let rendered_objects = input.objects;
     let namespaces = namespaces_of(client, &input, &planned).await;
     let namespaces = &namespaces;
     let mut objects: Vec<(usize, ObjectDiff)> = futures::stream::iter(planned)
         .map(|(i, planned)| async move {
-            let mut diff = match namespaces.verdict(&planned) {
+            let masked = rendered_objects
+                .get(i)
+                .map(|o| o.secret_paths.as_slice())
+                .unwrap_or_default();
+            let mut diff = match namespaces.verdict(&planned, masked) {
                 Some(verdict) => verdict,
-                None => diff_object(client, planned, app).await,
+                None => diff_object(client, planned, app, masked).await,
             };
             if let Some(apps) = renderers.get(&diff.key) {
                 for other in apps.iter().filter(|other| other.as_str() != app) {
@@ -366,7 +371,7 @@ struct Namespaces {
 
 impl Namespaces {
     /// The diff of an object decided by its namespace alone, if any.
-    fn verdict(&self, planned: &Planned) -> Option<ObjectDiff> {
+    fn verdict(&self, planned: &Planned, masked: &[Vec<String>]) -> Option<ObjectDiff> {
         let (key, manifest) = match planned {
             Planned::Ready { key, manifest, .. } | Planned::AwaitingCrd { key, manifest } => {
                 (key, manifest)
@@ -388,7 +393,7 @@ impl Namespaces {
         }
         if self.coming.contains(namespace) {
             let shown = manifest.clone();
-            return Some(created(key.clone(), manifest.clone(), &shown));
+            return Some(created(key.clone(), manifest.clone(), &shown, masked));
         }
         None
     }
@@ -569,6 +574,13 @@ fn plan(
     fill_namespace(&mut manifest, &key);
     let from_crd = crd_kinds.contains_key(&(obj.group().to_string(), obj.kind.clone()));
     // Never sent to the server, not even as a dry run.
+    if let Some(error) = &obj.decrypt_error {
+        return Planned::Unresolvable {
+            error: error.clone(),
+            key,
+            manifest,
+        };
+    }
     if super::sops::is_encrypted(&obj.manifest) {
         return Planned::Unresolvable {
             error: super::sops::refusal(
@@ -609,9 +621,11 @@ fn plan(
     }
 }
 
-/// A create: the manifest as it will be sent (Secret values masked).
-fn created(key: ObjectKey, manifest: Value, shown: &Value) -> ObjectDiff {
+/// A create: the manifest as it will be sent (Secret and SOPS-decrypted
+/// values masked).
+fn created(key: ObjectKey, manifest: Value, shown: &Value, masked: &[Vec<String>]) -> ObjectDiff {
     let mut desired = diff::normalize(shown);
+    diff::mask_paths(None, &mut desired, masked);
     if key.kind == "Secret" && key.group.is_empty() {
         diff::mask_secret_pair(None, &mut desired);
     }
@@ -622,7 +636,12 @@ fn created(key: ObjectKey, manifest: Value, shown: &Value) -> ObjectDiff {
     }
 }
 
-async fn diff_object(client: &Client, planned: Planned, app: &str) -> ObjectDiff {
+async fn diff_object(
+    client: &Client,
+    planned: Planned,
+    app: &str,
+    masked: &[Vec<String>],
+) -> ObjectDiff {
     let (key, resolved, manifest) = match planned {
         Planned::Ready {
             key,
@@ -631,7 +650,7 @@ async fn diff_object(client: &Client, planned: Planned, app: &str) -> ObjectDiff
         } => (key, resolved, manifest),
         Planned::AwaitingCrd { key, manifest } => {
             let shown = manifest.clone();
-            return created(key, manifest, &shown);
+            return created(key, manifest, &shown, masked);
         }
         Planned::Unresolvable {
             key,
@@ -661,7 +680,7 @@ async fn diff_object(client: &Client, planned: Planned, app: &str) -> ObjectDiff
         // cannot dry-run it yet, so show the manifest as it will be created.
         Err(kube::Error::Api(status)) if live.is_none() && status.code == 404 => {
             let shown = manifest.clone();
-            return created(key, manifest, &shown);
+            return created(key, manifest, &shown, masked);
         }
         Err(e) => {
             return ObjectDiff {
@@ -676,7 +695,7 @@ async fn diff_object(client: &Client, planned: Planned, app: &str) -> ObjectDiff
     };
     let dry = to_value(&dry);
     let Some(live) = live else {
-        return created(key, manifest, &dry);
+        return created(key, manifest, &dry, masked);
     };
     let health = health::assess(&key.group, &key.kind, &live);
     let mut before = diff::normalize(&live);
@@ -695,6 +714,7 @@ async fn diff_object(client: &Client, planned: Planned, app: &str) -> ObjectDiff
             (!owners.is_empty()).then(|| format!("{} from {}", path.join("."), owners.join(", ")))
         })
         .collect();
+    diff::mask_paths(Some(&mut before), &mut after, masked);
     if key.kind == "Secret" && key.group.is_empty() {
         diff::mask_secret_pair(Some(&mut before), &mut after);
     }

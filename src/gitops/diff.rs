@@ -169,6 +169,41 @@ pub fn mask_secret_pair(live: Option<&mut Value>, desired: &mut Value) {
     }
 }
 
+/// Masks the values at `paths` (SOPS-decrypted ones, any kind) on both
+/// sides, the way [`mask_secret_pair`] masks Secret data: an equal value
+/// masks equally, a changed one visibly differently.
+pub fn mask_paths(live: Option<&mut Value>, desired: &mut Value, paths: &[Vec<String>]) {
+    let mut live = live;
+    for path in paths {
+        let old = live.as_deref().and_then(|l| at(l, path)).cloned();
+        if let Some(new) = at_mut(desired, path) {
+            let changed = old.as_ref().is_some_and(|old| old != new);
+            *new = Value::from(if changed {
+                "++++++++ (changed)"
+            } else {
+                "++++++++"
+            });
+        }
+        if let Some(old) = live.as_deref_mut().and_then(|l| at_mut(l, path)) {
+            *old = Value::from("++++++++");
+        }
+    }
+}
+
+fn at<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |v, step| match v {
+        Value::Array(items) => items.get(step.parse::<usize>().ok()?),
+        _ => v.get(step),
+    })
+}
+
+fn at_mut<'a>(value: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+    path.iter().try_fold(value, |v, step| match v {
+        Value::Array(items) => items.get_mut(step.parse::<usize>().ok()?),
+        _ => v.get_mut(step),
+    })
+}
+
 /// Renders an object as YAML for a diff (keys sorted, so stable).
 pub fn to_yaml(value: &Value) -> String {
     serde_yaml::to_string(value).unwrap_or_else(|e| format!("# cannot render as YAML: {e}\n"))
@@ -266,6 +301,29 @@ fn owns(fields: &Value, path: &[String]) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn decrypted_paths_mask_on_both_sides_of_any_kind() {
+        let paths = vec![
+            vec![
+                "spec".to_string(),
+                "values".to_string(),
+                "password".to_string(),
+            ],
+            vec!["spec".to_string(), "tokens".to_string(), "1".to_string()],
+        ];
+        let mut live =
+            json!({"spec": {"values": {"password": "old", "user": "me"}, "tokens": ["a", "b"]}});
+        let mut desired =
+            json!({"spec": {"values": {"password": "new", "user": "me"}, "tokens": ["a", "b"]}});
+        mask_paths(Some(&mut live), &mut desired, &paths);
+        assert_eq!(desired["spec"]["values"]["password"], "++++++++ (changed)");
+        assert_eq!(live["spec"]["values"]["password"], "++++++++");
+        assert_eq!(desired["spec"]["tokens"], json!(["a", "++++++++"]));
+        assert_eq!(desired["spec"]["values"]["user"], "me");
+        let text = unified("HelmRelease x", Some(&live), Some(&desired));
+        assert!(!text.contains("new") && !text.contains("old"), "{text}");
+    }
 
     #[test]
     fn normalize_drops_server_fields_and_restarts() {

@@ -3,6 +3,7 @@
 //! `status` / `diff` / `sync` commands so both say the same thing.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use kube::Client;
 
@@ -16,6 +17,7 @@ use super::postbuild;
 use super::render::{self, Tools};
 use super::render_cache::RenderCache;
 use super::resolve::{Resolver, kube_message};
+use super::sops;
 use super::spec::{AppSource, AppSpec};
 use super::sync::{self, SyncOptions, SyncReport};
 
@@ -156,15 +158,20 @@ async fn render_one(
 pub struct RepoIndex {
     pub renderers: Renderers,
     pub config: postbuild::RepoConfig,
+    /// Set when some app renders a SOPS-encrypted object.
+    pub decryption: Option<Arc<sops::Decryption>>,
 }
 
 /// Builds the index over every app that rendered.
 pub fn index<'a>(
     resolver: &Resolver,
+    repo_root: &Path,
     rendered: impl IntoIterator<Item = (&'a AppSpec, &'a [RenderedObject])>,
 ) -> RepoIndex {
     let mut index = RepoIndex::default();
+    let mut encrypted = false;
     for (app, objects) in rendered {
+        encrypted |= sops::Decryption::needed(objects);
         let keys = compare::object_keys(resolver, &app_namespace(app), objects);
         compare::index_renderers(&mut index.renderers, &app.name, &keys);
         for (key, object) in keys.iter().zip(objects) {
@@ -172,6 +179,9 @@ pub fn index<'a>(
                 index.config.insert(key.clone(), object.manifest.clone());
             }
         }
+    }
+    if encrypted {
+        index.decryption = Some(Arc::new(sops::Decryption::from_env(repo_root)));
     }
     index
 }
@@ -205,14 +215,8 @@ pub async fn evaluate(
 ) -> Evaluation {
     match render::render_app(repo_root, app, tools).await {
         Ok(rendered) => {
-            let mut eval = evaluate_rendered(
-                client,
-                resolver,
-                app,
-                &rendered.objects,
-                &RepoIndex::default(),
-            )
-            .await;
+            let repo = index(resolver, repo_root, [(app, rendered.objects.as_slice())]);
+            let mut eval = evaluate_rendered(client, resolver, app, &rendered.objects, &repo).await;
             eval.command = Some(rendered.command);
             eval
         }
@@ -229,6 +233,15 @@ pub async fn evaluate_rendered(
     repo: &RepoIndex,
 ) -> Evaluation {
     let namespace = app_namespace(app);
+    // Decrypted first, then substituted: Flux's order (kustomize-controller
+    // decrypts each resource, then runs postBuild on it).
+    let decrypted = match &repo.decryption {
+        Some(decryption) if sops::Decryption::needed(objects) => {
+            Some(sops::decrypt_objects(objects, decryption).await)
+        }
+        _ => None,
+    };
+    let objects = decrypted.as_deref().unwrap_or(objects);
     let substituted = match postbuild::apply(client, app, objects, &repo.config).await {
         Ok(objects) => objects,
         Err(error) => return unevaluated(client, app, error).await,

@@ -16,6 +16,12 @@ pub struct RenderedObject {
     /// hooks, which get a fresh name each sync.
     pub generate_name: bool,
     pub manifest: Value,
+    /// Leaf paths whose values were SOPS-decrypted: masked wherever a diff
+    /// shows them (docs/ARCHITECTURE.md "Secrets").
+    pub secret_paths: Vec<Vec<String>>,
+    /// Why a SOPS-encrypted object could not be decrypted: it is then never
+    /// sent to the API server.
+    pub decrypt_error: Option<String>,
 }
 
 impl RenderedObject {
@@ -42,6 +48,8 @@ impl RenderedObject {
             namespace,
             generate_name,
             manifest,
+            secret_paths: Vec::new(),
+            decrypt_error: None,
         })
     }
 

@@ -94,10 +94,13 @@ fn substitute_object(
     }
     let objects = super::render::parse_manifests(&replaced)
         .map_err(|(_, message)| format!("YAMLToJSON: {message}"))?;
-    objects
+    let mut substituted = objects
         .into_iter()
         .next()
-        .ok_or_else(|| "the object became empty".to_string())
+        .ok_or_else(|| "the object became empty".to_string())?;
+    substituted.secret_paths = object.secret_paths.clone();
+    substituted.decrypt_error = object.decrypt_error.clone();
+    Ok(substituted)
 }
 
 /// The merged variables: substituteFrom in order, then substitute.

@@ -864,12 +864,14 @@ async fn apply_one(
     // The encrypted form never reaches the API server.
     if super::sops::is_encrypted(&obj.manifest) {
         let key = &obj.key;
-        let why = super::sops::refusal(
-            &key.kind,
-            key.namespace.as_deref(),
-            &key.name,
-            &obj.manifest,
-        );
+        let why = obj.error.clone().unwrap_or_else(|| {
+            super::sops::refusal(
+                &key.kind,
+                key.namespace.as_deref(),
+                &key.name,
+                &obj.manifest,
+            )
+        });
         report.failed.push((key.clone(), why));
         return;
     }

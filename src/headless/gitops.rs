@@ -170,6 +170,7 @@ async fn load(loaded: &LoadedKubeconfig, args: &GitopsArgs) -> Result<Loaded, St
     let renders = evaluate::render_apps(&ws.root, &spec.apps, &tools, &cache).await;
     let index = evaluate::index(
         &resolver,
+        &ws.root,
         spec.apps
             .iter()
             .zip(&renders)
@@ -517,6 +518,9 @@ pub async fn sync(
                 ),
                 None => crate::outln!("  {:<16} {}", obj.change.as_str(), obj.key),
             }
+            if let (Change::Error, Some(error)) = (obj.change, &obj.error) {
+                crate::outln!("  {:<16} {error}", "");
+            }
         }
         for hook in diff.hooks.iter().filter(|h| !h.phases.is_empty()) {
             crate::outln!("  {:<16} {}", "hook", hook.describe());
@@ -533,7 +537,16 @@ pub async fn sync(
         }
         let mut confirmed_interactively = false;
         if !sync.yes && !sync.dry_run {
-            let question = format!("Sync {} to {}?", eval.app, short(&revision));
+            let errors = diff.count(Change::Error);
+            let question = if errors > 0 {
+                format!(
+                    "Sync {} to {} without the {errors} object(s) that cannot be applied?",
+                    eval.app,
+                    short(&revision)
+                )
+            } else {
+                format!("Sync {} to {}?", eval.app, short(&revision))
+            };
             if !confirm(&question) {
                 crate::errln!(
                     "bosun: {}: not synced (confirm on a terminal, or pass --yes)",

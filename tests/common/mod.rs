@@ -349,13 +349,30 @@ pub async fn bosun_cli(
     state: &Path,
     args: &[&str],
 ) -> std::process::Output {
+    bosun_cli_env(kubeconfig, root, state, args, &[]).await
+}
+
+/// [`bosun_cli`] with more environment variables.
+pub async fn bosun_cli_env(
+    kubeconfig: &Path,
+    root: &Path,
+    state: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> std::process::Output {
     let kubeconfig = kubeconfig.to_path_buf();
     let root = root.to_path_buf();
     let state = state.to_path_buf();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, std::ffi::OsString)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_os_string()))
+        .collect();
     tokio::task::spawn_blocking(move || {
         assert_cmd::Command::cargo_bin("bosun")
             .expect("binary")
+            .env_remove("SOPS_AGE_KEY")
+            .envs(env)
             .env("BOSUN_CONFIG_DIR", &state)
             .env("BOSUN_STATE_DIR", &state)
             .env("NO_COLOR", "1")

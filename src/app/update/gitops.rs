@@ -372,6 +372,19 @@ fn ask_sync(state: &mut State, name: &str) {
         ));
     }
     list(&mut question, "Stays (not pruned):", &kept);
+    // Objects that cannot be applied (an undecryptable SOPS Secret, a
+    // missing namespace): the rest syncs only through this confirm.
+    let not_applied: Vec<String> = diff
+        .objects
+        .iter()
+        .filter(|o| o.change == Change::Error)
+        .map(|o| o.error.clone().unwrap_or_else(|| o.key.to_string()))
+        .collect();
+    list(
+        &mut question,
+        "Not applied (the rest syncs without them):",
+        &not_applied,
+    );
     list(&mut question, "Hooks run:", &hooks);
     list(
         &mut question,
