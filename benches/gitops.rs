@@ -72,6 +72,8 @@ async fn diff_300() {
         inventory: None,
         renderers: &renderers,
         create_namespace: false,
+        ignore_differences: &[],
+        respect_ignore_differences: false,
     };
     let first = compare::diff_app(&client, &resolver, input()).await;
     sync::sync_app(
@@ -137,6 +139,8 @@ async fn diff_300() {
                 inventory: inv.as_ref(),
                 renderers: &renderers,
                 create_namespace: false,
+                ignore_differences: &[],
+                respect_ignore_differences: false,
             },
         )
         .await;

@@ -646,3 +646,57 @@ fn repo_on_a_subdirectory_limits_the_apps_to_it() {
     assert!(spec.discovered);
     assert_eq!(names(&spec), ["workloads/blog/overlays/prod"]);
 }
+
+#[test]
+fn ignore_differences_are_read_from_applications_and_bosun_yaml() {
+    let (_dir, root) = repo("ignore");
+    let spec = load(&root, None, None);
+    let shop = app(&spec, "shop");
+    assert!(shop.respect_ignore_differences);
+    assert_eq!(shop.ignore_differences.len(), 3);
+    assert_eq!(
+        shop.ignore_differences[0].jq_path_expressions,
+        [".data[\"rollout-percent\"]"]
+    );
+    assert_eq!(
+        shop.ignore_differences[2].managed_fields_managers,
+        ["tuner"]
+    );
+    assert!(shop.warnings.is_empty(), "{:?}", shop.warnings);
+
+    // A jq expression that does not compile is the app's error, naming it.
+    let file = root.join("argocd/shop.yaml");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, text.replace(".data[\"rollout-percent\"]", ".data[")).expect("write");
+    let spec = load(&root, None, None);
+    let problem = app(&spec, "shop").problem.clone().unwrap_or_default();
+    assert!(
+        problem.contains("spec.ignoreDifferences[0]: jqPathExpressions[0]"),
+        "{problem}"
+    );
+
+    // bosun.yaml takes the same shape.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("apps/shop")).expect("mkdir");
+    std::fs::write(
+        dir.path().join("apps/shop/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+    )
+    .expect("write");
+    let bosun_yaml = "apps:\n  - name: shop\n    path: apps/shop\n    respectIgnoreDifferences: true\n    ignoreDifferences:\n      - kind: ConfigMap\n        jsonPointers: [/data/x]\n";
+    std::fs::write(dir.path().join("bosun.yaml"), bosun_yaml).expect("write");
+    let spec = load(dir.path(), None, None);
+    let shop = app(&spec, "shop");
+    assert!(shop.respect_ignore_differences);
+    assert_eq!(shop.ignore_differences[0].json_pointers, ["/data/x"]);
+    std::fs::write(
+        dir.path().join("bosun.yaml"),
+        bosun_yaml.replace("[/data/x]", "[data/x]"),
+    )
+    .expect("write");
+    let error = spec::load_with(dir.path(), &LoadOptions::default()).expect_err("bad pointer");
+    assert!(
+        error.to_string().contains("apps[0].ignoreDifferences[0]"),
+        "{error}"
+    );
+}

@@ -94,6 +94,8 @@ async fn diff_as(
             inventory: inventory.as_ref(),
             renderers,
             create_namespace: false,
+            ignore_differences: &[],
+            respect_ignore_differences: false,
         },
     )
     .await

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use serde_yaml::Value as Yaml;
 
+use super::ignore::IgnoreRule;
+
 /// One app: a set of objects rendered from the repo and synced together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppSpec {
@@ -30,6 +32,11 @@ pub struct AppSpec {
     pub post_build: Option<PostBuild>,
     /// What "ready" means for apps that depend on this one.
     pub readiness: Readiness,
+    /// Fields left out of the diff (Argo CD's `ignoreDifferences`).
+    pub ignore_differences: Vec<IgnoreRule>,
+    /// Argo CD's `RespectIgnoreDifferences=true`: those fields are also
+    /// left alone at sync.
+    pub respect_ignore_differences: bool,
     /// Things the user should know that do not stop the app (a
     /// targetRevision other than the checkout, a suspended Kustomization).
     pub warnings: Vec<String>,
@@ -52,6 +59,8 @@ impl AppSpec {
             depends_on: Vec::new(),
             post_build: None,
             readiness: Readiness::Healthy,
+            ignore_differences: Vec::new(),
+            respect_ignore_differences: false,
             warnings: Vec::new(),
             problem: None,
         }

@@ -15,6 +15,7 @@ use super::app::{
     AppSource, AppSpec, DirectorySource, EditStyle, HelmSource, KustomizeOptions, Origin,
 };
 use super::declared::{Document, Metadata, yaml_field_error};
+use super::ignore::IgnoreRule;
 use super::repo::RepoFacts;
 
 #[derive(Debug, Deserialize)]
@@ -282,10 +283,28 @@ pub fn application(doc: &Document<'_>, root: &Path, facts: &RepoFacts) -> AppSpe
                 .push("syncPolicy.managedNamespaceMetadata is not applied by bosun".into());
         }
     }
-    if spec.ignore_differences.is_some() {
-        app.warnings.push(
-            "spec.ignoreDifferences is not applied by bosun yet: those fields show as drift".into(),
-        );
+    if let Some(policy) = &spec.sync_policy {
+        app.respect_ignore_differences = policy
+            .sync_options
+            .iter()
+            .any(|o| o.trim() == "RespectIgnoreDifferences=true");
+    }
+    if let Some(rules) = spec.ignore_differences.clone() {
+        match serde_yaml::from_value::<Vec<IgnoreRule>>(rules) {
+            Ok(rules) => {
+                for (i, rule) in rules.iter().enumerate() {
+                    if let Err(why) = rule.check() {
+                        app.problem = Some(at(&format!("spec.ignoreDifferences[{i}]"), why));
+                        return app;
+                    }
+                }
+                app.ignore_differences = rules;
+            }
+            Err(e) => {
+                app.problem = Some(at("spec.ignoreDifferences", e.to_string()));
+                return app;
+            }
+        }
     }
     if spec.source_hydrator.is_some() {
         app.source = AppSource::External {

@@ -15,6 +15,7 @@ use super::diff::{self, APP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE, MANAGER};
 use super::health::{self, Health, HealthStatus};
 use super::hooks::{self, DeletePolicy, Phase, Role};
 use super::identity::{self, Owner};
+use super::ignore::{IgnoreRule, Ignorer};
 use super::inventory::Inventory;
 use super::object::{ObjectKey, RenderedObject};
 use super::prune::{self, Keep};
@@ -266,6 +267,12 @@ pub struct DiffInput<'a> {
     pub renderers: &'a Renderers,
     /// Create the default namespace when it does not exist.
     pub create_namespace: bool,
+    /// The app's `ignoreDifferences` (docs/ARCHITECTURE.md "Ignored
+    /// differences").
+    pub ignore_differences: &'a [IgnoreRule],
+    /// `RespectIgnoreDifferences=true`: ignored fields keep their live
+    /// values at sync.
+    pub respect_ignore_differences: bool,
 }
 
 /// Diffs one app. Errors on single objects are recorded on them; only a
@@ -302,6 +309,13 @@ pub async fn diff_app(client: &Client, resolver: &Resolver, input: DiffInput<'_>
     let app = input.app;
     let renderers = input.renderers;
     let rendered_objects = input.objects;
+    let hpa_targets = hpa_targets(client, resolver, &input).await;
+    let ignorer = Ignorer::new(
+        input.ignore_differences,
+        input.respect_ignore_differences,
+        &hpa_targets,
+    );
+    let ignorer = &ignorer;
     let namespaces = namespaces_of(client, &input, &planned).await;
     let namespaces = &namespaces;
     let mut objects: Vec<(usize, ObjectDiff)> = futures::stream::iter(planned)
@@ -312,7 +326,7 @@ pub async fn diff_app(client: &Client, resolver: &Resolver, input: DiffInput<'_>
                 .unwrap_or_default();
             let mut diff = match namespaces.verdict(&planned, masked) {
                 Some(verdict) => verdict,
-                None => diff_object(client, planned, app, masked).await,
+                None => diff_object(client, planned, app, masked, ignorer).await,
             };
             if let Some(apps) = renderers.get(&diff.key) {
                 for other in apps.iter().filter(|other| other.as_str() != app) {
@@ -330,7 +344,12 @@ pub async fn diff_app(client: &Client, resolver: &Resolver, input: DiffInput<'_>
     let mut objects: Vec<ObjectDiff> = objects.into_iter().map(|(_, o)| o).collect();
     let rendered: HashSet<ObjectKey> = objects.iter().map(|o| o.key.clone()).collect();
     objects.extend(prune_candidates(client, resolver, &input, &rendered).await);
-    let sync = if objects.iter().all(|o| o.change == Change::Unchanged) {
+    // `compare-options: IgnoreExtraneous` keeps an object that would be
+    // pruned out of the sync status (Argo CD's controller/state.go).
+    let sync = if objects
+        .iter()
+        .all(|o| o.change == Change::Unchanged || ignored_extraneous(o))
+    {
         SyncStatus::Synced
     } else {
         SyncStatus::OutOfSync
@@ -536,6 +555,67 @@ pub fn object_keys(
         .collect()
 }
 
+/// A prune candidate annotated `argocd.argoproj.io/compare-options:
+/// IgnoreExtraneous` (one of a comma-separated list).
+fn ignored_extraneous(object: &ObjectDiff) -> bool {
+    object.change == Change::PruneCandidate
+        && object
+            .manifest
+            .pointer("/metadata/annotations/argocd.argoproj.io~1compare-options")
+            .and_then(Value::as_str)
+            .is_some_and(|options| options.split(',').any(|o| o.trim() == "IgnoreExtraneous"))
+}
+
+/// Workloads an HPA scales, rendered with the app or live in the cluster:
+/// their `spec.replicas` is the HPA's (a built-in ignored difference).
+async fn hpa_targets(
+    client: &Client,
+    resolver: &Resolver,
+    input: &DiffInput<'_>,
+) -> Vec<ObjectKey> {
+    let mut hpas: Vec<Value> = input
+        .objects
+        .iter()
+        .filter(|o| o.kind == "HorizontalPodAutoscaler" && o.group() == "autoscaling")
+        .map(|o| {
+            let mut manifest = o.manifest.clone();
+            if manifest.pointer("/metadata/namespace").is_none() {
+                manifest["metadata"]["namespace"] = Value::from(input.default_namespace);
+            }
+            manifest
+        })
+        .collect();
+    let probe = ObjectKey {
+        group: "autoscaling".into(),
+        kind: "HorizontalPodAutoscaler".into(),
+        namespace: None,
+        name: String::new(),
+    };
+    if let Some(resolved) = resolver.for_key(&probe)
+        && let Ok(list) = api(client, &resolved, None)
+            .list(&ListParams::default())
+            .await
+    {
+        hpas.extend(list.items.iter().map(to_value));
+    }
+    hpas.iter()
+        .filter_map(|hpa| {
+            let target = hpa.pointer("/spec/scaleTargetRef")?;
+            let api_version = target.get("apiVersion")?.as_str()?;
+            let group = api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+            Some(ObjectKey {
+                group: group.to_string(),
+                kind: target.get("kind")?.as_str()?.to_string(),
+                namespace: hpa
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                name: target.get("name")?.as_str()?.to_string(),
+            })
+        })
+        .collect()
+}
+
 /// Adds one app's keys to the index.
 pub fn index_renderers(renderers: &mut Renderers, app: &str, keys: &[ObjectKey]) {
     for key in keys {
@@ -641,8 +721,9 @@ async fn diff_object(
     planned: Planned,
     app: &str,
     masked: &[Vec<String>],
+    ignorer: &Ignorer,
 ) -> ObjectDiff {
-    let (key, resolved, manifest) = match planned {
+    let (key, resolved, mut manifest) = match planned {
         Planned::Ready {
             key,
             resolved,
@@ -666,6 +747,11 @@ async fn diff_object(
         }
     };
     let live = live.as_ref().map(to_value);
+    // RespectIgnoreDifferences (and the built-ins): the ignored fields are
+    // sent as they are live, so the sync leaves them alone.
+    if let Some(live) = &live {
+        ignorer.respect_live(&key, &mut manifest, live);
+    }
     let mut shared = Vec::new();
     if let Some(Owner::Other(other)) = live.as_ref().map(|l| identity::owner(l, app)) {
         shared.push(other);
@@ -700,6 +786,8 @@ async fn diff_object(
     let health = health::assess(&key.group, &key.kind, &live);
     let mut before = diff::normalize(&live);
     let mut after = diff::normalize(&dry);
+    ignorer.normalize(&key, &mut before, Some(&live));
+    ignorer.normalize(&key, &mut after, Some(&live));
     if before == after {
         return ObjectDiff {
             health,

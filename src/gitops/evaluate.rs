@@ -270,6 +270,8 @@ pub async fn evaluate_rendered(
             inventory: inventory.as_ref(),
             renderers: &repo.renderers,
             create_namespace: app.create_namespace,
+            ignore_differences: &app.ignore_differences,
+            respect_ignore_differences: app.respect_ignore_differences,
         },
     )
     .await;

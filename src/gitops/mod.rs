@@ -19,6 +19,7 @@ pub mod giturl;
 pub mod health;
 pub mod hooks;
 pub mod identity;
+pub mod ignore;
 pub mod inventory;
 pub mod kustomize_edit;
 pub mod object;

@@ -281,6 +281,12 @@ struct RawApp {
     /// Let the app's kustomization read outside the repository.
     #[serde(default)]
     allow_outside_repo: bool,
+    /// Argo CD's `ignoreDifferences`, same shape.
+    #[serde(default)]
+    ignore_differences: Option<Vec<super::ignore::IgnoreRule>>,
+    /// Argo CD's `RespectIgnoreDifferences=true`.
+    #[serde(default)]
+    respect_ignore_differences: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -555,6 +561,18 @@ impl Check<'_> {
             spec.create_namespace = app.create_namespace;
             spec.depends_on = app.depends_on.unwrap_or_default();
             spec.post_build = post_build;
+            let rules = app.ignore_differences.unwrap_or_default();
+            for (i, rule) in rules.iter().enumerate() {
+                if let Err(why) = rule.check() {
+                    return Err(self.error(
+                        self.line_of("apps", index, &["ignoreDifferences"]),
+                        format!("apps[{index}].ignoreDifferences[{i}]"),
+                        why,
+                    ));
+                }
+            }
+            spec.ignore_differences = rules;
+            spec.respect_ignore_differences = app.respect_ignore_differences;
             apps.push(spec);
         }
         let names: Vec<String> = apps.iter().map(|a| a.name.clone()).collect();

@@ -268,6 +268,17 @@ fn table() -> Vec<ResourceDef> {
         ),
         def("batch", "v1", "jobs", "job", "Job", true, none, st, ALL),
         def(
+            "autoscaling",
+            "v2",
+            "horizontalpodautoscalers",
+            "horizontalpodautoscaler",
+            "HorizontalPodAutoscaler",
+            true,
+            &["hpa"],
+            st,
+            ALL,
+        ),
+        def(
             "batch",
             "v1",
             "cronjobs",
