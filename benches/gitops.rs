@@ -85,6 +85,7 @@ async fn diff_300() {
             prune: false,
             dry_run: false,
             revision: "bench".into(),
+            rolled_back: false,
             crd_timeout: Duration::from_secs(5),
             wave_timeout: Duration::from_secs(30),
             progress: None,

@@ -144,6 +144,11 @@ pub enum Command {
         /// become Healthy (hooks to complete), e.g. 90s, 10m.
         #[arg(long, default_value = "5m")]
         timeout: String,
+        /// Sync APP as it was at this commit (sha, tag, HEAD~2): a
+        /// rollback when it is not HEAD, which pauses the app's autoSync
+        /// until a sync of HEAD (Argo CD's rollback).
+        #[arg(long, value_name = "REV", requires = "app")]
+        revision: Option<String>,
     },
     /// Start a build from bosun.yaml's builds: (a kaniko Job, or an Argo
     /// Workflow from its WorkflowTemplate); with --wait follow it and then

@@ -167,6 +167,7 @@ pub async fn deploy_then_edit(repo: &DemoRepo, client: &kube::Client) -> Result<
             prune: false,
             dry_run: false,
             revision: revision.clone(),
+            rolled_back: false,
             allow_shared: false,
             confirmed_interactively: false,
             stop: Default::default(),

@@ -189,6 +189,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                 yes,
                 allow_shared,
                 timeout,
+                revision,
             } => {
                 let Some(timeout) = bosun::config::settings::parse_duration(&timeout) else {
                     eprintln!("bosun: --timeout {timeout}: expected a duration like 5m");
@@ -201,6 +202,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                     yes,
                     allow_shared,
                     timeout,
+                    revision,
                     readonly: cli.readonly || settings.readonly,
                 };
                 let audit = bosun::audit::AuditLog::new(paths.audit_file());

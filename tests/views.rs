@@ -577,6 +577,7 @@ mod apps {
                 result: "Succeeded".into(),
                 objects: Vec::new(),
                 history: Vec::new(),
+                rolled_back: false,
             }),
             error: error.map(str::to_string),
         }

@@ -48,6 +48,7 @@ pub enum Action {
     /// Apps view: diff, sync (diff first, then confirm), fetch, pull, refresh.
     Diff,
     Sync,
+    History,
     Fetch,
     Pull,
     Refresh,
@@ -188,6 +189,11 @@ impl Action {
             Action::Sync,
             "sync",
             "sync an app: shows the diff, S again to confirm",
+        ),
+        (
+            Action::History,
+            "history",
+            "an app's last syncs: pick one to see its diff and roll back to it",
         ),
         (Action::Fetch, "fetch", "git fetch the repo's upstream"),
         (

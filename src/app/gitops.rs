@@ -160,6 +160,21 @@ pub struct GitopsState {
     pub auto_synced: HashSet<(String, String)>,
     /// Bumped on every change the apps views show (table cache key).
     pub stamp: u64,
+    /// The `h` history asked for (its request id: a late answer is dropped).
+    pub history_request: Option<u64>,
+    /// A rollback being looked at: its diff, then its sync.
+    pub rollback: Option<RollbackDiff>,
+}
+
+/// An app as it was at a past commit, diffed against the cluster
+/// (docs/ARCHITECTURE.md "Rollback").
+#[derive(Debug, Clone)]
+pub struct RollbackDiff {
+    pub request: u64,
+    pub app: String,
+    /// Known once the worker answered.
+    pub commit: Option<crate::gitops::repo::CommitInfo>,
+    pub evaluation: Option<Box<crate::gitops::evaluate::Evaluation>>,
 }
 
 impl GitopsState {

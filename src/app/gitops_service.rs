@@ -15,8 +15,10 @@ use crate::gitops::evaluate::{self, Evaluation};
 use crate::gitops::object::RenderedObject;
 use crate::gitops::render::Tools;
 use crate::gitops::render_cache::{DiskCache, RenderCache};
+use crate::gitops::repo::CommitInfo;
 use crate::gitops::repo::{self, AuthOptions, PullOutcome, RepoStatus};
 use crate::gitops::resolve::{Resolver, kube_message};
+use crate::gitops::rollback::{self, HistoryEntry};
 use crate::gitops::spec::{self, AppSpec, RepoSpec, SPEC_FILE};
 use crate::gitops::sync::{SyncOptions, SyncReport};
 use crate::gitops::watch::{self, TreeWatcher};
@@ -47,9 +49,24 @@ pub enum GitopsCommand {
         allow_shared: bool,
         /// A person confirmed it (not auto-sync): `Prune=confirm` objects go.
         interactive: bool,
+        /// The commit the evaluation was made at, when not the checkout (a
+        /// rollback, docs/ARCHITECTURE.md "Rollback").
+        revision: Option<String>,
     },
     /// Stop every sync in flight after its current object (quitting).
     Interrupt,
+    /// The app's last syncs with their commits' subjects (`h`).
+    History {
+        request: u64,
+        app: String,
+        inventory: Box<crate::gitops::inventory::Inventory>,
+    },
+    /// The app as it was at a commit, diffed against the cluster now.
+    EvaluateAt {
+        request: u64,
+        app: String,
+        revision: String,
+    },
 }
 
 /// What the worker tells the app.
@@ -83,6 +100,16 @@ pub enum GitopsEvent {
         request: u64,
         app: String,
         result: Result<Box<SyncReport>, String>,
+    },
+    History {
+        request: u64,
+        app: String,
+        entries: Vec<HistoryEntry>,
+    },
+    EvaluatedAt {
+        request: u64,
+        app: String,
+        result: Result<(CommitInfo, Box<Evaluation>), String>,
     },
 }
 
@@ -273,7 +300,42 @@ impl Worker {
                 prune,
                 allow_shared,
                 interactive,
-            } => self.spawn_sync(request, *evaluation, prune, allow_shared, interactive),
+                revision,
+            } => self.spawn_sync(
+                request,
+                *evaluation,
+                SyncAsk {
+                    prune,
+                    allow_shared,
+                    interactive,
+                    revision,
+                },
+            ),
+            GitopsCommand::History {
+                request,
+                app,
+                inventory,
+            } => {
+                let root = self.root.clone();
+                let sender = self.app.clone();
+                tokio::spawn(async move {
+                    let entries =
+                        tokio::task::spawn_blocking(move || rollback::entries(&root, &inventory))
+                            .await
+                            .unwrap_or_default();
+                    let event = GitopsEvent::History {
+                        request,
+                        app,
+                        entries,
+                    };
+                    let _ = sender.send(AppEvent::Gitops(event)).await;
+                });
+            }
+            GitopsCommand::EvaluateAt {
+                request,
+                app,
+                revision,
+            } => self.spawn_evaluate_at(request, app, revision),
             GitopsCommand::Interrupt => {
                 for flag in self.in_flight.drain(..) {
                     flag.stop();
@@ -566,14 +628,46 @@ impl Worker {
         });
     }
 
-    fn spawn_sync(
-        &mut self,
-        request: u64,
-        evaluation: Evaluation,
-        prune: bool,
-        allow_shared: bool,
-        interactive: bool,
-    ) {
+    /// Renders the app at a past commit and diffs it (a rollback's diff).
+    fn spawn_evaluate_at(&self, request: u64, app: String, revision: String) {
+        let sender = self.app.clone();
+        let client = self.client.clone();
+        let root = self.root.clone();
+        let tools = self.tools.clone();
+        let options = spec::LoadOptions {
+            entry: self.options.entry.clone(),
+            context: (!self.context.is_empty()).then(|| self.context.clone()),
+        };
+        tokio::spawn(async move {
+            let result = async {
+                let client = client.ok_or("not connected to a cluster")?;
+                let commit = rollback::resolve(&root, &revision)?;
+                let resolver = Resolver::discover(&client)
+                    .await
+                    .map_err(|e| format!("cannot reach the cluster: {}", kube_message(&e)))?;
+                let evaluation = rollback::evaluate_at(
+                    &client, &resolver, &root, &options, &app, &commit, &tools,
+                )
+                .await?;
+                Ok::<_, String>((commit, Box::new(evaluation)))
+            }
+            .await;
+            let event = GitopsEvent::EvaluatedAt {
+                request,
+                app,
+                result,
+            };
+            let _ = sender.send(AppEvent::Gitops(event)).await;
+        });
+    }
+
+    fn spawn_sync(&mut self, request: u64, evaluation: Evaluation, ask: SyncAsk) {
+        let SyncAsk {
+            prune,
+            allow_shared,
+            interactive,
+            revision: at,
+        } = ask;
         let Some(client) = self.client.clone() else {
             let sender = self.app.clone();
             tokio::spawn(async move {
@@ -595,9 +689,17 @@ impl Worker {
         self.in_flight.retain(crate::gitops::sync::StopFlag::in_use);
         self.in_flight.push(stop.clone());
         tokio::spawn(async move {
-            let revision = tokio::task::spawn_blocking(move || workspace::revision(&root))
-                .await
-                .unwrap_or_default();
+            // A rollback syncs the commit it was evaluated at; it stays a
+            // rollback unless that commit is HEAD.
+            let (revision, rolled_back) = tokio::task::spawn_blocking(move || match at {
+                Some(sha) => {
+                    let rolled_back = !rollback::is_head(&root, &sha);
+                    (sha, rolled_back)
+                }
+                None => (workspace::revision(&root), false),
+            })
+            .await
+            .unwrap_or_default();
             let (progress, mut progress_lines) =
                 tokio::sync::mpsc::unbounded_channel::<crate::gitops::waves::Progress>();
             let forward = {
@@ -620,6 +722,7 @@ impl Worker {
                 prune,
                 dry_run: false,
                 revision: revision.clone(),
+                rolled_back,
                 crd_timeout: Duration::from_secs(60),
                 wave_timeout: crate::gitops::sync::DEFAULT_WAVE_TIMEOUT,
                 allow_shared,
@@ -639,7 +742,11 @@ impl Worker {
             if let Err(e) = audit.record(
                 &context,
                 crate::audit::Source::Tui,
-                &format!("sync app {} at {short}", evaluation.app),
+                &format!(
+                    "sync app {} at {short}{}",
+                    evaluation.app,
+                    if rolled_back { " (rollback)" } else { "" }
+                ),
                 &outcome,
             ) {
                 tracing::warn!("{e}");
@@ -653,6 +760,14 @@ impl Worker {
                 .await;
         });
     }
+}
+
+/// How a sync was asked for.
+struct SyncAsk {
+    prune: bool,
+    allow_shared: bool,
+    interactive: bool,
+    revision: Option<String>,
 }
 
 /// A cached render, or why the app did not render.

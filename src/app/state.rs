@@ -144,6 +144,8 @@ pub struct DiffNav {
     pub objects: Vec<usize>,
     /// Opened by `S`: the footer offers the sync.
     pub for_sync: bool,
+    /// The diff of a rollback (`state.gitops.rollback`), not of HEAD.
+    pub rollback: bool,
 }
 
 /// What the keyboard is typing into, if anything.
@@ -191,8 +193,19 @@ impl Editor {
 /// What a container choice is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PickPurpose {
-    Logs { pod: RowKey, previous: bool },
-    Shell { pod: RowKey },
+    Logs {
+        pod: RowKey,
+        previous: bool,
+    },
+    Shell {
+        pod: RowKey,
+    },
+    /// An app's history (`h`): the commit of each line, `None` when it
+    /// cannot be rendered again (not in the repo, a dirty working tree).
+    Rollback {
+        app: String,
+        revisions: Vec<Option<String>>,
+    },
 }
 
 /// A short list to choose from (a pod's containers).
@@ -231,6 +244,8 @@ pub enum ConfirmAction {
         prune: bool,
         /// Apply objects another app renders or tracks too.
         allow_shared: bool,
+        /// Sync the rollback's evaluation (`state.gitops.rollback`).
+        rollback: bool,
     },
     /// Start a build from bosun.yaml.
     Build {

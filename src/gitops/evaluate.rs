@@ -77,7 +77,14 @@ impl Evaluation {
         if let Some(error) = &self.error {
             return one_line(error);
         }
-        self.diff.as_ref().map(AppDiff::summary).unwrap_or_default()
+        let summary = self.diff.as_ref().map(AppDiff::summary).unwrap_or_default();
+        match &self.inventory {
+            Some(inventory) if inventory.rolled_back => format!(
+                "rolled back to {} · autoSync paused · {summary}",
+                &inventory.revision[..inventory.revision.len().min(7)]
+            ),
+            _ => summary,
+        }
     }
 
     /// Objects another app renders or tracks too, with those apps.

@@ -24,6 +24,13 @@ pub struct SyncRecord {
     #[serde(rename = "syncedAt")]
     pub synced_at: String,
     pub result: String,
+    /// A sync to a commit other than HEAD (docs/ARCHITECTURE.md "Rollback").
+    #[serde(
+        rename = "rolledBack",
+        default,
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub rolled_back: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -35,6 +42,8 @@ pub struct Inventory {
     pub objects: Vec<ObjectKey>,
     /// Newest first, the current sync included.
     pub history: Vec<SyncRecord>,
+    /// The last sync was a rollback: autoSync pauses until a sync of HEAD.
+    pub rolled_back: bool,
 }
 
 impl Inventory {
@@ -80,6 +89,7 @@ fn from_data(app: &str, data: BTreeMap<String, String>) -> Inventory {
             .filter_map(ObjectKey::from_inventory)
             .collect(),
         history: serde_json::from_str(&field("history")).unwrap_or_default(),
+        rolled_back: field("rolledBack") == "true",
     }
 }
 
@@ -95,6 +105,7 @@ pub async fn record(
         revision: next.revision.clone(),
         synced_at: next.synced_at.clone(),
         result: next.result.clone(),
+        rolled_back: next.rolled_back,
     }];
     if let Some(previous) = previous {
         history.extend(previous.history.iter().cloned());
@@ -117,6 +128,7 @@ pub async fn record(
             "result": next.result,
             "objects": objects.join("\n"),
             "history": serde_json::to_string(&next.history).unwrap_or_default(),
+            "rolledBack": next.rolled_back.to_string(),
         }
     });
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);

@@ -30,6 +30,7 @@ pub mod render;
 pub mod render_cache;
 pub mod repo;
 pub mod resolve;
+pub mod rollback;
 pub mod snapshot;
 pub mod sops;
 pub mod spec;

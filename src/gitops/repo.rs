@@ -600,7 +600,7 @@ fn classify(s: Status) -> Option<DirtyChange> {
     }
 }
 
-fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
+pub fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     let id = commit.id().to_string();
     let subject = commit
         .summary_bytes()

@@ -142,6 +142,17 @@ pub fn load(repo_root: &Path) -> Result<RepoSpec, SpecError> {
 /// Kustomizations the repo declares (docs/ARCHITECTURE.md "Declared
 /// apps"), and only when none of those exist, plain discovery.
 pub fn load_with(repo_root: &Path, options: &LoadOptions) -> Result<RepoSpec, SpecError> {
+    load_tree(repo_root, options, &super::repo::facts(repo_root))
+}
+
+/// [`load_with`] on a tree that is not the checkout (a past commit
+/// extracted for a rollback): the checkout's facts (remotes, branch) say
+/// which declared apps are this repo's.
+pub fn load_tree(
+    repo_root: &Path,
+    options: &LoadOptions,
+    facts: &super::repo::RepoFacts,
+) -> Result<RepoSpec, SpecError> {
     let path = repo_root.join(SPEC_FILE);
     let file = match std::fs::read_to_string(&path) {
         Ok(text) => Some(parse(repo_root, &text)?),
@@ -171,12 +182,11 @@ pub fn load_with(repo_root: &Path, options: &LoadOptions) -> Result<RepoSpec, Sp
         }
         None => spec.entry.clone(),
     };
-    let facts = super::repo::facts(repo_root);
     let declared = super::declared::scan(
         repo_root,
         entry.as_deref(),
         options.context.as_deref(),
-        &facts,
+        facts,
     );
     spec.entry = declared.entry;
     spec.entry_candidates = declared.candidates;

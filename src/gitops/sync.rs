@@ -79,6 +79,9 @@ pub struct SyncOptions {
     pub dry_run: bool,
     /// The commit being synced (recorded in the inventory).
     pub revision: String,
+    /// It is not HEAD: a rollback, which pauses autoSync until a sync of
+    /// HEAD (docs/ARCHITECTURE.md "Rollback").
+    pub rolled_back: bool,
     /// How long to wait for a CRD to be Established.
     pub crd_timeout: Duration,
     /// How long one wave may take to become Healthy (hooks to complete).
@@ -408,6 +411,7 @@ pub async fn sync_app(
             result,
             objects,
             history: Vec::new(),
+            rolled_back: opts.rolled_back,
         };
         match inventory::record(client, inventory_namespace, previous, next).await {
             Ok(inv) => report.inventory = Some(inv),

@@ -22,6 +22,7 @@ use crate::gitops::health::Health;
 use crate::gitops::render::Tools;
 use crate::gitops::render_cache::{DiskCache, RenderCache};
 use crate::gitops::resolve::{Resolver, kube_message};
+use crate::gitops::rollback;
 use crate::gitops::spec::{self, AppSpec};
 use crate::gitops::sync::SyncOptions;
 use crate::gitops::workspace;
@@ -50,6 +51,9 @@ pub struct SyncArgs {
     pub allow_shared: bool,
     /// How long an app waits for its dependencies to be ready.
     pub timeout: Duration,
+    /// Sync the app as it was at this commit (a rollback when it is not
+    /// HEAD).
+    pub revision: Option<String>,
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -59,6 +63,8 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 struct Loaded {
     root: PathBuf,
+    /// How the apps were looked for (entry point, context).
+    options: spec::LoadOptions,
     /// Every app of the repo, and its render (same order).
     all_apps: Vec<AppSpec>,
     renders: Vec<Result<crate::gitops::render::Rendered, String>>,
@@ -189,6 +195,7 @@ async fn load(loaded: &LoadedKubeconfig, args: &GitopsArgs) -> Result<Loaded, St
         .collect();
     let evaluations: Vec<Evaluation> = futures::stream::iter(jobs).buffered(8).collect().await;
     Ok(Loaded {
+        options,
         root: ws.root,
         all_apps: spec.apps,
         renders,
@@ -425,7 +432,22 @@ pub async fn sync(
         Ok(state) => state,
         Err(e) => return fail(e),
     };
-    let revision = workspace::revision(&state.root);
+    // `--revision`: the app as it was at that commit (Argo CD's rollback).
+    let target = match (&sync.revision, &args.app) {
+        (None, _) => None,
+        (Some(_), None) => return fail("--revision needs an app: bosun sync APP --revision REV"),
+        (Some(rev), Some(_)) => match rollback::resolve(&state.root, rev) {
+            Ok(commit) => Some(commit),
+            Err(e) => return fail(e),
+        },
+    };
+    let rolled_back = target
+        .as_ref()
+        .is_some_and(|c| !rollback::is_head(&state.root, &c.id));
+    let revision = match &target {
+        Some(commit) => commit.id.clone(),
+        None => workspace::revision(&state.root),
+    };
     let mut code = ExitCode::SUCCESS;
     // Flux dependsOn: dependencies first; a cycle is an error naming it.
     let (order, cycles) = depends::order(&state.apps);
@@ -459,7 +481,28 @@ pub async fn sync(
         }
         // What an earlier sync of this run changed shows in a fresh diff.
         let fresh;
-        let eval = if synced_before {
+        let at_commit;
+        let eval = if let Some(commit) = &target {
+            let tools = crate::gitops::render::Tools::detect();
+            at_commit = rollback::evaluate_at(
+                &state.client,
+                &state.resolver,
+                &state.root,
+                &state.options,
+                &name,
+                commit,
+                &tools,
+            )
+            .await;
+            match &at_commit {
+                Ok(eval) => eval,
+                Err(e) => {
+                    crate::errln!("bosun: {name}: {e}");
+                    code = ExitCode::from(EXIT_ERROR);
+                    continue;
+                }
+            }
+        } else if synced_before {
             fresh = state.evaluate(&name).await;
             match &fresh {
                 Some(eval) => eval,
@@ -485,7 +528,13 @@ pub async fn sync(
         // A sync always runs the app's hooks (Argo CD): an app named on the
         // command line is synced for them even when nothing drifted.
         let runs_hooks = args.app.is_some() && diff.hooks.iter().any(|h| !h.phases.is_empty());
-        if to_apply == 0 && (prunable.is_empty() || !prune) && !runs_hooks {
+        // A rollback, or the sync of HEAD that ends one, is recorded even
+        // with nothing to apply: it pauses or resumes autoSync.
+        let flips_rollback = eval
+            .inventory
+            .as_ref()
+            .map_or(rolled_back, |inv| inv.rolled_back != rolled_back);
+        if to_apply == 0 && (prunable.is_empty() || !prune) && !runs_hooks && !flips_rollback {
             crate::outln!("{}: in sync", eval.app);
             for obj in &prunable {
                 crate::outln!(
@@ -538,7 +587,12 @@ pub async fn sync(
         let mut confirmed_interactively = false;
         if !sync.yes && !sync.dry_run {
             let errors = diff.count(Change::Error);
-            let question = if errors > 0 {
+            let question = if let (true, Some(commit)) = (rolled_back, &target) {
+                format!(
+                    "Roll {} back to {} ({})? Its autoSync pauses until a sync of HEAD.",
+                    eval.app, commit.short, commit.subject
+                )
+            } else if errors > 0 {
                 format!(
                     "Sync {} to {} without the {errors} object(s) that cannot be applied?",
                     eval.app,
@@ -570,6 +624,7 @@ pub async fn sync(
             prune,
             dry_run: sync.dry_run,
             revision: revision.clone(),
+            rolled_back,
             crd_timeout: Duration::from_secs(60),
             wave_timeout: sync.timeout,
             allow_shared: sync.allow_shared,
@@ -590,7 +645,12 @@ pub async fn sync(
             && let Err(e) = audit.record(
                 &state.context,
                 crate::audit::Source::Cli,
-                &format!("sync app {} at {}", eval.app, short(&revision)),
+                &format!(
+                    "sync app {} at {}{}",
+                    eval.app,
+                    short(&revision),
+                    if rolled_back { " (rollback)" } else { "" }
+                ),
                 &outcome,
             )
         {

@@ -88,6 +88,10 @@ pub(super) fn on_picker_key(state: &mut State, key: KeyEvent, effects: &mut Vec<
                 return;
             };
             match picker.purpose {
+                PickPurpose::Rollback { app, revisions } => {
+                    let revision = revisions.get(picker.cursor).cloned().flatten();
+                    super::gitops::pick_rollback(state, &app, revision, &choice, effects);
+                }
                 PickPurpose::Shell { pod } => effects.push(Effect::Shell {
                     pod,
                     container: choice,

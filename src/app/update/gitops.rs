@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::app::gitops_service::{GitopsCommand, GitopsEvent};
-use crate::app::state::{ConfirmAction, ConfirmAlternative, DiffNav};
+use crate::app::state::{ConfirmAction, ConfirmAlternative, DiffNav, PickPurpose};
 use crate::gitops::compare::{Change, SyncStatus};
 use crate::gitops::repo::PullOutcome;
 
@@ -146,7 +146,154 @@ pub(super) fn on_event(state: &mut State, event: GitopsEvent, effects: &mut Vec<
                 rerender: false,
             }));
         }
+        GitopsEvent::History {
+            request,
+            app,
+            entries,
+        } => {
+            if state.gitops.history_request != Some(request) {
+                return; // another `h` since
+            }
+            state.gitops.history_request = None;
+            open_history(state, &app, entries);
+        }
+        GitopsEvent::EvaluatedAt {
+            request,
+            app,
+            result,
+        } => {
+            let Some(rollback) = state.gitops.rollback.as_mut() else {
+                return;
+            };
+            if rollback.request != request {
+                return; // a later pick replaced it
+            }
+            match result {
+                Ok((commit, evaluation)) => {
+                    rollback.commit = Some(commit);
+                    rollback.evaluation = Some(evaluation);
+                    open_rollback_diff(state, &app);
+                }
+                Err(error) => {
+                    state.gitops.rollback = None;
+                    state.flash(Level::Error, format!("cannot roll {app} back: {error}"));
+                }
+            }
+        }
     }
+}
+
+/// The history picker: newest first, what each sync was.
+fn open_history(state: &mut State, app: &str, entries: Vec<crate::gitops::rollback::HistoryEntry>) {
+    if entries.is_empty() {
+        return state.flash(Level::Info, format!("{app} has no sync history yet"));
+    }
+    let choices = entries
+        .iter()
+        .map(|e| {
+            let mut subject: String = e.subject().chars().take(48).collect();
+            if e.subject().chars().count() > 48 {
+                subject.push('…');
+            }
+            let mut line = format!(
+                "{}  {subject:<49} {}  {}",
+                e.short(),
+                e.record.synced_at,
+                e.record.result
+            );
+            if e.record.rolled_back {
+                line.push_str(" (rollback)");
+            }
+            if e.is_head {
+                line.push_str(" · HEAD");
+            }
+            if !e.can_roll_back() {
+                line.push_str(" · cannot be rendered again");
+            }
+            line
+        })
+        .collect();
+    let revisions = entries
+        .iter()
+        .map(|e| e.can_roll_back().then(|| e.record.revision.clone()))
+        .collect();
+    super::containers::open_picker(
+        state,
+        format!("history of {app} — enter: diff and roll back · esc"),
+        choices,
+        PickPurpose::Rollback {
+            app: app.to_string(),
+            revisions,
+        },
+    );
+}
+
+/// A line of the history picked: render the app at that commit.
+pub(super) fn pick_rollback(
+    state: &mut State,
+    app: &str,
+    revision: Option<String>,
+    line: &str,
+    effects: &mut Vec<Effect>,
+) {
+    let Some(revision) = revision else {
+        let short: String = line.chars().take(7).collect();
+        return state.flash(
+            Level::Warn,
+            format!("{short} cannot be rendered again (not in this repository, or a dirty tree)"),
+        );
+    };
+    state.next_request += 1;
+    let request = state.next_request;
+    state.gitops.rollback = Some(crate::app::gitops::RollbackDiff {
+        request,
+        app: app.to_string(),
+        commit: None,
+        evaluation: None,
+    });
+    state.flash(
+        Level::Info,
+        format!("rendering {app} at {}…", &revision[..revision.len().min(7)]),
+    );
+    effects.push(Effect::Gitops(GitopsCommand::EvaluateAt {
+        request,
+        app: app.to_string(),
+        revision,
+    }));
+}
+
+/// The rollback's diff, `S` going on to its confirm.
+fn open_rollback_diff(state: &mut State, app: &str) {
+    let Some(rollback) = &state.gitops.rollback else {
+        return;
+    };
+    let (Some(commit), Some(evaluation)) = (&rollback.commit, &rollback.evaluation) else {
+        return;
+    };
+    let title = format!(
+        "roll {app} back to {} ({}) — S roll back · n/N objects · esc cancel",
+        commit.short, commit.subject
+    );
+    let (lines, objects) = diff_lines_of(app, Some(evaluation));
+    state.next_request += 1;
+    state.detail = Some(Detail {
+        request: state.next_request,
+        kind: DetailKind::Describe,
+        title,
+        lines,
+        loading: false,
+        error: None,
+        scroll: 0,
+        search: String::new(),
+        matches: Vec::new(),
+        current_match: 0,
+        diff: Some(DiffNav {
+            app: app.to_string(),
+            objects,
+            for_sync: true,
+            rollback: true,
+        }),
+    });
 }
 
 /// Argo CD's automated sync: each new commit once, never a commit it has
@@ -169,6 +316,8 @@ fn auto_sync(state: &mut State, name: &str, effects: &mut Vec<Effect>) {
             .as_ref()
             .is_some_and(|r| !r.dirty.is_empty())
         || eval.inventory.as_ref().is_some_and(|i| i.revision == head)
+        // Rolled back: paused until a sync of HEAD (Argo CD).
+        || eval.inventory.as_ref().is_some_and(|i| i.rolled_back)
     {
         return;
     }
@@ -192,6 +341,7 @@ fn auto_sync(state: &mut State, name: &str, effects: &mut Vec<Effect>) {
         prune,
         allow_shared: false,
         interactive: false,
+        rollback: false,
     };
     start_sync(state, name, request, effects);
 }
@@ -204,6 +354,8 @@ pub struct SyncRequest {
     pub allow_shared: bool,
     /// A person said yes in the confirm (not auto-sync).
     pub interactive: bool,
+    /// Sync the rollback's evaluation, at its commit.
+    pub rollback: bool,
 }
 
 /// Sends a sync of the app's current diff to the worker.
@@ -213,9 +365,23 @@ pub(super) fn start_sync(
     request: SyncRequest,
     effects: &mut Vec<Effect>,
 ) {
-    let Some(eval) = state.gitops.app(name).and_then(|a| a.eval.clone()) else {
-        state.flash(Level::Warn, format!("{name} has not been diffed yet"));
-        return;
+    let (eval, revision) = if request.rollback {
+        let Some(rollback) = state.gitops.rollback.take().filter(|r| r.app == name) else {
+            return state.flash(
+                Level::Warn,
+                "the rollback's diff is gone: pick it again (h)",
+            );
+        };
+        match (rollback.evaluation, rollback.commit) {
+            (Some(eval), Some(commit)) => (*eval, Some(commit.id)),
+            _ => return state.flash(Level::Warn, "the rollback is not rendered yet"),
+        }
+    } else {
+        let Some(eval) = state.gitops.app(name).and_then(|a| a.eval.clone()) else {
+            state.flash(Level::Warn, format!("{name} has not been diffed yet"));
+            return;
+        };
+        (eval, None)
     };
     state.next_request += 1;
     let id = state.next_request;
@@ -227,6 +393,7 @@ pub(super) fn start_sync(
         prune: request.prune,
         allow_shared: request.allow_shared,
         interactive: request.interactive,
+        revision,
     }));
 }
 
@@ -277,16 +444,36 @@ pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
             let Some(name) = selected_app(state) else {
                 return state.flash(Level::Warn, "select an app to sync");
             };
-            let for_sync = state
+            let open = state
                 .detail
                 .as_ref()
                 .and_then(|d| d.diff.as_ref())
-                .is_some_and(|d| d.app == name);
-            if for_sync {
-                ask_sync(state, &name);
-            } else {
-                open_diff(state, &name, true);
+                .filter(|d| d.app == name)
+                .map(|d| d.rollback);
+            match open {
+                Some(rollback) => ask_sync(state, &name, rollback),
+                None => open_diff(state, &name, true),
             }
+        }
+        Action::History => {
+            let Some(name) = selected_app(state) else {
+                return state.flash(Level::Warn, "select an app to see its history");
+            };
+            let inventory = state
+                .gitops
+                .app(&name)
+                .and_then(|a| a.eval.as_ref())
+                .and_then(|e| e.inventory.clone());
+            let Some(inventory) = inventory else {
+                return state.flash(Level::Info, format!("{name} was never synced: no history"));
+            };
+            state.next_request += 1;
+            state.gitops.history_request = Some(state.next_request);
+            effects.push(Effect::Gitops(GitopsCommand::History {
+                request: state.next_request,
+                app: name,
+                inventory: Box::new(inventory),
+            }));
         }
         _ => {}
     }
@@ -303,13 +490,24 @@ fn no_repo(state: &mut State) {
 
 /// The confirm after the diff: what will change, what prune deletes, what
 /// stays and why, and what another app shares (skipped unless `a`).
-fn ask_sync(state: &mut State, name: &str) {
+fn ask_sync(state: &mut State, name: &str, rollback: bool) {
     let Some(app) = state.gitops.app(name) else {
         return;
     };
-    let Some(diff) = app.eval.as_ref().and_then(|e| e.diff.as_ref()) else {
+    let at = state
+        .gitops
+        .rollback
+        .as_ref()
+        .filter(|r| rollback && r.app == name);
+    let eval = match at {
+        Some(r) => r.evaluation.as_deref(),
+        None if rollback => return,
+        None => app.eval.as_ref(),
+    };
+    let Some(diff) = eval.and_then(|e| e.diff.as_ref()) else {
         return state.flash(Level::Warn, format!("{name} has no diff to sync"));
     };
+    let rolling_back_to = at.and_then(|r| r.commit.clone());
     let prune = app.spec.prune;
     let prunable: Vec<String> = diff
         .objects
@@ -339,7 +537,7 @@ fn ask_sync(state: &mut State, name: &str) {
         .filter(|h| !h.phases.is_empty())
         .map(|h| h.describe())
         .collect();
-    if !applies && (prunable.is_empty() || !prune) && hooks.is_empty() {
+    if !applies && (prunable.is_empty() || !prune) && hooks.is_empty() && !rollback {
         state.detail = None;
         return state.flash(Level::Info, format!("{name} is in sync: nothing to apply"));
     }
@@ -350,7 +548,15 @@ fn ask_sync(state: &mut State, name: &str) {
         .and_then(|r| r.head.as_ref())
         .map(|h| h.short.clone())
         .unwrap_or_else(|| "the working tree".into());
-    let mut question = format!("Sync {name} to {revision}? ({})", diff.summary());
+    let mut question = match &rolling_back_to {
+        Some(commit) => format!(
+            "Roll {name} back to {} ({})? ({}) Its autoSync pauses until a sync of HEAD.",
+            commit.short,
+            commit.subject,
+            diff.summary()
+        ),
+        None => format!("Sync {name} to {revision}? ({})", diff.summary()),
+    };
     let list = |question: &mut String, title: &str, items: &[String]| {
         if items.is_empty() {
             return;
@@ -398,6 +604,7 @@ fn ask_sync(state: &mut State, name: &str) {
             app: name.to_string(),
             prune,
             allow_shared: true,
+            rollback,
         },
     });
     state.confirm = Some(Confirm {
@@ -406,6 +613,7 @@ fn ask_sync(state: &mut State, name: &str) {
             app: name.to_string(),
             prune,
             allow_shared: false,
+            rollback,
         },
         alternative,
     });
@@ -413,12 +621,20 @@ fn ask_sync(state: &mut State, name: &str) {
 
 /// The diff text of an app: one section per object that would change.
 fn diff_lines(state: &State, name: &str) -> (Vec<String>, Vec<usize>) {
+    match state.gitops.app(name) {
+        Some(app) => diff_lines_of(name, app.eval.as_ref()),
+        None => (Vec::new(), Vec::new()),
+    }
+}
+
+/// The diff text of one evaluation (HEAD's, or a rollback's).
+fn diff_lines_of(
+    name: &str,
+    eval: Option<&crate::gitops::evaluate::Evaluation>,
+) -> (Vec<String>, Vec<usize>) {
     let mut lines = Vec::new();
     let mut starts = Vec::new();
-    let Some(app) = state.gitops.app(name) else {
-        return (lines, starts);
-    };
-    let Some(eval) = &app.eval else {
+    let Some(eval) = eval else {
         lines.push("rendering and diffing…".into());
         return (lines, starts);
     };
@@ -481,6 +697,7 @@ fn open_diff(state: &mut State, name: &str, for_sync: bool) {
             app: name.to_string(),
             objects,
             for_sync,
+            rollback: false,
         }),
     });
 }
@@ -490,7 +707,7 @@ fn open_diff(state: &mut State, name: &str, for_sync: bool) {
 fn refresh_open_diff(state: &mut State, name: &str) {
     let Some(detail) = &state.detail else { return };
     let Some(nav) = &detail.diff else { return };
-    if nav.app != name || state.confirm.is_some() {
+    if nav.app != name || state.confirm.is_some() || nav.rollback {
         return;
     }
     let (lines, objects) = diff_lines(state, name);

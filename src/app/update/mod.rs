@@ -444,9 +444,12 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         | Action::CycleTail
         | Action::Since(_) => {}
         Action::Renew => ask_renew(state),
-        Action::Diff | Action::Sync | Action::Fetch | Action::Pull | Action::Refresh => {
-            gitops::act(state, action, effects)
-        }
+        Action::Diff
+        | Action::Sync
+        | Action::History
+        | Action::Fetch
+        | Action::Pull
+        | Action::Refresh => gitops::act(state, action, effects),
         Action::Build => builds::ask_build(state),
     }
 }

@@ -162,6 +162,7 @@ pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec
             app,
             prune,
             allow_shared,
+            rollback,
         }) => super::gitops::start_sync(
             state,
             &app,
@@ -169,6 +170,7 @@ pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec
                 prune,
                 allow_shared,
                 interactive: true,
+                rollback,
             },
             effects,
         ),
