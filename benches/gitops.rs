@@ -86,6 +86,7 @@ async fn diff_300() {
             dry_run: false,
             revision: "bench".into(),
             rolled_back: false,
+            selective: false,
             crd_timeout: Duration::from_secs(5),
             wave_timeout: Duration::from_secs(30),
             progress: None,

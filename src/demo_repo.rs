@@ -168,6 +168,7 @@ pub async fn deploy_then_edit(repo: &DemoRepo, client: &kube::Client) -> Result<
             dry_run: false,
             revision: revision.clone(),
             rolled_back: false,
+            selective: false,
             allow_shared: false,
             confirmed_interactively: false,
             stop: Default::default(),

@@ -514,3 +514,86 @@ async fn an_undecryptable_secret_is_named_in_the_confirm_and_never_applied() {
         "the encrypted form never reaches the API server"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s_on_one_object_of_the_tree_syncs_it_alone_without_hooks_or_waves() {
+    let sim = bosun::sim::SimCluster::start(bosun::sim::SimOptions::default())
+        .await
+        .expect("sim");
+    let (_dir, root) = common::fixture_repo("waves", "https://github.com/example/homelab.git");
+    let mut app = Harness::start(&sim, ViewKind::Apps, 200, 40).await;
+    app.start_gitops(&root);
+    app.wait_for("every app evaluated", WAIT, |state, _| all_evaluated(state))
+        .await;
+    let row = app
+        .state
+        .gitops
+        .apps
+        .iter()
+        .position(|a| a.name() == "blog")
+        .expect("blog listed");
+    for _ in 0..row {
+        app.key(KeyCode::Char('j')).await;
+    }
+    app.key(KeyCode::Enter).await;
+    let _ = app.screen();
+    let objects = app.state.gitops.app("blog").expect("blog").objects.clone();
+    let position = app
+        .state
+        .view()
+        .visible
+        .iter()
+        .position(|&i| objects[i as usize].key.name == "blog-config")
+        .expect("blog-config in the tree");
+    for _ in 0..position {
+        app.key(KeyCode::Char('j')).await;
+    }
+    app.key(KeyCode::Char('S')).await;
+    let title = app
+        .state
+        .detail
+        .as_ref()
+        .map(|d| d.title.clone())
+        .unwrap_or_default();
+    assert!(
+        title.starts_with("diff ConfigMap blog/blog-config only"),
+        "{title}"
+    );
+    app.key(KeyCode::Char('S')).await;
+    let question = app
+        .state
+        .confirm
+        .as_ref()
+        .map(|c| c.question.clone())
+        .expect("confirm");
+    assert!(
+        question.starts_with("Sync only ConfigMap blog/blog-config of blog?")
+            && question.contains("its sync wave and blog's hooks are ignored"),
+        "{question}"
+    );
+    app.key(KeyCode::Char('y')).await;
+    app.wait_for("the object synced", WAIT, |state, _| {
+        !state.gitops.syncing.contains_key("blog")
+    })
+    .await;
+    app.wait_for("the ConfigMap applied", WAIT, |_, _| {
+        sim.get_object("v1", "ConfigMap", Some("blog"), "blog-config")
+            .is_some()
+    })
+    .await;
+    let writes: Vec<String> = sim
+        .client_writes()
+        .iter()
+        .filter(|w| w.namespace.as_deref() == Some("blog"))
+        .map(|w| format!("{} {}/{}", w.verb, w.kind, w.name))
+        .collect();
+    assert!(
+        writes.iter().all(|w| w.contains("ConfigMap/blog-config")),
+        "only the object: no PreSync hook, no earlier wave: {writes:?}"
+    );
+    assert!(
+        sim.get_object("v1", "ConfigMap", Some("blog"), "bosun-inventory-blog")
+            .is_none(),
+        "a selective sync writes no inventory"
+    );
+}

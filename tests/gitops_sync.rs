@@ -107,6 +107,7 @@ fn options(prune: bool, revision: &str) -> SyncOptions {
         dry_run: false,
         revision: revision.into(),
         rolled_back: false,
+        selective: false,
         crd_timeout: Duration::from_secs(10),
         wave_timeout: Duration::from_secs(30),
         progress: None,

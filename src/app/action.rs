@@ -188,7 +188,7 @@ impl Action {
         (
             Action::Sync,
             "sync",
-            "sync an app: shows the diff, S again to confirm",
+            "sync an app: shows the diff, S again to confirm (in its resource tree: the object alone)",
         ),
         (
             Action::History,

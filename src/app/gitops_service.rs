@@ -52,6 +52,9 @@ pub enum GitopsCommand {
         /// The commit the evaluation was made at, when not the checkout (a
         /// rollback, docs/ARCHITECTURE.md "Rollback").
         revision: Option<String>,
+        /// One object of the app on its own (its evaluation holds only
+        /// it): no hooks, no prune, no inventory write.
+        selective: bool,
     },
     /// Stop every sync in flight after its current object (quitting).
     Interrupt,
@@ -301,6 +304,7 @@ impl Worker {
                 allow_shared,
                 interactive,
                 revision,
+                selective,
             } => self.spawn_sync(
                 request,
                 *evaluation,
@@ -309,6 +313,7 @@ impl Worker {
                     allow_shared,
                     interactive,
                     revision,
+                    selective,
                 },
             ),
             GitopsCommand::History {
@@ -667,6 +672,7 @@ impl Worker {
             allow_shared,
             interactive,
             revision: at,
+            selective,
         } = ask;
         let Some(client) = self.client.clone() else {
             let sender = self.app.clone();
@@ -723,6 +729,7 @@ impl Worker {
                 dry_run: false,
                 revision: revision.clone(),
                 rolled_back,
+                selective,
                 crd_timeout: Duration::from_secs(60),
                 wave_timeout: crate::gitops::sync::DEFAULT_WAVE_TIMEOUT,
                 allow_shared,
@@ -743,7 +750,14 @@ impl Worker {
                 &context,
                 crate::audit::Source::Tui,
                 &format!(
-                    "sync app {} at {short}{}",
+                    "sync {}app {} at {short}{}",
+                    match (
+                        selective,
+                        evaluation.diff.as_ref().and_then(|d| d.objects.first())
+                    ) {
+                        (true, Some(object)) => format!("{} of ", object.key),
+                        _ => String::new(),
+                    },
                     evaluation.app,
                     if rolled_back { " (rollback)" } else { "" }
                 ),
@@ -768,6 +782,7 @@ struct SyncAsk {
     allow_shared: bool,
     interactive: bool,
     revision: Option<String>,
+    selective: bool,
 }
 
 /// A cached render, or why the app did not render.

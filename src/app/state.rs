@@ -146,6 +146,8 @@ pub struct DiffNav {
     pub for_sync: bool,
     /// The diff of a rollback (`state.gitops.rollback`), not of HEAD.
     pub rollback: bool,
+    /// One object of the resource tree: `S` syncs it alone.
+    pub object: Option<crate::gitops::object::ObjectKey>,
 }
 
 /// What the keyboard is typing into, if anything.
@@ -246,6 +248,8 @@ pub enum ConfirmAction {
         allow_shared: bool,
         /// Sync the rollback's evaluation (`state.gitops.rollback`).
         rollback: bool,
+        /// Only this object (a selective sync).
+        object: Option<crate::gitops::object::ObjectKey>,
     },
     /// Start a build from bosun.yaml.
     Build {

@@ -187,6 +187,31 @@ pub struct AppDiff {
 }
 
 impl AppDiff {
+    /// The diff of one object alone, for a selective sync: no hooks, no
+    /// prune candidates (Argo CD runs no hooks for a selective sync).
+    /// `None` when the app does not hold it, or it is a prune candidate.
+    pub fn only(&self, key: &ObjectKey) -> Option<AppDiff> {
+        let object = self
+            .objects
+            .iter()
+            .find(|o| &o.key == key && o.change != Change::PruneCandidate)?;
+        let namespace_coming = |ns: &String| object.key.namespace.as_ref() == Some(ns);
+        Some(AppDiff {
+            app: self.app.clone(),
+            objects: vec![object.clone()],
+            sync: self.sync,
+            health: self.health,
+            create_namespaces: self
+                .create_namespaces
+                .iter()
+                .filter(|ns| namespace_coming(ns))
+                .cloned()
+                .collect(),
+            hooks: Vec::new(),
+            skipped: Vec::new(),
+        })
+    }
+
     /// Namespaces this sync brings: created by `createNamespace`, or
     /// rendered Namespaces not yet live. Objects in them cannot be
     /// dry-run before the sync and count as created.

@@ -82,6 +82,10 @@ pub struct SyncOptions {
     /// It is not HEAD: a rollback, which pauses autoSync until a sync of
     /// HEAD (docs/ARCHITECTURE.md "Rollback").
     pub rolled_back: bool,
+    /// One object synced on its own (Argo CD's selective sync): its wave
+    /// and the app's hooks ignored, nothing pruned, and the inventory left
+    /// as the last full sync wrote it.
+    pub selective: bool,
     /// How long to wait for a CRD to be Established.
     pub crd_timeout: Duration,
     /// How long one wave may take to become Healthy (hooks to complete).
@@ -382,7 +386,7 @@ pub async fn sync_app(
     }
     let mut report = run.report;
 
-    if !opts.dry_run {
+    if !opts.dry_run && !opts.selective {
         let mut objects: Vec<ObjectKey> = diff
             .objects
             .iter()

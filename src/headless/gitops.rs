@@ -625,6 +625,7 @@ pub async fn sync(
             dry_run: sync.dry_run,
             revision: revision.clone(),
             rolled_back,
+            selective: false,
             crd_timeout: Duration::from_secs(60),
             wave_timeout: sync.timeout,
             allow_shared: sync.allow_shared,

@@ -292,6 +292,7 @@ fn open_rollback_diff(state: &mut State, app: &str) {
             objects,
             for_sync: true,
             rollback: true,
+            object: None,
         }),
     });
 }
@@ -342,12 +343,13 @@ fn auto_sync(state: &mut State, name: &str, effects: &mut Vec<Effect>) {
         allow_shared: false,
         interactive: false,
         rollback: false,
+        object: None,
     };
     start_sync(state, name, request, effects);
 }
 
 /// How a sync was asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncRequest {
     pub prune: bool,
     /// Take objects another app renders or tracks.
@@ -356,6 +358,8 @@ pub struct SyncRequest {
     pub interactive: bool,
     /// Sync the rollback's evaluation, at its commit.
     pub rollback: bool,
+    /// Only this object (Argo CD's selective sync).
+    pub object: Option<crate::gitops::object::ObjectKey>,
 }
 
 /// Sends a sync of the app's current diff to the worker.
@@ -377,10 +381,16 @@ pub(super) fn start_sync(
             _ => return state.flash(Level::Warn, "the rollback is not rendered yet"),
         }
     } else {
-        let Some(eval) = state.gitops.app(name).and_then(|a| a.eval.clone()) else {
+        let Some(mut eval) = state.gitops.app(name).and_then(|a| a.eval.clone()) else {
             state.flash(Level::Warn, format!("{name} has not been diffed yet"));
             return;
         };
+        if let Some(key) = &request.object {
+            let Some(only) = eval.diff.as_ref().and_then(|d| d.only(key)) else {
+                return state.flash(Level::Warn, format!("{key} is not one of {name}'s objects"));
+            };
+            eval.diff = Some(only);
+        }
         (eval, None)
     };
     state.next_request += 1;
@@ -394,7 +404,114 @@ pub(super) fn start_sync(
         allow_shared: request.allow_shared,
         interactive: request.interactive,
         revision,
+        selective: request.object.is_some(),
     }));
+}
+
+/// The object under the cursor of an app's resource tree.
+fn selected_object(state: &State) -> Option<crate::gitops::object::ObjectKey> {
+    let view = state.view();
+    let (ViewKind::AppObjects, Pin::App(name)) = (&view.kind, &view.pin) else {
+        return None;
+    };
+    let index = *view.visible.get(view.cursor)? as usize;
+    Some(state.gitops.app(name)?.objects.get(index)?.key.clone())
+}
+
+/// One object's diff, `S` going on to syncing it alone.
+fn open_object_diff(state: &mut State, name: &str, key: &crate::gitops::object::ObjectKey) {
+    let Some(object) = state
+        .gitops
+        .app(name)
+        .and_then(|a| a.eval.as_ref())
+        .and_then(|e| e.diff.as_ref())
+        .and_then(|d| d.objects.iter().find(|o| &o.key == key))
+    else {
+        return state.flash(Level::Warn, format!("{name} has not been diffed yet"));
+    };
+    let mut lines = vec![format!("# {} — {}", object.key, object.change)];
+    if let Some(error) = &object.error {
+        lines.push(format!("#   {error}"));
+    }
+    lines.extend(object.diff.lines().map(str::to_string));
+    if object.change == Change::Unchanged {
+        lines.push(format!("{key} is in sync with the repo."));
+    }
+    state.next_request += 1;
+    state.detail = Some(Detail {
+        request: state.next_request,
+        kind: DetailKind::Describe,
+        title: format!("diff {key} only — S sync this object · esc cancel"),
+        lines,
+        loading: false,
+        error: None,
+        scroll: 0,
+        search: String::new(),
+        matches: Vec::new(),
+        current_match: 0,
+        diff: Some(DiffNav {
+            app: name.to_string(),
+            objects: vec![0],
+            for_sync: true,
+            rollback: false,
+            object: Some(key.clone()),
+        }),
+    });
+}
+
+/// The confirm of a selective sync: what it skips is said.
+fn ask_sync_object(state: &mut State, name: &str, key: crate::gitops::object::ObjectKey) {
+    let Some(object) = state
+        .gitops
+        .app(name)
+        .and_then(|a| a.eval.as_ref())
+        .and_then(|e| e.diff.as_ref())
+        .and_then(|d| d.objects.iter().find(|o| o.key == key))
+    else {
+        return;
+    };
+    match object.change {
+        Change::Unchanged => {
+            state.detail = None;
+            return state.flash(Level::Info, format!("{key} is in sync: nothing to apply"));
+        }
+        Change::PruneCandidate => {
+            return state.flash(
+                Level::Warn,
+                format!("{key} is a prune candidate: a full sync with prune deletes it"),
+            );
+        }
+        _ => {}
+    }
+    let mut question = format!(
+        "Sync only {key} of {name}? ({})\nA selective sync: its sync wave and {name}'s hooks \
+         are ignored, nothing is pruned, the app's sync history is not written.",
+        object.change
+    );
+    if let Some(error) = &object.error {
+        question.push_str(&format!("\nIt cannot be applied as it is: {error}"));
+    }
+    let shared = object.shared_text();
+    if let Some(text) = &shared {
+        question.push_str(&format!("\nShared: {text} (a: take it)"));
+    }
+    let action = |allow_shared: bool| ConfirmAction::Sync {
+        app: name.to_string(),
+        prune: false,
+        allow_shared,
+        rollback: false,
+        object: Some(key.clone()),
+    };
+    let alternative = shared.is_some().then(|| ConfirmAlternative {
+        key: 'a',
+        label: "sync it, taking it from the other app".into(),
+        action: action(true),
+    });
+    state.confirm = Some(Confirm {
+        question,
+        action: action(false),
+        alternative,
+    });
 }
 
 /// The app under the cursor: the apps row, or the app a tree is pinned to.
@@ -444,15 +561,19 @@ pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
             let Some(name) = selected_app(state) else {
                 return state.flash(Level::Warn, "select an app to sync");
             };
+            // In the resource tree, `S` is about the object under the cursor.
+            let object = selected_object(state);
             let open = state
                 .detail
                 .as_ref()
                 .and_then(|d| d.diff.as_ref())
-                .filter(|d| d.app == name)
+                .filter(|d| d.app == name && d.object == object)
                 .map(|d| d.rollback);
-            match open {
-                Some(rollback) => ask_sync(state, &name, rollback),
-                None => open_diff(state, &name, true),
+            match (open, object) {
+                (Some(_), Some(key)) => ask_sync_object(state, &name, key),
+                (Some(rollback), None) => ask_sync(state, &name, rollback),
+                (None, Some(key)) => open_object_diff(state, &name, &key),
+                (None, None) => open_diff(state, &name, true),
             }
         }
         Action::History => {
@@ -605,6 +726,7 @@ fn ask_sync(state: &mut State, name: &str, rollback: bool) {
             prune,
             allow_shared: true,
             rollback,
+            object: None,
         },
     });
     state.confirm = Some(Confirm {
@@ -614,6 +736,7 @@ fn ask_sync(state: &mut State, name: &str, rollback: bool) {
             prune,
             allow_shared: false,
             rollback,
+            object: None,
         },
         alternative,
     });
@@ -698,6 +821,7 @@ fn open_diff(state: &mut State, name: &str, for_sync: bool) {
             objects,
             for_sync,
             rollback: false,
+            object: None,
         }),
     });
 }

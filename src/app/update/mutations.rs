@@ -163,6 +163,7 @@ pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec
             prune,
             allow_shared,
             rollback,
+            object,
         }) => super::gitops::start_sync(
             state,
             &app,
@@ -171,6 +172,7 @@ pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec
                 allow_shared,
                 interactive: true,
                 rollback,
+                object,
             },
             effects,
         ),
