@@ -7,6 +7,13 @@
 //! paths are masked wherever a diff shows it. An object that cannot be
 //! decrypted keeps its encrypted form and an error, and is never sent to the
 //! API server.
+//!
+//! No crate fitted: `rops` (0.1.x) is a SOPS-like reimplementation with its
+//! own file handling, while bosun needs sops' key lookup, multi-document
+//! files, and the MAC checked on the source file while the object comes
+//! from kustomize. So the format handling is here, on the `age` crate and
+//! openssl's AES-GCM, following sops' source (`sops.go`, `aes/cipher.go`,
+//! `age/keysource.go`).
 
 pub mod binary;
 pub mod cipher;
