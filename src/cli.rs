@@ -24,7 +24,7 @@ pub struct Cli {
     /// Start in all namespaces.
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
-    /// View to open at start: pods, deploy, sts, ds, jobs, ns, nodes, events, certs, apps, pulse, ctx.
+    /// View to open at start: pods, deploy, sts, ds, jobs, hpa, ns, nodes, events, certs, apps, pulse, ctx.
     #[arg(short = 'c', long = "command", value_name = "VIEW")]
     pub view: Option<String>,
     /// The GitOps repo (default: the config's `repo`, else the current directory).

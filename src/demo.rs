@@ -61,6 +61,10 @@ pub const DEMO_SEED: &[(&str, &str)] = &[
         include_str!("../samples/cluster/60-certs.yaml"),
     ),
     (
+        "65-autoscaling.yaml",
+        include_str!("../samples/cluster/65-autoscaling.yaml"),
+    ),
+    (
         "70-monitoring.yaml",
         include_str!("../samples/cluster/70-monitoring.yaml"),
     ),
@@ -101,6 +105,7 @@ pub async fn start(synthetic_pods: usize) -> Result<Demo, SimError> {
         seed_dir: Some(seed_dir.clone()),
         synthetic_pods,
         live: true,
+        autoscale: true,
         ..SimOptions::default()
     };
     let cluster = SimCluster::start(options).await?;

@@ -256,7 +256,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
         .unwrap_or_else(|| settings.default_view.clone());
     let Some(start_view) = ViewKind::from_command(&view_name) else {
         return Err(eyre!(
-            "unknown view \"{view_name}\" for -c (try pods, deploy, sts, ds, jobs, ns, nodes, events, certs, apps, pulse, ctx)"
+            "unknown view \"{view_name}\" for -c (try pods, deploy, sts, ds, jobs, hpa, ns, nodes, events, certs, apps, pulse, ctx)"
         ));
     };
 

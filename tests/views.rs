@@ -171,6 +171,17 @@ fn sample_state() -> State {
             bosun::cluster::rows::JobRow::from_job,
         )))),
     );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::Hpas(RowUpdate::Replace(rows::<
+            k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
+            _,
+        >(
+            &docs,
+            "HorizontalPodAutoscaler",
+            bosun::cluster::rows::HpaRow::from_hpa,
+        )))),
+    );
     for kind in ResourceKind::ALL {
         feed(&mut state, WatchMessage::Status(kind, WatchStatus::Live));
     }
@@ -259,6 +270,13 @@ fn pods_view_in_one_namespace_sorted_by_restarts() {
     key(&mut state, KeyCode::Char('T'));
     key(&mut state, KeyCode::Char('T'));
     assert_snapshot!(render(&mut state).backend());
+}
+
+#[test]
+fn hpa_view_prints_as_kubectl_get_hpa() {
+    let mut state = sample_state();
+    command(&mut state, "hpa");
+    assert_snapshot!("hpas", render(&mut state).backend());
 }
 
 #[test]

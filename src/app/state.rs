@@ -27,6 +27,7 @@ pub struct Stores {
     pub nodes: RowStore<NodeRow>,
     pub events: RowStore<EventRow>,
     pub jobs: RowStore<crate::cluster::rows::JobRow>,
+    pub hpas: RowStore<crate::cluster::rows::HpaRow>,
     pub certificates: RowStore<crate::certs::CertificateRow>,
     pub tls_secrets: RowStore<crate::certs::TlsSecretRow>,
     pub ingresses: RowStore<crate::cluster::rows::RouteRow>,
@@ -34,6 +35,18 @@ pub struct Stores {
 }
 
 impl Stores {
+    /// The HPA that scales a workload (kind as in `scaleTargetRef`).
+    pub fn hpa_for(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&crate::cluster::rows::HpaRow> {
+        self.hpas.rows().iter().find(|hpa| {
+            &*hpa.namespace == namespace && &*hpa.target_kind == kind && &*hpa.target_name == name
+        })
+    }
+
     pub fn workloads(&self, kind: ResourceKind) -> Option<&RowStore<WorkloadRow>> {
         match kind {
             ResourceKind::Deployments => Some(&self.deployments),
@@ -64,6 +77,7 @@ impl Stores {
             ResourceKind::Nodes => &self.nodes,
             ResourceKind::Events => &self.events,
             ResourceKind::Jobs => &self.jobs,
+            ResourceKind::Hpas => &self.hpas,
             ResourceKind::Certificates => &self.certificates,
             ResourceKind::TlsSecrets => &self.tls_secrets,
             ResourceKind::Ingresses => &self.ingresses,

@@ -195,6 +195,27 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
                 &mut indices,
             );
         }
+        ViewKind::Resource(ResourceKind::Hpas) => {
+            let rows = state.stores.hpas.rows();
+            indices = (0..rows.len() as u32)
+                .filter(|&i| in_scope(scope, &rows[i as usize].namespace))
+                .collect();
+            let (column, descending) = sort.unwrap_or((ColumnId::Name, false));
+            sort_by(
+                &mut |a, b| {
+                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+                    let order = match column {
+                        ColumnId::Age => by(b.created, a.created),
+                        ColumnId::Replicas => by(a.replicas, b.replicas),
+                        ColumnId::Namespace => by(&a.namespace, &b.namespace),
+                        _ => by(&a.namespace, &b.namespace).then_with(|| by(&a.name, &b.name)),
+                    }
+                    .then_with(|| by(&a.name, &b.name));
+                    if descending { order.reverse() } else { order }
+                },
+                &mut indices,
+            );
+        }
         ViewKind::Resource(ResourceKind::Jobs) => {
             let rows = state.stores.jobs.rows();
             indices = (0..rows.len() as u32)
@@ -470,6 +491,11 @@ pub fn clock_signature(state: &State) -> u64 {
             }
             ViewKind::Resource(ResourceKind::Nodes) => {
                 if let Some(row) = state.stores.nodes.rows().get(index) {
+                    age(row.created).hash(&mut hasher);
+                }
+            }
+            ViewKind::Resource(ResourceKind::Hpas) => {
+                if let Some(row) = state.stores.hpas.rows().get(index) {
                     age(row.created).hash(&mut hasher);
                 }
             }

@@ -56,6 +56,15 @@ impl ViewKind {
             ViewKind::Resource(ResourceKind::Events),
         ),
         (&["jobs", "job"], ViewKind::Resource(ResourceKind::Jobs)),
+        (
+            &[
+                "hpa",
+                "hpas",
+                "horizontalpodautoscalers",
+                "horizontalpodautoscaler",
+            ],
+            ViewKind::Resource(ResourceKind::Hpas),
+        ),
         (&["certs", "cert", "certificates"], ViewKind::Certs),
         (&["apps", "app", "applications"], ViewKind::Apps),
         (&["builds", "build", "bld"], ViewKind::Builds),
@@ -81,6 +90,7 @@ impl ViewKind {
             ViewKind::Resource(ResourceKind::Nodes) => "Nodes",
             ViewKind::Resource(ResourceKind::Events) => "Events",
             ViewKind::Resource(ResourceKind::Jobs) => "Jobs",
+            ViewKind::Resource(ResourceKind::Hpas) => "HPAs",
             ViewKind::Containers => "Containers",
             ViewKind::Contexts => "Contexts",
             ViewKind::Certs => "Certificates",
@@ -166,6 +176,15 @@ pub enum ColumnId {
     Started,
     /// Where an app is declared (bosun.yaml, Application, Kustomization, discovered).
     Origin,
+    /// An HPA's scale target, `Kind/name`.
+    Reference,
+    /// An HPA's metrics, current/target, as kubectl prints them.
+    Targets,
+    MinPods,
+    MaxPods,
+    Replicas,
+    /// The HPA range of a workload ("2–10").
+    Hpa,
 }
 
 impl ColumnId {
@@ -223,6 +242,12 @@ impl ColumnId {
             ColumnId::Commit => "COMMIT",
             ColumnId::Started => "STARTED",
             ColumnId::Origin => "FROM",
+            ColumnId::Reference => "REFERENCE",
+            ColumnId::Targets => "TARGETS",
+            ColumnId::MinPods => "MINPODS",
+            ColumnId::MaxPods => "MAXPODS",
+            ColumnId::Replicas => "REPLICAS",
+            ColumnId::Hpa => "HPA",
         }
     }
 }
@@ -245,11 +270,17 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
             MemOfLimit,
             Ip,
         ],
-        ViewKind::Resource(
-            ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets,
-        ) => {
+        ViewKind::Resource(ResourceKind::Deployments | ResourceKind::StatefulSets) => {
+            vec![
+                Namespace, Name, Ready, UpToDate, Available, Hpa, Age, Rollout,
+            ]
+        }
+        ViewKind::Resource(ResourceKind::DaemonSets) => {
             vec![Namespace, Name, Ready, UpToDate, Available, Age, Rollout]
         }
+        ViewKind::Resource(ResourceKind::Hpas) => vec![
+            Namespace, Name, Reference, Targets, MinPods, MaxPods, Replicas, Age, Message,
+        ],
         ViewKind::Resource(ResourceKind::Namespaces) => vec![Name, Status, Pods, Health, Age],
         ViewKind::Resource(ResourceKind::Nodes) => {
             vec![

@@ -205,6 +205,34 @@ fn containers(out: &mut String, object: &Value, spec_field: &str, status_field: 
     }
 }
 
+/// `kubectl describe hpa`'s middle: the target, the metrics, the range
+/// and the replica counts.
+fn hpa(out: &mut String, object: &Value) {
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    let Ok(parsed) = serde_json::from_value::<HorizontalPodAutoscaler>(object.clone()) else {
+        let _ = writeln!(
+            out,
+            "(not a readable autoscaling/v2 HorizontalPodAutoscaler)"
+        );
+        return;
+    };
+    let row = crate::cluster::rows::HpaRow::from_hpa(&parsed);
+    let _ = writeln!(out, "{:<32}{}", "Reference:", row.reference);
+    let _ = writeln!(out, "Metrics:                        ( current / target )");
+    for metric in row.targets.split(", ") {
+        let _ = writeln!(out, "  {metric}");
+    }
+    let _ = writeln!(out, "{:<32}{}", "Min replicas:", row.min_text());
+    let _ = writeln!(out, "{:<32}{}", "Max replicas:", row.max_pods);
+    let _ = writeln!(
+        out,
+        "{:<32}{} current / {} desired",
+        format!("{} pods:", row.target_kind),
+        row.replicas,
+        row.desired
+    );
+}
+
 fn conditions(out: &mut String, object: &Value) {
     let Some(conditions) = object
         .pointer("/status/conditions")
@@ -373,6 +401,7 @@ pub fn describe(kind: ResourceKind, object: &Value, related_events: &[Value]) ->
             let _ = writeln!(out, "{:<16}{}", "Status:", text(object, "/status/phase"));
         }
         ResourceKind::TlsSecrets => secret_data(&mut out, object),
+        ResourceKind::Hpas => hpa(&mut out, object),
         // Custom resources: the header and conditions say it.
         ResourceKind::Jobs
         | ResourceKind::Certificates

@@ -17,10 +17,12 @@ pub enum ResourceKind {
     Ingresses,
     /// traefik.io/v1alpha1 IngressRoutes (a CRD: may be absent).
     IngressRoutes,
+    /// autoscaling/v2 HorizontalPodAutoscalers.
+    Hpas,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 12] = [
+    pub const ALL: [ResourceKind; 13] = [
         ResourceKind::Pods,
         ResourceKind::Deployments,
         ResourceKind::StatefulSets,
@@ -33,6 +35,7 @@ impl ResourceKind {
         ResourceKind::TlsSecrets,
         ResourceKind::Ingresses,
         ResourceKind::IngressRoutes,
+        ResourceKind::Hpas,
     ];
 
     /// Plural resource name, as in the API path and RBAC messages.
@@ -50,6 +53,7 @@ impl ResourceKind {
             ResourceKind::TlsSecrets => "secrets",
             ResourceKind::Ingresses => "ingresses",
             ResourceKind::IngressRoutes => "ingressroutes",
+            ResourceKind::Hpas => "horizontalpodautoscalers",
         }
     }
 
@@ -68,6 +72,7 @@ impl ResourceKind {
             ResourceKind::TlsSecrets => "Secret",
             ResourceKind::Ingresses => "Ingress",
             ResourceKind::IngressRoutes => "IngressRoute",
+            ResourceKind::Hpas => "HorizontalPodAutoscaler",
         }
     }
 
@@ -77,6 +82,7 @@ impl ResourceKind {
                 ("apps", "v1")
             }
             ResourceKind::Jobs => ("batch", "v1"),
+            ResourceKind::Hpas => ("autoscaling", "v2"),
             ResourceKind::Certificates => ("cert-manager.io", "v1"),
             ResourceKind::Ingresses => ("networking.k8s.io", "v1"),
             ResourceKind::IngressRoutes => ("traefik.io", "v1alpha1"),

@@ -59,6 +59,7 @@ pub enum KindRows {
     Nodes(RowUpdate<NodeRow>),
     Events(RowUpdate<EventRow>),
     Jobs(RowUpdate<super::rows::JobRow>),
+    Hpas(RowUpdate<super::rows::HpaRow>),
     Certificates(RowUpdate<crate::certs::CertificateRow>),
     TlsSecrets(RowUpdate<crate::certs::TlsSecretRow>),
     /// Ingresses or IngressRoutes.
@@ -74,6 +75,7 @@ impl KindRows {
             KindRows::Nodes(_) => ResourceKind::Nodes,
             KindRows::Events(_) => ResourceKind::Events,
             KindRows::Jobs(_) => ResourceKind::Jobs,
+            KindRows::Hpas(_) => ResourceKind::Hpas,
             KindRows::Certificates(_) => ResourceKind::Certificates,
             KindRows::TlsSecrets(_) => ResourceKind::TlsSecrets,
             KindRows::Routes(kind, _) => *kind,
@@ -401,6 +403,17 @@ where
                 fields: None,
                 project: super::rows::JobRow::from_job,
                 wrap: KindRows::Jobs,
+            },
+            strategy,
+            sender.clone(),
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>::all(c()),
+                kind: ResourceKind::Hpas,
+                fields: None,
+                project: super::rows::HpaRow::from_hpa,
+                wrap: KindRows::Hpas,
             },
             strategy,
             sender.clone(),

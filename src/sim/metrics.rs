@@ -118,6 +118,12 @@ fn pod_usage(base: &MetricsBase, pod: &Value, now: f64) -> Vec<(String, Usage)> 
         .collect()
 }
 
+/// A pod's usage per container now, as metrics.k8s.io would report it
+/// (the simulated HPA controller reads it).
+pub(crate) fn pod_usage_now(base: &MetricsBase, pod: &Value) -> Vec<(String, Usage)> {
+    pod_usage(base, pod, clock())
+}
+
 fn running(pod: &Value) -> bool {
     pod.pointer("/status/phase").and_then(Value::as_str) == Some("Running")
 }

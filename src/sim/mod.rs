@@ -112,6 +112,10 @@ pub struct SimOptions {
     /// group is absent from discovery and its paths answer 404, as on a
     /// cluster without Argo.
     pub argo_workflows: bool,
+    /// Run the HPA controller on the seeded HPAs too (HPAs a client creates
+    /// are always reconciled); off by default so seeded replica counts stay
+    /// put in tests, on in `--demo`.
+    pub autoscale: bool,
 }
 
 impl Default for SimOptions {
@@ -128,6 +132,7 @@ impl Default for SimOptions {
             log_interval: Duration::from_secs(1),
             cert_manager: true,
             argo_workflows: false,
+            autoscale: false,
         }
     }
 }

@@ -96,6 +96,14 @@ pub fn workload(state: &State, theme: &Theme, row: &WorkloadRow, column: ColumnI
         ColumnId::Available => (row.available.to_string(), text),
         ColumnId::Age => (age(row.created, state.now), theme.muted),
         ColumnId::Rollout => (row.rollout.text(), health_style(theme, row.health())),
+        ColumnId::Hpa => (
+            state
+                .stores
+                .hpa_for(row.kind.as_str(), &row.namespace, &row.name)
+                .map(|hpa| hpa.range())
+                .unwrap_or_default(),
+            theme.muted,
+        ),
         _ => (String::new(), text),
     }
 }
@@ -298,6 +306,27 @@ pub fn cert(theme: &Theme, row: &crate::certs::CertView, column: ColumnId) -> Ce
             };
             (text, style)
         }
+        _ => (String::new(), theme.text),
+    }
+}
+
+/// A cell of the HPA view, as `kubectl get hpa` prints it.
+pub fn hpa(
+    state: &State,
+    theme: &Theme,
+    row: &crate::cluster::rows::HpaRow,
+    column: ColumnId,
+) -> Cell {
+    match column {
+        ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
+        ColumnId::Name => (row.name.to_string(), health_style(theme, row.health)),
+        ColumnId::Reference => (row.reference.to_string(), theme.text),
+        ColumnId::Targets => (row.targets.to_string(), theme.text),
+        ColumnId::MinPods => (row.min_text(), theme.text),
+        ColumnId::MaxPods => (row.max_pods.to_string(), theme.text),
+        ColumnId::Replicas => (row.replicas.to_string(), theme.text),
+        ColumnId::Age => (age(row.created, state.now), theme.muted),
+        ColumnId::Message => (row.problem.to_string(), health_style(theme, row.health)),
         _ => (String::new(), theme.text),
     }
 }

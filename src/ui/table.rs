@@ -65,6 +65,11 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::Commit => Constraint::Length(8),
         ColumnId::Started => Constraint::Length(8),
         ColumnId::Origin => Constraint::Length(13),
+        ColumnId::Reference => Constraint::Length(24),
+        ColumnId::Targets => Constraint::Fill(3),
+        ColumnId::MinPods | ColumnId::MaxPods => Constraint::Length(8),
+        ColumnId::Replicas => Constraint::Length(9),
+        ColumnId::Hpa => Constraint::Length(7),
     }
 }
 
@@ -100,6 +105,10 @@ fn drop_order(column: ColumnId) -> u8 {
         ColumnId::Commit => 5,
         ColumnId::Started => 6,
         ColumnId::Origin => 8,
+        ColumnId::Targets | ColumnId::Reference => 0,
+        ColumnId::MinPods | ColumnId::MaxPods => 4,
+        ColumnId::Replicas => 2,
+        ColumnId::Hpa => 7,
     }
 }
 
@@ -180,6 +189,10 @@ fn row_cells(
                     .count();
                 map(&|column| cells::node(state, theme, row, pods, column))
             }
+            None => Vec::new(),
+        },
+        ViewKind::Resource(ResourceKind::Hpas) => match state.stores.hpas.rows().get(index) {
+            Some(row) => map(&|column| cells::hpa(state, theme, row, column)),
             None => Vec::new(),
         },
         ViewKind::Resource(ResourceKind::Jobs) => match state.stores.jobs.rows().get(index) {

@@ -62,6 +62,7 @@ pub(super) fn on_cluster(state: &mut State, message: ClusterMessage, effects: &m
             KindRows::Nodes(update) => state.stores.nodes.apply(update),
             KindRows::Events(update) => state.stores.events.apply(update),
             KindRows::Jobs(update) => state.stores.jobs.apply(update),
+            KindRows::Hpas(update) => state.stores.hpas.apply(update),
             KindRows::Certificates(update) => state.stores.certificates.apply(update),
             KindRows::TlsSecrets(update) => state.stores.tls_secrets.apply(update),
             KindRows::Routes(ResourceKind::IngressRoutes, update) => {

@@ -597,6 +597,8 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
         ViewKind::Apps => gitops::open_tree(state, &key.name),
         ViewKind::Builds => open_logs(state, false, effects),
         ViewKind::AppObjects => gitops::act(state, Action::Diff, effects),
+        // Conditions with their messages, and the scaling events.
+        ViewKind::Resource(ResourceKind::Hpas) => open_detail(state, DetailKind::Describe, effects),
         ViewKind::Containers | ViewKind::Pulse | ViewKind::Resource(_) => {}
     }
 }

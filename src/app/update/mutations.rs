@@ -110,6 +110,20 @@ pub(super) fn ask_scale(state: &mut State) {
                 .and_then(|store| store.get(&key))
                 .map(|row| row.desired.to_string())
                 .unwrap_or_default();
+            // An HPA owns the count: say so before anyone types one.
+            let hpa = state
+                .stores
+                .hpa_for(kind.kind(), &key.namespace, &key.name)
+                .map(|hpa| format!("HPA {} ({})", hpa.name, hpa.range()));
+            if let Some(hpa) = hpa {
+                state.flash(
+                    Level::Warn,
+                    format!(
+                        "{} {key} is scaled by {hpa}: it will undo a manual scale",
+                        kind.kind()
+                    ),
+                );
+            }
             state.scale_target = Some((kind, key));
             state.input = Input::Scale(current);
         }

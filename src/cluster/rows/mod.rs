@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod event;
+pub mod hpa;
 pub mod job;
 pub mod namespace;
 pub mod node;
@@ -11,6 +12,7 @@ pub mod workload;
 
 pub use certs::RouteRow;
 pub use event::EventRow;
+pub use hpa::HpaRow;
 pub use job::JobRow;
 pub use namespace::NamespaceRow;
 pub use node::NodeRow;

@@ -15,6 +15,7 @@
 
 mod daemonset;
 mod deployment;
+mod hpa;
 mod job;
 mod loadbalancer;
 mod statefulset;
@@ -118,6 +119,8 @@ pub(super) struct Ids {
     /// Served only with `SimOptions::argo_workflows` (or an installed CRD).
     pub workflows: Option<ResourceId>,
     pub workflow_templates: Option<ResourceId>,
+    pub hpas: Option<ResourceId>,
+    pub events: Option<ResourceId>,
 }
 
 impl Ids {
@@ -134,6 +137,8 @@ impl Ids {
             ingresses: reg.by_kind("networking.k8s.io/v1", "Ingress"),
             workflows: reg.by_kind(workflow::API_VERSION, "Workflow"),
             workflow_templates: reg.by_kind(workflow::API_VERSION, "WorkflowTemplate"),
+            hpas: reg.by_kind("autoscaling/v2", "HorizontalPodAutoscaler"),
+            events: reg.by_kind("v1", "Event"),
         })
     }
 }
@@ -148,6 +153,10 @@ pub(super) struct Cx<'a> {
 
 #[derive(Debug, Default)]
 pub(crate) struct Controller {
+    /// HPAs from the seed: left alone unless `SimOptions::autoscale`.
+    seeded_hpas: HashSet<String>,
+    /// Per HPA: when it was last looked at, and when it last scaled.
+    hpa_sync: HashMap<String, (Instant, Option<Instant>)>,
     seed: HashMap<String, Seeded>,
     /// Pods this controller created that are not Running and Ready yet.
     pending: HashSet<String>,
@@ -654,6 +663,10 @@ impl Controller {
             c.seeded_runs
                 .extend(all(store, id).iter().map(|o| uid(o).to_string()));
         }
+        if let Some(hpas) = ids.hpas {
+            c.seeded_hpas
+                .extend(all(store, hpas).iter().map(|o| uid(o).to_string()));
+        }
         for id in [Some(ids.services), ids.ingresses].into_iter().flatten() {
             c.seeded_addresses
                 .extend(all(store, id).iter().map(|o| uid(o).to_string()));
@@ -769,6 +782,7 @@ impl Controller {
             }
         }
         loadbalancer::reconcile(self, &mut cx);
+        hpa::reconcile(self, &mut cx, &shared.metrics, shared.opts.autoscale);
         // Forget batch pods that are gone.
         if let Some(pods) = cx.store.res(ids.pods) {
             let live: HashSet<&str> = pods.objects.values().map(|s| uid(&s.value)).collect();
