@@ -108,6 +108,28 @@ pub enum Command {
         #[arg(long, default_value = "5m")]
         timeout: String,
     },
+    /// Roll a Deployment back, as `kubectl rollout undo`; with --wait,
+    /// follow it (exit 0 done, 1 failed, 2 error). --history lists the
+    /// revisions as `kubectl rollout history` does.
+    Undo {
+        /// deploy/NAME.
+        target: String,
+        /// Namespace (default: the context's, else "default").
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// The revision to go back to (0: the previous one).
+        #[arg(long, default_value_t = 0)]
+        to_revision: i64,
+        /// List the revisions (REVISION CHANGE-CAUSE) and change nothing.
+        #[arg(long)]
+        history: bool,
+        /// Wait for the rollout to finish.
+        #[arg(long)]
+        wait: bool,
+        /// How long to wait, e.g. 90s, 5m.
+        #[arg(long, default_value = "5m")]
+        timeout: String,
+    },
     /// Apps of the GitOps repo with sync status and health, as the apps
     /// view shows them (exit 0 all Synced and Healthy, 1 otherwise, 2 error).
     Status {

@@ -166,6 +166,27 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                 let audit = bosun::audit::AuditLog::new(paths.audit_file());
                 bosun::headless::restart(&loaded, args, &audit).await
             }
+            Command::Undo {
+                target,
+                namespace,
+                to_revision,
+                history,
+                wait,
+                timeout,
+            } => {
+                let args = bosun::headless::UndoArgs {
+                    target,
+                    namespace,
+                    to_revision,
+                    history,
+                    wait,
+                    timeout,
+                    context,
+                    readonly: cli.readonly || settings.readonly,
+                };
+                let audit = bosun::audit::AuditLog::new(paths.audit_file());
+                bosun::headless::undo(&loaded, args, &audit).await
+            }
             Command::Status { output } => {
                 let json = match output.as_str() {
                     "json" => true,

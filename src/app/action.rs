@@ -49,6 +49,7 @@ pub enum Action {
     Diff,
     Sync,
     History,
+    Undo,
     Fetch,
     Pull,
     Refresh,
@@ -193,7 +194,12 @@ impl Action {
         (
             Action::History,
             "history",
-            "an app's last syncs: pick one to see its diff and roll back to it",
+            "history: app syncs (roll back), deployment revisions (undo)",
+        ),
+        (
+            Action::Undo,
+            "undo",
+            "rollout undo a deployment (previous revision, or the one shown)",
         ),
         (Action::Fetch, "fetch", "git fetch the repo's upstream"),
         (

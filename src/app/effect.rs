@@ -12,6 +12,11 @@ pub enum Effect {
         epoch: u64,
         context: Option<String>,
     },
+    /// A Deployment's revisions (`h`).
+    FetchHistory {
+        request: u64,
+        key: RowKey,
+    },
     FetchDetail {
         request: u64,
         kind: ResourceKind,

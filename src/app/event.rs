@@ -32,6 +32,12 @@ impl From<MetricsMessage> for ClusterMessage {
 #[derive(Debug)]
 pub enum AppEvent {
     Key(KeyEvent),
+    /// A Deployment's revisions, newest first, or why not.
+    History {
+        request: u64,
+        key: crate::cluster::rows::RowKey,
+        result: Result<Vec<crate::cluster::history::RevisionEntry>, String>,
+    },
     /// The audit log could not be written: shown, never ignored.
     AuditFailed(String),
     Resize,

@@ -131,6 +131,33 @@ impl Runtime {
     pub async fn execute(&mut self, effect: Effect) -> Vec<AppEvent> {
         match effect {
             Effect::Connect { epoch, context } => self.connect(epoch, context).await,
+            Effect::FetchHistory { request, key } => {
+                let Some(client) = self.client.clone() else {
+                    return vec![AppEvent::History {
+                        request,
+                        key,
+                        result: Err("not connected to a cluster".to_string()),
+                    }];
+                };
+                let sender = self.sender.clone();
+                tokio::spawn(async move {
+                    let result = crate::cluster::history::deployment_history(
+                        &client,
+                        &key.namespace,
+                        &key.name,
+                    )
+                    .await
+                    .map(|history| crate::cluster::history::entries(&history));
+                    let _ = sender
+                        .send(AppEvent::History {
+                            request,
+                            key,
+                            result,
+                        })
+                        .await;
+                });
+                Vec::new()
+            }
             Effect::FetchDetail {
                 request,
                 kind,
@@ -431,6 +458,10 @@ async fn mutate(
     }
     let restarted = match (&mutation, &result) {
         (Mutation::Restart { kind, key }, Ok(_)) => Some((*kind, key.clone())),
+        // An undo rolls out like a restart, unless it was skipped.
+        (Mutation::Undo { key, .. }, Ok(line)) if !line.contains("skipped rollback") => {
+            Some((crate::cluster::kind::ResourceKind::Deployments, key.clone()))
+        }
         _ => None,
     };
     if sender

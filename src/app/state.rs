@@ -216,12 +216,26 @@ pub enum PickPurpose {
     Shell {
         pod: RowKey,
     },
+    /// A Deployment's revisions (`h`), newest first.
+    Revision {
+        key: RowKey,
+    },
     /// An app's history (`h`): the commit of each line, `None` when it
     /// cannot be rendered again (not in the repo, a dirty working tree).
     Rollback {
         app: String,
         revisions: Vec<Option<String>>,
     },
+}
+
+/// A Deployment's revisions, and which one's diff is open (`u` undoes to it).
+#[derive(Debug, Clone)]
+pub struct WorkloadHistory {
+    pub request: u64,
+    pub key: RowKey,
+    pub entries: Vec<crate::cluster::history::RevisionEntry>,
+    /// The detail showing a revision's diff, and that revision.
+    pub open: Option<(u64, i64)>,
 }
 
 /// A short list to choose from (a pod's containers).
@@ -380,6 +394,8 @@ pub struct State {
     pub keymap: Keymap,
     pub confirm: Option<Confirm>,
     pub picker: Option<Picker>,
+    /// A Deployment's revisions being looked at (`h`).
+    pub workload_history: Option<WorkloadHistory>,
     pub editor: Option<Editor>,
     /// The certs view's rows: Certificates, TLS secrets and routes joined
     /// (recomputed when one of them changes).
@@ -434,6 +450,7 @@ impl State {
             keymap,
             confirm: None,
             picker: None,
+            workload_history: None,
             editor: None,
             certs: Vec::new(),
             certs_stamp: None,

@@ -37,6 +37,12 @@ pub enum Mutation {
     Renew {
         key: RowKey,
     },
+    /// `kubectl rollout undo deployment/NAME --to-revision=N` (0: the
+    /// previous revision).
+    Undo {
+        key: RowKey,
+        to_revision: i64,
+    },
 }
 
 impl Mutation {
@@ -59,6 +65,10 @@ impl Mutation {
                 replicas,
             } => format!("scale {} --replicas={replicas}", target(*kind, key)),
             Mutation::Renew { key } => format!("renew {}", target(ResourceKind::Certificates, key)),
+            Mutation::Undo { key, to_revision } => format!(
+                "rollout undo {} --to-revision={to_revision}",
+                target(ResourceKind::Deployments, key)
+            ),
         }
     }
 
@@ -69,6 +79,7 @@ impl Mutation {
             Mutation::Kill { .. } => "kill",
             Mutation::Scale { .. } => "scale",
             Mutation::Renew { .. } => "renew",
+            Mutation::Undo { .. } => "undo",
         }
     }
 }
@@ -143,6 +154,9 @@ pub async fn perform(client: &kube::Client, mutation: &Mutation) -> Result<Strin
             Ok(format!("pod/{} killed", key.name))
         }
         Mutation::Renew { key } => crate::certs::renew(client, &key.namespace, &key.name).await,
+        Mutation::Undo { key, to_revision } => {
+            super::history::undo_deployment(client, &key.namespace, &key.name, *to_revision).await
+        }
         Mutation::Scale {
             kind,
             key,

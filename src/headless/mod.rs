@@ -7,8 +7,10 @@ pub mod gitops;
 pub mod logs;
 pub mod restart;
 pub mod term;
+pub mod undo;
 
 pub use restart::{RestartArgs, parse_workload, restart};
+pub use undo::{UndoArgs, undo};
 
 /// Exit codes: 0 done, 1 the action ran but failed (rollout failed or timed
 /// out), 2 could not run it (bad arguments, no cluster, refused).

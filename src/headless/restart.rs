@@ -78,9 +78,48 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
         kind,
         key: key.clone(),
     };
-    let result = actions::perform(&client, &mutation).await;
+    let run = Run {
+        client: &client,
+        context: &info.context,
+        audit,
+        wait: args.wait,
+        timeout,
+    };
+    perform_and_follow(run, kind, &key, mutation).await
+}
+
+/// What a workload mutation run from the command line needs.
+pub struct Run<'a> {
+    pub client: &'a kube::Client,
+    pub context: &'a str,
+    pub audit: &'a AuditLog,
+    pub wait: bool,
+    pub timeout: std::time::Duration,
+}
+
+/// Carries out a restart or an undo, audits it, and with `wait` follows
+/// the rollout as `kubectl rollout status` does.
+pub async fn perform_and_follow(
+    run: Run<'_>,
+    kind: ResourceKind,
+    key: &RowKey,
+    mutation: Mutation,
+) -> ExitCode {
+    let fail = |message: String| {
+        crate::errln!("bosun: {message}");
+        ExitCode::from(EXIT_ERROR)
+    };
+    let Run {
+        client,
+        context,
+        audit,
+        wait,
+        timeout,
+    } = run;
+    let name = &key.name;
+    let result = actions::perform(client, &mutation).await;
     if let Err(error) = audit.record(
-        &info.context,
+        context,
         crate::audit::Source::Cli,
         &mutation.describe(),
         &result,
@@ -88,10 +127,15 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
         crate::errln!("bosun: warning: {error}");
     }
     match result {
+        // Nothing changed: there is no rollout to follow.
+        Ok(text) if text.contains("skipped rollback") => {
+            crate::outln!("{text}");
+            return ExitCode::SUCCESS;
+        }
         Ok(text) => crate::outln!("{text}"),
         Err(error) => return fail(error),
     }
-    if !args.wait {
+    if !wait {
         return ExitCode::SUCCESS;
     }
     let mut last = String::new();
@@ -110,14 +154,14 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
             last = line;
         }
     };
-    let outcome = rollout::follow(&client, kind, &key, timeout, &mut print).await;
+    let outcome = rollout::follow(client, kind, key, timeout, &mut print).await;
     let audited = match &outcome {
         Ok(progress) if progress.state == RolloutState::Complete => Ok(progress.summary()),
         Ok(progress) => Err(progress.summary()),
         Err(error) => Err(error.clone()),
     };
     if let Err(error) = audit.record(
-        &info.context,
+        context,
         crate::audit::Source::Cli,
         &format!("rollout of {}", mutation.describe()),
         &audited,

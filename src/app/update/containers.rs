@@ -88,6 +88,9 @@ pub(super) fn on_picker_key(state: &mut State, key: KeyEvent, effects: &mut Vec<
                 return;
             };
             match picker.purpose {
+                PickPurpose::Revision { .. } => {
+                    super::workload_history::open_revision(state, picker.cursor)
+                }
                 PickPurpose::Rollback { app, revisions } => {
                     let revision = revisions.get(picker.cursor).cloned().flatten();
                     super::gitops::pick_rollback(state, &app, revision, &choice, effects);

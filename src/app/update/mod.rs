@@ -29,6 +29,7 @@ mod containers;
 mod gitops;
 mod input;
 mod mutations;
+mod workload_history;
 
 use cluster::*;
 use containers::*;
@@ -70,6 +71,14 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
                 state.flash(Level::Error, error);
                 state.dirty = true;
             }
+        }
+        AppEvent::History {
+            request,
+            key,
+            result,
+        } => {
+            workload_history::on_history(state, request, key, result);
+            state.dirty = true;
         }
         AppEvent::Detail { request, result } => {
             if let Some(detail) = state.detail.as_mut()
@@ -336,6 +345,13 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
             gitops::act(state, Action::Sync, effects);
             return;
         }
+        // A revision's diff: `u` undoes to it.
+        if workload_history::open_revision_target(state).is_some()
+            && state.keymap.action(KeyContext::Global, &key) == Some(Action::Undo)
+        {
+            workload_history::ask_undo(state);
+            return;
+        }
         on_pager_key(state, key, effects);
         return;
     }
@@ -444,6 +460,10 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         | Action::CycleTail
         | Action::Since(_) => {}
         Action::Renew => ask_renew(state),
+        Action::History if matches!(state.view().kind, ViewKind::Resource(_)) => {
+            workload_history::ask_history(state, effects)
+        }
+        Action::Undo => workload_history::ask_undo(state),
         Action::Diff
         | Action::Sync
         | Action::History

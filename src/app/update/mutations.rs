@@ -135,7 +135,7 @@ pub(super) fn ask_scale(state: &mut State) {
 pub(super) fn start_mutation(state: &mut State, mutation: Mutation, effects: &mut Vec<Effect>) {
     state.next_request += 1;
     let request = state.next_request;
-    if let Mutation::Restart { .. } = &mutation {
+    if let Mutation::Restart { .. } | Mutation::Undo { .. } = &mutation {
         state.rollouts.push(RolloutPanel {
             request,
             title: mutation.describe(),

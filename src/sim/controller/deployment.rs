@@ -48,6 +48,28 @@ fn with_revision(mut obj: Value, rev: i64) -> Value {
     obj
 }
 
+/// The Deployment's annotations a ReplicaSet carries
+/// (`copyDeploymentAnnotationsToReplicaSet`: change-cause among them).
+fn copied_annotations(d: &Value) -> Map<String, Value> {
+    const SKIP: [&str; 6] = [
+        "kubectl.kubernetes.io/last-applied-configuration",
+        REVISION,
+        "deployment.kubernetes.io/revision-history",
+        "deployment.kubernetes.io/desired-replicas",
+        "deployment.kubernetes.io/max-replicas",
+        "deprecated.deployment.rollback.to",
+    ];
+    d.pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .map(|a| {
+            a.iter()
+                .filter(|(k, _)| !SKIP.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn new_replicaset(d: &Value, template: &Value, hash: &str, rev: i64, desired: i64) -> Value {
     let (ns, name) = ns_name(d);
     let mut rs_template = template.clone();
@@ -72,6 +94,16 @@ fn new_replicaset(d: &Value, template: &Value, hash: &str, rev: i64, desired: i6
         .cloned()
         .unwrap_or_default();
     selector.insert(HASH.into(), json!(hash));
+    let mut annotations = copied_annotations(d);
+    annotations.insert(
+        "deployment.kubernetes.io/desired-replicas".into(),
+        json!(desired.to_string()),
+    );
+    annotations.insert(
+        "deployment.kubernetes.io/max-replicas".into(),
+        json!((desired + 1).to_string()),
+    );
+    annotations.insert(REVISION.into(), json!(rev.to_string()));
     json!({
         "apiVersion": "apps/v1",
         "kind": "ReplicaSet",
@@ -79,11 +111,7 @@ fn new_replicaset(d: &Value, template: &Value, hash: &str, rev: i64, desired: i6
             "name": format!("{name}-{hash}"),
             "namespace": ns,
             "labels": labels,
-            "annotations": {
-                "deployment.kubernetes.io/desired-replicas": desired.to_string(),
-                "deployment.kubernetes.io/max-replicas": (desired + 1).to_string(),
-                REVISION: rev.to_string(),
-            },
+            "annotations": annotations,
             "ownerReferences": [super::owner_ref(d)],
         },
         "spec": {
@@ -135,8 +163,12 @@ pub(super) fn reconcile(ctl: &mut Controller, cx: &mut Cx, d: &Value) {
     let mut progressed = false;
     let new_rs = match current {
         Some(rs) if revision(&rs) < max_rev || (revision(&rs) == 0 && rss.len() > 1) => {
-            // A rollback to an older template: it becomes the newest revision.
-            let rs = with_revision(rs, max_rev + 1);
+            // A rollback to an older template: it becomes the newest
+            // revision and carries the Deployment's annotations again.
+            let mut rs = with_revision(rs, max_rev + 1);
+            if let Some(Value::Object(annotations)) = rs.pointer_mut("/metadata/annotations") {
+                annotations.extend(copied_annotations(d));
+            }
             cx.update(ids.replicasets, rs)
         }
         Some(rs) => Some(rs),
