@@ -74,6 +74,7 @@ async fn diff_300() {
         create_namespace: false,
         ignore_differences: &[],
         respect_ignore_differences: false,
+        live_hpas: None,
     };
     let first = compare::diff_app(&client, &resolver, input()).await;
     sync::sync_app(
@@ -143,6 +144,7 @@ async fn diff_300() {
                 create_namespace: false,
                 ignore_differences: &[],
                 respect_ignore_differences: false,
+                live_hpas: None,
             },
         )
         .await;

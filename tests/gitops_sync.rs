@@ -96,6 +96,7 @@ async fn diff_as(
             create_namespace: false,
             ignore_differences: &[],
             respect_ignore_differences: false,
+            live_hpas: None,
         },
     )
     .await

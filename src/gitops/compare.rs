@@ -298,6 +298,40 @@ pub struct DiffInput<'a> {
     /// `RespectIgnoreDifferences=true`: ignored fields keep their live
     /// values at sync.
     pub respect_ignore_differences: bool,
+    /// The cluster's HPAs, listed once for every app of a refresh (none:
+    /// listed for this diff).
+    pub live_hpas: Option<&'a LiveHpas>,
+}
+
+/// The cluster's HPAs, listed at most once per refresh and shared by the
+/// diffs of every app (the built-in HPA rule needs them).
+#[derive(Debug, Default)]
+pub struct LiveHpas(tokio::sync::OnceCell<Vec<Value>>);
+
+impl LiveHpas {
+    async fn get(&self, client: &Client, resolver: &Resolver) -> &[Value] {
+        self.0.get_or_init(|| list_hpas(client, resolver)).await
+    }
+}
+
+async fn list_hpas(client: &Client, resolver: &Resolver) -> Vec<Value> {
+    let probe = ObjectKey {
+        group: "autoscaling".into(),
+        kind: "HorizontalPodAutoscaler".into(),
+        namespace: None,
+        name: String::new(),
+    };
+    let Some(resolved) = resolver.for_key(&probe) else {
+        return Vec::new();
+    };
+    match api(client, &resolved, None)
+        .list(&ListParams::default())
+        .await
+    {
+        Ok(list) => list.items.iter().map(to_value).collect(),
+        // Not allowed to list HPAs: no built-in rule, nothing else lost.
+        Err(_) => Vec::new(),
+    }
 }
 
 /// Diffs one app. Errors on single objects are recorded on them; only a
@@ -610,18 +644,9 @@ async fn hpa_targets(
             manifest
         })
         .collect();
-    let probe = ObjectKey {
-        group: "autoscaling".into(),
-        kind: "HorizontalPodAutoscaler".into(),
-        namespace: None,
-        name: String::new(),
-    };
-    if let Some(resolved) = resolver.for_key(&probe)
-        && let Ok(list) = api(client, &resolved, None)
-            .list(&ListParams::default())
-            .await
-    {
-        hpas.extend(list.items.iter().map(to_value));
+    match input.live_hpas {
+        Some(shared) => hpas.extend_from_slice(shared.get(client, resolver).await),
+        None => hpas.extend(list_hpas(client, resolver).await),
     }
     hpas.iter()
         .filter_map(|hpa| {

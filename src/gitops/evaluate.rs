@@ -167,6 +167,8 @@ pub struct RepoIndex {
     pub config: postbuild::RepoConfig,
     /// Set when some app renders a SOPS-encrypted object.
     pub decryption: Option<Arc<sops::Decryption>>,
+    /// The cluster's HPAs, listed once for all the apps' diffs.
+    pub live_hpas: Arc<compare::LiveHpas>,
 }
 
 /// Builds the index over every app that rendered.
@@ -279,6 +281,7 @@ pub async fn evaluate_rendered(
             create_namespace: app.create_namespace,
             ignore_differences: &app.ignore_differences,
             respect_ignore_differences: app.respect_ignore_differences,
+            live_hpas: Some(&repo.live_hpas),
         },
     )
     .await;
