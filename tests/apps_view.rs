@@ -411,16 +411,8 @@ async fn a_sync_with_waves_says_which_wave_it_waits_on() {
     app.start_gitops(&root);
     app.wait_for("every app evaluated", WAIT, |state, _| all_evaluated(state))
         .await;
-    let row = app
-        .state
-        .gitops
-        .apps
-        .iter()
-        .position(|a| a.name() == "blog")
-        .expect("blog listed");
-    for _ in 0..row {
-        app.key(KeyCode::Char('j')).await;
-    }
+    app.select_where(|state, i| state.gitops.apps[i].name() == "blog")
+        .await;
     app.key(KeyCode::Char('S')).await;
     let diff = app
         .state
@@ -473,16 +465,8 @@ async fn an_undecryptable_secret_is_named_in_the_confirm_and_never_applied() {
     app.start_gitops(&root);
     app.wait_for("every app evaluated", WAIT, |state, _| all_evaluated(state))
         .await;
-    let row = app
-        .state
-        .gitops
-        .apps
-        .iter()
-        .position(|a| a.name() == "mail")
-        .expect("mail listed");
-    for _ in 0..row {
-        app.key(KeyCode::Char('j')).await;
-    }
+    app.select_where(|state, i| state.gitops.apps[i].name() == "mail")
+        .await;
     app.key(KeyCode::Char('S')).await;
     app.key(KeyCode::Char('S')).await;
     let question = app
@@ -525,29 +509,16 @@ async fn s_on_one_object_of_the_tree_syncs_it_alone_without_hooks_or_waves() {
     app.start_gitops(&root);
     app.wait_for("every app evaluated", WAIT, |state, _| all_evaluated(state))
         .await;
-    let row = app
-        .state
-        .gitops
-        .apps
-        .iter()
-        .position(|a| a.name() == "blog")
-        .expect("blog listed");
-    for _ in 0..row {
-        app.key(KeyCode::Char('j')).await;
-    }
+    app.select_where(|state, i| state.gitops.apps[i].name() == "blog")
+        .await;
     app.key(KeyCode::Enter).await;
-    let _ = app.screen();
-    let objects = app.state.gitops.app("blog").expect("blog").objects.clone();
-    let position = app
-        .state
-        .view()
-        .visible
-        .iter()
-        .position(|&i| objects[i as usize].key.name == "blog-config")
-        .expect("blog-config in the tree");
-    for _ in 0..position {
-        app.key(KeyCode::Char('j')).await;
-    }
+    app.select_where(|state, i| {
+        state
+            .gitops
+            .app("blog")
+            .is_some_and(|blog| blog.objects[i].key.name == "blog-config")
+    })
+    .await;
     app.key(KeyCode::Char('S')).await;
     let title = app
         .state

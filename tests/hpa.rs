@@ -133,16 +133,8 @@ async fn an_hpa_scales_with_cpu_and_bosun_shows_it_as_kubectl_does() {
         screen.contains("FailedGetResourceMetric"),
         "the HPA that cannot scale says why: {screen}"
     );
-    let web_row = app
-        .state
-        .view()
-        .visible
-        .iter()
-        .position(|&i| &*app.state.stores.hpas.rows()[i as usize].name == "web")
-        .expect("web row");
-    for _ in 0..web_row {
-        app.key(KeyCode::Char('j')).await;
-    }
+    app.select_where(|state, i| &*state.stores.hpas.rows()[i].name == "web")
+        .await;
     app.key(KeyCode::Enter).await;
     app.wait_for("the HPA described", WAIT, |state, _| {
         state.detail.as_ref().is_some_and(|d| !d.loading)
@@ -175,16 +167,8 @@ async fn an_hpa_scales_with_cpu_and_bosun_shows_it_as_kubectl_does() {
         screen.contains("1–3")
     })
     .await;
-    let row = app
-        .state
-        .view()
-        .visible
-        .iter()
-        .position(|&i| &*app.state.stores.deployments.rows()[i as usize].name == "web")
-        .expect("web listed");
-    for _ in 0..row {
-        app.key(KeyCode::Char('j')).await;
-    }
+    app.select_where(|state, i| &*state.stores.deployments.rows()[i].name == "web")
+        .await;
     app.key(KeyCode::Char('s')).await;
     let screen = app.screen();
     assert!(

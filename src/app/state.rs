@@ -151,6 +151,25 @@ pub struct Detail {
     pub diff: Option<DiffNav>,
 }
 
+impl Detail {
+    /// A pager over text already made (a diff, a history), at the top.
+    pub fn text(request: u64, title: String, lines: Vec<String>, diff: Option<DiffNav>) -> Detail {
+        Detail {
+            request,
+            kind: DetailKind::Describe,
+            title,
+            lines,
+            loading: false,
+            error: None,
+            scroll: 0,
+            search: String::new(),
+            matches: Vec::new(),
+            current_match: 0,
+            diff,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiffNav {
     pub app: String,

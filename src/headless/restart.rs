@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use crate::audit::AuditLog;
 use crate::cluster::actions::{self, Mutation};
-use crate::cluster::client::{LoadedKubeconfig, client_for};
+use crate::cluster::client::{ContextInfo, LoadedKubeconfig, client_for};
 use crate::cluster::kind::ResourceKind;
 use crate::cluster::rollout;
 use crate::cluster::rows::{RolloutState, RowKey};
@@ -59,20 +59,18 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
         Ok(parsed) => parsed,
         Err(error) => return fail(error),
     };
-    let Some(timeout) = parse_duration(&args.timeout) else {
-        return fail(format!(
-            "--timeout \"{}\": expected a duration like 90s or 5m",
-            args.timeout
-        ));
+    let target = match connect(
+        loaded,
+        args.context.as_deref(),
+        args.namespace,
+        &args.timeout,
+    )
+    .await
+    {
+        Ok(target) => target,
+        Err(error) => return fail(error),
     };
-    let (client, info) = match client_for(loaded, args.context.as_deref()).await {
-        Ok(pair) => pair,
-        Err(error) => return fail(error.to_string()),
-    };
-    let namespace = args
-        .namespace
-        .or(info.namespace.clone())
-        .unwrap_or_else(|| "default".to_string());
+    let (client, info, namespace, timeout) = target;
     let key = RowKey::new(&namespace, &name);
     let mutation = Mutation::Restart {
         kind,
@@ -86,6 +84,25 @@ pub async fn restart(loaded: &LoadedKubeconfig, args: RestartArgs, audit: &Audit
         timeout,
     };
     perform_and_follow(run, kind, &key, mutation).await
+}
+
+/// A workload command's connection: the client, its context, the
+/// namespace (`-n`, else the context's, else "default"), and `--timeout`.
+pub async fn connect(
+    loaded: &LoadedKubeconfig,
+    context: Option<&str>,
+    namespace: Option<String>,
+    timeout: &str,
+) -> Result<(kube::Client, ContextInfo, String, std::time::Duration), String> {
+    let parsed = parse_duration(timeout)
+        .ok_or_else(|| format!("--timeout \"{timeout}\": expected a duration like 90s or 5m"))?;
+    let (client, info) = client_for(loaded, context)
+        .await
+        .map_err(|error| error.to_string())?;
+    let namespace = namespace
+        .or(info.namespace.clone())
+        .unwrap_or_else(|| "default".to_string());
+    Ok((client, info, namespace, parsed))
 }
 
 /// What a workload mutation run from the command line needs.

@@ -7,14 +7,13 @@ use std::process::ExitCode;
 
 use crate::audit::AuditLog;
 use crate::cluster::actions::Mutation;
-use crate::cluster::client::{LoadedKubeconfig, client_for};
+use crate::cluster::client::LoadedKubeconfig;
 use crate::cluster::history;
 use crate::cluster::kind::ResourceKind;
 use crate::cluster::rows::RowKey;
-use crate::config::settings::parse_duration;
 
 use super::EXIT_ERROR;
-use super::restart::{Run, parse_workload, perform_and_follow};
+use super::restart::{Run, connect, parse_workload, perform_and_follow};
 
 pub struct UndoArgs {
     pub target: String,
@@ -47,20 +46,18 @@ pub async fn undo(loaded: &LoadedKubeconfig, args: UndoArgs, audit: &AuditLog) -
     if args.readonly && !args.history {
         return fail(format!("read-only mode: refusing to undo {}", args.target));
     }
-    let Some(timeout) = parse_duration(&args.timeout) else {
-        return fail(format!(
-            "--timeout \"{}\": expected a duration like 90s or 5m",
-            args.timeout
-        ));
+    let target = match connect(
+        loaded,
+        args.context.as_deref(),
+        args.namespace,
+        &args.timeout,
+    )
+    .await
+    {
+        Ok(target) => target,
+        Err(error) => return fail(error),
     };
-    let (client, info) = match client_for(loaded, args.context.as_deref()).await {
-        Ok(pair) => pair,
-        Err(error) => return fail(error.to_string()),
-    };
-    let namespace = args
-        .namespace
-        .or(info.namespace.clone())
-        .unwrap_or_else(|| "default".to_string());
+    let (client, info, namespace, timeout) = target;
     if args.history {
         return match history::deployment_history(&client, &namespace, &name).await {
             Ok(found) => {

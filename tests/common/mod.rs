@@ -193,6 +193,24 @@ impl Harness {
             .await;
     }
 
+    /// Moves the cursor to the first row on screen whose store index
+    /// `wanted` accepts (from the top, as a user would with `g` then `j`).
+    #[allow(dead_code)]
+    pub async fn select_where(&mut self, wanted: impl Fn(&State, usize) -> bool) {
+        let _ = self.screen();
+        let position = self
+            .state
+            .view()
+            .visible
+            .iter()
+            .position(|&i| wanted(&self.state, i as usize))
+            .expect("the row is listed");
+        self.key(KeyCode::Char('g')).await;
+        for _ in 0..position {
+            self.key(KeyCode::Char('j')).await;
+        }
+    }
+
     pub async fn keys(&mut self, text: &str) {
         for character in text.chars() {
             self.key(KeyCode::Char(character)).await;

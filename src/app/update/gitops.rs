@@ -276,25 +276,18 @@ fn open_rollback_diff(state: &mut State, app: &str) {
     );
     let (lines, objects) = diff_lines_of(app, Some(evaluation));
     state.next_request += 1;
-    state.detail = Some(Detail {
-        request: state.next_request,
-        kind: DetailKind::Describe,
+    state.detail = Some(Detail::text(
+        state.next_request,
         title,
         lines,
-        loading: false,
-        error: None,
-        scroll: 0,
-        search: String::new(),
-        matches: Vec::new(),
-        current_match: 0,
-        diff: Some(DiffNav {
+        Some(DiffNav {
             app: app.to_string(),
             objects,
             for_sync: true,
             rollback: true,
             object: None,
         }),
-    });
+    ));
 }
 
 /// Argo CD's automated sync: each new commit once, never a commit it has
@@ -438,25 +431,18 @@ fn open_object_diff(state: &mut State, name: &str, key: &crate::gitops::object::
         lines.push(format!("{key} is in sync with the repo."));
     }
     state.next_request += 1;
-    state.detail = Some(Detail {
-        request: state.next_request,
-        kind: DetailKind::Describe,
-        title: format!("diff {key} only — S sync this object · esc cancel"),
+    state.detail = Some(Detail::text(
+        state.next_request,
+        format!("diff {key} only — S sync this object · esc cancel"),
         lines,
-        loading: false,
-        error: None,
-        scroll: 0,
-        search: String::new(),
-        matches: Vec::new(),
-        current_match: 0,
-        diff: Some(DiffNav {
+        Some(DiffNav {
             app: name.to_string(),
             objects: vec![0],
             for_sync: true,
             rollback: false,
             object: Some(key.clone()),
         }),
-    });
+    ));
 }
 
 /// The confirm of a selective sync: what it skips is said.
@@ -805,25 +791,18 @@ fn open_diff(state: &mut State, name: &str, for_sync: bool) {
     } else {
         format!("diff {name} — n/N objects")
     };
-    state.detail = Some(Detail {
-        request: state.next_request,
-        kind: DetailKind::Describe,
+    state.detail = Some(Detail::text(
+        state.next_request,
         title,
         lines,
-        loading: false,
-        error: None,
-        scroll: 0,
-        search: String::new(),
-        matches: Vec::new(),
-        current_match: 0,
-        diff: Some(DiffNav {
+        Some(DiffNav {
             app: name.to_string(),
             objects,
             for_sync,
             rollback: false,
             object: None,
         }),
-    });
+    ));
 }
 
 /// A new evaluation of the app whose diff is open: show the new diff, but

@@ -599,19 +599,12 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
             };
             let text = crate::app::certs::details(entry, state.now);
             state.next_request += 1;
-            state.detail = Some(Detail {
-                request: state.next_request,
-                kind: DetailKind::Describe,
-                title: format!("certificate {}/{}", key.namespace, key.name),
-                lines: text.lines().map(str::to_string).collect(),
-                loading: false,
-                error: None,
-                scroll: 0,
-                search: String::new(),
-                matches: Vec::new(),
-                current_match: 0,
-                diff: None,
-            });
+            state.detail = Some(Detail::text(
+                state.next_request,
+                format!("certificate {}/{}", key.namespace, key.name),
+                text.lines().map(str::to_string).collect(),
+                None,
+            ));
         }
         ViewKind::Contexts => switch_context(state, key.name.to_string(), effects),
         ViewKind::Apps => gitops::open_tree(state, &key.name),

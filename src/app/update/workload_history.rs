@@ -106,22 +106,11 @@ pub(super) fn open_revision(state: &mut State, index: usize) {
     lines.insert(0, format!("# change-cause: {}", entry.change_cause));
     state.next_request += 1;
     let request = state.next_request;
-    state.detail = Some(Detail {
-        request,
-        kind: DetailKind::Describe,
-        title: format!(
-            "deployment/{} revision {number} — u undo to it · esc",
-            key.name
-        ),
-        lines,
-        loading: false,
-        error: None,
-        scroll: 0,
-        search: String::new(),
-        matches: Vec::new(),
-        current_match: 0,
-        diff: None,
-    });
+    let title = format!(
+        "deployment/{} revision {number} — u undo to it · esc",
+        key.name
+    );
+    state.detail = Some(Detail::text(request, title, lines, None));
     if let Some(history) = state.workload_history.as_mut() {
         history.open = Some((request, number));
     }

@@ -6,7 +6,10 @@
 //! `<unset>` when absent, REPLICAS the current count. Conditions are kept
 //! for the detail; one that says the HPA cannot scale marks the row.
 
-use k8s_openapi::api::autoscaling::v2::{HorizontalPodAutoscaler, MetricSpec, MetricStatus};
+use k8s_openapi::api::autoscaling::v2::{
+    HorizontalPodAutoscaler, MetricSpec, MetricStatus, MetricTarget, MetricValueStatus,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::{Health, Labels, Row, compact_labels};
 use crate::cluster::age::{Epoch, epoch};
@@ -122,6 +125,28 @@ impl HpaRow {
     }
 }
 
+fn quantity(q: Option<&Quantity>) -> String {
+    q.map(|q| q.0.clone())
+        .unwrap_or_else(|| "<unknown>".to_string())
+}
+
+/// External and Object metrics: `current/target (avg)` with an average
+/// target, else `current/target` of the plain value.
+fn value_or_average(target: Option<&MetricTarget>, current: Option<&MetricValueStatus>) -> String {
+    match target {
+        Some(target) if target.average_value.is_some() => format!(
+            "{}/{} (avg)",
+            quantity(current.and_then(|c| c.average_value.as_ref())),
+            quantity(target.average_value.as_ref())
+        ),
+        target => format!(
+            "{}/{}",
+            quantity(current.and_then(|c| c.value.as_ref())),
+            quantity(target.and_then(|t| t.value.as_ref()))
+        ),
+    }
+}
+
 /// kubectl's `formatHPAMetrics`, for autoscaling/v2.
 pub fn format_metrics(specs: &[MetricSpec], statuses: &[MetricStatus]) -> String {
     if specs.is_empty() {
@@ -129,35 +154,14 @@ pub fn format_metrics(specs: &[MetricSpec], statuses: &[MetricStatus]) -> String
     }
     const MAXIMUM: usize = 2;
     let unknown = || "<unknown>".to_string();
-    let quantity = |q: Option<&k8s_openapi::apimachinery::pkg::api::resource::Quantity>| {
-        q.map(|q| q.0.clone()).unwrap_or_else(unknown)
-    };
     let mut list = Vec::new();
     for (i, spec) in specs.iter().enumerate() {
         let status = statuses.get(i);
         let text = match spec.type_.as_str() {
-            "External" => match spec.external.as_ref().map(|e| &e.target) {
-                Some(target) if target.average_value.is_some() => {
-                    let current = status
-                        .and_then(|s| s.external.as_ref())
-                        .and_then(|e| e.current.average_value.as_ref());
-                    format!(
-                        "{}/{} (avg)",
-                        quantity(current),
-                        quantity(target.average_value.as_ref())
-                    )
-                }
-                target => {
-                    let current = status
-                        .and_then(|s| s.external.as_ref())
-                        .and_then(|e| e.current.value.as_ref());
-                    format!(
-                        "{}/{}",
-                        quantity(current),
-                        quantity(target.and_then(|t| t.value.as_ref()))
-                    )
-                }
-            },
+            "External" => value_or_average(
+                spec.external.as_ref().map(|e| &e.target),
+                status.and_then(|s| s.external.as_ref()).map(|e| &e.current),
+            ),
             "Pods" => {
                 let current = status
                     .and_then(|s| s.pods.as_ref())
@@ -168,28 +172,10 @@ pub fn format_metrics(specs: &[MetricSpec], statuses: &[MetricStatus]) -> String
                     .and_then(|p| p.target.average_value.as_ref());
                 format!("{}/{}", quantity(current), quantity(target))
             }
-            "Object" => match spec.object.as_ref().map(|o| &o.target) {
-                Some(target) if target.average_value.is_some() => {
-                    let current = status
-                        .and_then(|s| s.object.as_ref())
-                        .and_then(|o| o.current.average_value.as_ref());
-                    format!(
-                        "{}/{} (avg)",
-                        quantity(current),
-                        quantity(target.average_value.as_ref())
-                    )
-                }
-                target => {
-                    let current = status
-                        .and_then(|s| s.object.as_ref())
-                        .and_then(|o| o.current.value.as_ref());
-                    format!(
-                        "{}/{}",
-                        quantity(current),
-                        quantity(target.and_then(|t| t.value.as_ref()))
-                    )
-                }
-            },
+            "Object" => value_or_average(
+                spec.object.as_ref().map(|o| &o.target),
+                status.and_then(|s| s.object.as_ref()).map(|o| &o.current),
+            ),
             "Resource" | "ContainerResource" => {
                 let (name, target) = match (&spec.resource, &spec.container_resource) {
                     (Some(r), _) if spec.type_ == "Resource" => (r.name.as_str(), &r.target),
