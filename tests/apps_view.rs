@@ -427,12 +427,7 @@ async fn a_sync_with_waves_says_which_wave_it_waits_on() {
         "hooks are listed, not diffed:\n{diff}"
     );
     app.key(KeyCode::Char('S')).await;
-    let question = app
-        .state
-        .confirm
-        .as_ref()
-        .map(|c| c.question.clone())
-        .expect("confirm");
+    let question = app.question();
     assert!(question.contains("Hooks run:"), "{question}");
     app.key(KeyCode::Char('y')).await;
     app.wait_for("the progress line", WAIT, |_, screen| {
@@ -469,12 +464,7 @@ async fn an_undecryptable_secret_is_named_in_the_confirm_and_never_applied() {
         .await;
     app.key(KeyCode::Char('S')).await;
     app.key(KeyCode::Char('S')).await;
-    let question = app
-        .state
-        .confirm
-        .as_ref()
-        .map(|c| c.question.clone())
-        .expect("confirm");
+    let question = app.question();
     assert!(
         question.contains("Not applied (the rest syncs without them):")
             && question.contains("Secret mail/age is encrypted with SOPS for age1l44x")
@@ -531,12 +521,7 @@ async fn s_on_one_object_of_the_tree_syncs_it_alone_without_hooks_or_waves() {
         "{title}"
     );
     app.key(KeyCode::Char('S')).await;
-    let question = app
-        .state
-        .confirm
-        .as_ref()
-        .map(|c| c.question.clone())
-        .expect("confirm");
+    let question = app.question();
     assert!(
         question.starts_with("Sync only ConfigMap blog/blog-config of blog?")
             && question.contains("its sync wave and blog's hooks are ignored"),

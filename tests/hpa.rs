@@ -140,12 +140,7 @@ async fn an_hpa_scales_with_cpu_and_bosun_shows_it_as_kubectl_does() {
         state.detail.as_ref().is_some_and(|d| !d.loading)
     })
     .await;
-    let detail = app
-        .state
-        .detail
-        .as_ref()
-        .map(|d| d.lines.join("\n"))
-        .unwrap_or_default();
+    let detail = app.detail_text();
     assert!(
         detail.contains("Reference:") && detail.contains("Deployment/web"),
         "{detail}"

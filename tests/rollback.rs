@@ -171,23 +171,13 @@ async fn the_history_picker_rolls_back_and_pauses_auto_sync() {
             .is_some_and(|d| d.title.starts_with("roll notes back to"))
     })
     .await;
-    let diff = app
-        .state
-        .detail
-        .as_ref()
-        .map(|d| d.lines.join("\n"))
-        .unwrap_or_default();
+    let diff = app.detail_text();
     assert!(
         diff.contains("-  version: '3'") && diff.contains("+  version: '1'"),
         "{diff}"
     );
     app.key(KeyCode::Char('S')).await;
-    let question = app
-        .state
-        .confirm
-        .as_ref()
-        .map(|c| c.question.clone())
-        .expect("confirm");
+    let question = app.question();
     assert!(
         question.starts_with(&format!(
             "Roll notes back to {} (notes version 1)?",

@@ -215,12 +215,7 @@ async fn h_lists_the_revisions_and_u_undoes_to_the_one_shown() {
         "{text}"
     );
     app.key(KeyCode::Char('u')).await;
-    let question = app
-        .state
-        .confirm
-        .as_ref()
-        .map(|c| c.question.clone())
-        .expect("confirm");
+    let question = app.question();
     assert!(
         question.starts_with("Undo deployment/web -n default to revision 1? (kubectl rollout undo deployment/web -n default --to-revision=1)"),
         "{question}"

@@ -211,6 +211,26 @@ impl Harness {
         }
     }
 
+    /// The confirm's question (the test fails when none is open).
+    #[allow(dead_code)]
+    pub fn question(&self) -> String {
+        self.state
+            .confirm
+            .as_ref()
+            .map(|c| c.question.clone())
+            .expect("a confirm is open")
+    }
+
+    /// The open pager's text (empty when none is open).
+    #[allow(dead_code)]
+    pub fn detail_text(&self) -> String {
+        self.state
+            .detail
+            .as_ref()
+            .map(|d| d.lines.join("\n"))
+            .unwrap_or_default()
+    }
+
     pub async fn keys(&mut self, text: &str) {
         for character in text.chars() {
             self.key(KeyCode::Char(character)).await;
