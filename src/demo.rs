@@ -65,6 +65,10 @@ pub const DEMO_SEED: &[(&str, &str)] = &[
         include_str!("../samples/cluster/65-autoscaling.yaml"),
     ),
     (
+        "66-helm.yaml",
+        include_str!("../samples/cluster/66-helm.yaml"),
+    ),
+    (
         "70-monitoring.yaml",
         include_str!("../samples/cluster/70-monitoring.yaml"),
     ),

@@ -254,3 +254,39 @@ async fn a_client_side_applied_secret_never_shows_its_key() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn helm_values_and_manifests_never_show_their_secrets() {
+    let sim = common::sample_cluster().await;
+    let mut app = common::Harness::start(
+        &sim,
+        bosun::app::view::ViewKind::Resource(bosun::cluster::kind::ResourceKind::HelmReleases),
+        160,
+        40,
+    )
+    .await;
+    app.wait_for("the releases", Duration::from_secs(20), |_, screen| {
+        screen.contains("harbor-1.15.1") && screen.contains("traefik-27.0.201")
+    })
+    .await;
+    app.select_where(|state, i| &*state.stores.helm_releases.rows()[i].release == "harbor")
+        .await;
+    for (key, shows) in [('v', "harborAdminPassword"), ('m', "kind: Secret")] {
+        app.key(crossterm::event::KeyCode::Char(key)).await;
+        app.wait_for("the release part", Duration::from_secs(20), |state, _| {
+            state.detail.as_ref().is_some_and(|d| !d.loading)
+        })
+        .await;
+        let text = app.detail_text();
+        assert!(text.contains(shows), "{text}");
+        for secret in [
+            "Harbor12345",
+            "SGFyYm9yMTIzNDU=",
+            "bm90LWEtcmVhbC1rZXktMTIzNA==",
+        ] {
+            assert!(!text.contains(secret), "{secret} shown: {text}");
+            assert!(!app.screen().contains(secret));
+        }
+        app.key(crossterm::event::KeyCode::Esc).await;
+    }
+}

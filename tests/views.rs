@@ -182,6 +182,19 @@ fn sample_state() -> State {
             bosun::cluster::rows::HpaRow::from_hpa,
         )))),
     );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::HelmReleases(RowUpdate::Replace(
+            docs.iter()
+                .filter(|doc| doc["type"] == "helm.sh/release.v1")
+                .map(|doc| {
+                    bosun::cluster::rows::HelmReleaseRow::from_secret(
+                        &serde_json::from_value(doc.clone()).expect("secret"),
+                    )
+                })
+                .collect(),
+        ))),
+    );
     for kind in ResourceKind::ALL {
         feed(&mut state, WatchMessage::Status(kind, WatchStatus::Live));
     }
@@ -277,6 +290,15 @@ fn hpa_view_prints_as_kubectl_get_hpa() {
     let mut state = sample_state();
     command(&mut state, "hpa");
     assert_snapshot!("hpas", render(&mut state).backend());
+}
+
+#[test]
+fn helm_view_lists_the_newest_revision_of_each_release() {
+    let mut state = sample_state();
+    command(&mut state, "helm");
+    assert_snapshot!("helm_releases", render(&mut state).backend());
+    key(&mut state, KeyCode::Enter);
+    assert_snapshot!("helm_history", render(&mut state).backend());
 }
 
 #[test]

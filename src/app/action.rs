@@ -50,6 +50,8 @@ pub enum Action {
     Sync,
     History,
     Undo,
+    Values,
+    Manifest,
     Fetch,
     Pull,
     Refresh,
@@ -195,6 +197,16 @@ impl Action {
             Action::History,
             "history",
             "history: app syncs (roll back), deployment revisions (undo)",
+        ),
+        (
+            Action::Values,
+            "values",
+            "a Helm release's values, every value masked",
+        ),
+        (
+            Action::Manifest,
+            "manifest",
+            "a Helm release's manifest, Secret data masked",
         ),
         (
             Action::Undo,

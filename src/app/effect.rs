@@ -12,6 +12,13 @@ pub enum Effect {
         epoch: u64,
         context: Option<String>,
     },
+    /// A Helm release's values or manifest, decoded and masked.
+    FetchHelm {
+        request: u64,
+        /// Namespace and the release Secret's name.
+        key: RowKey,
+        part: HelmPart,
+    },
     /// A Deployment's revisions (`h`).
     FetchHistory {
         request: u64,
@@ -69,4 +76,11 @@ pub enum Effect {
     /// Ask the GitOps worker (refresh, fetch, pull, sync).
     Gitops(super::gitops_service::GitopsCommand),
     Quit,
+}
+
+/// What `v` / `m` show of a Helm release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelmPart {
+    Values,
+    Manifest,
 }

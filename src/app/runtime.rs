@@ -131,6 +131,34 @@ impl Runtime {
     pub async fn execute(&mut self, effect: Effect) -> Vec<AppEvent> {
         match effect {
             Effect::Connect { epoch, context } => self.connect(epoch, context).await,
+            Effect::FetchHelm { request, key, part } => {
+                let Some(client) = self.client.clone() else {
+                    return vec![AppEvent::Detail {
+                        request,
+                        result: Err("not connected to a cluster".to_string()),
+                    }];
+                };
+                let sender = self.sender.clone();
+                tokio::spawn(async move {
+                    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+                        kube::Api::namespaced(client, &key.namespace);
+                    let result = match secrets.get(&key.name).await {
+                        Ok(secret) => {
+                            crate::cluster::helm::decode_secret(&secret).map(|release| match part {
+                                crate::app::effect::HelmPart::Values => {
+                                    crate::cluster::helm::values_masked(&release)
+                                }
+                                crate::app::effect::HelmPart::Manifest => {
+                                    crate::cluster::helm::manifest_redacted(&release)
+                                }
+                            })
+                        }
+                        Err(error) => Err(crate::cluster::client::plain_client_error(&error)),
+                    };
+                    let _ = sender.send(AppEvent::Detail { request, result }).await;
+                });
+                Vec::new()
+            }
             Effect::FetchHistory { request, key } => {
                 let Some(client) = self.client.clone() else {
                     return vec![AppEvent::History {

@@ -195,6 +195,39 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
                 &mut indices,
             );
         }
+        // `helm list`: the newest revision of each release.
+        ViewKind::Resource(ResourceKind::HelmReleases) => {
+            let rows = state.stores.helm_releases.rows();
+            let mut newest: std::collections::HashMap<(&str, &str), (i64, u32)> =
+                std::collections::HashMap::new();
+            for (i, row) in rows.iter().enumerate() {
+                if !in_scope(scope, &row.namespace) {
+                    continue;
+                }
+                let slot = newest
+                    .entry((&row.namespace, &row.release))
+                    .or_insert((row.revision, i as u32));
+                if row.revision > slot.0 {
+                    *slot = (row.revision, i as u32);
+                }
+            }
+            indices = newest.values().map(|(_, i)| *i).collect();
+            let (column, descending) = sort.unwrap_or((ColumnId::Name, false));
+            sort_by(
+                &mut |a, b| {
+                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+                    let order = match column {
+                        ColumnId::Updated | ColumnId::Age => by(b.updated, a.updated),
+                        ColumnId::Status => by(&a.status, &b.status),
+                        ColumnId::Namespace => by(&a.namespace, &b.namespace),
+                        _ => by(&a.release, &b.release),
+                    }
+                    .then_with(|| by(&a.namespace, &b.namespace));
+                    if descending { order.reverse() } else { order }
+                },
+                &mut indices,
+            );
+        }
         ViewKind::Resource(ResourceKind::Hpas) => {
             let rows = state.stores.hpas.rows();
             indices = (0..rows.len() as u32)
@@ -497,6 +530,11 @@ pub fn clock_signature(state: &State) -> u64 {
             ViewKind::Resource(ResourceKind::Hpas) => {
                 if let Some(row) = state.stores.hpas.rows().get(index) {
                     age(row.created).hash(&mut hasher);
+                }
+            }
+            ViewKind::Resource(ResourceKind::HelmReleases) => {
+                if let Some(row) = state.stores.helm_releases.rows().get(index) {
+                    age(row.updated).hash(&mut hasher);
                 }
             }
             ViewKind::Resource(ResourceKind::Jobs) => {

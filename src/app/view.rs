@@ -65,6 +65,10 @@ impl ViewKind {
             ],
             ViewKind::Resource(ResourceKind::Hpas),
         ),
+        (
+            &["helm", "releases", "helmreleases"],
+            ViewKind::Resource(ResourceKind::HelmReleases),
+        ),
         (&["certs", "cert", "certificates"], ViewKind::Certs),
         (&["apps", "app", "applications"], ViewKind::Apps),
         (&["builds", "build", "bld"], ViewKind::Builds),
@@ -91,6 +95,7 @@ impl ViewKind {
             ViewKind::Resource(ResourceKind::Events) => "Events",
             ViewKind::Resource(ResourceKind::Jobs) => "Jobs",
             ViewKind::Resource(ResourceKind::Hpas) => "HPAs",
+            ViewKind::Resource(ResourceKind::HelmReleases) => "Helm releases",
             ViewKind::Containers => "Containers",
             ViewKind::Contexts => "Contexts",
             ViewKind::Certs => "Certificates",
@@ -185,6 +190,11 @@ pub enum ColumnId {
     Replicas,
     /// The HPA range of a workload ("2–10").
     Hpa,
+    /// A Helm chart, `name-version`.
+    Chart,
+    AppVersion,
+    /// When a Helm release was last deployed.
+    Updated,
 }
 
 impl ColumnId {
@@ -248,6 +258,9 @@ impl ColumnId {
             ColumnId::MaxPods => "MAXPODS",
             ColumnId::Replicas => "REPLICAS",
             ColumnId::Hpa => "HPA",
+            ColumnId::Chart => "CHART",
+            ColumnId::AppVersion => "APP VERSION",
+            ColumnId::Updated => "UPDATED",
         }
     }
 }
@@ -278,6 +291,9 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
         ViewKind::Resource(ResourceKind::DaemonSets) => {
             vec![Namespace, Name, Ready, UpToDate, Available, Age, Rollout]
         }
+        ViewKind::Resource(ResourceKind::HelmReleases) => vec![
+            Name, Namespace, Revision, Updated, Status, Chart, AppVersion, Message,
+        ],
         ViewKind::Resource(ResourceKind::Hpas) => vec![
             Namespace, Name, Reference, Targets, MinPods, MaxPods, Replicas, Age, Message,
         ],

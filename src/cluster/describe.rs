@@ -400,7 +400,7 @@ pub fn describe(kind: ResourceKind, object: &Value, related_events: &[Value]) ->
         ResourceKind::Namespaces => {
             let _ = writeln!(out, "{:<16}{}", "Status:", text(object, "/status/phase"));
         }
-        ResourceKind::TlsSecrets => secret_data(&mut out, object),
+        ResourceKind::TlsSecrets | ResourceKind::HelmReleases => secret_data(&mut out, object),
         ResourceKind::Hpas => hpa(&mut out, object),
         // Custom resources: the header and conditions say it.
         ResourceKind::Jobs

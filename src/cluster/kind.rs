@@ -19,10 +19,12 @@ pub enum ResourceKind {
     IngressRoutes,
     /// autoscaling/v2 HorizontalPodAutoscalers.
     Hpas,
+    /// Helm 3 releases: Secrets of type helm.sh/release.v1, decoded.
+    HelmReleases,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 13] = [
+    pub const ALL: [ResourceKind; 14] = [
         ResourceKind::Pods,
         ResourceKind::Deployments,
         ResourceKind::StatefulSets,
@@ -36,6 +38,7 @@ impl ResourceKind {
         ResourceKind::Ingresses,
         ResourceKind::IngressRoutes,
         ResourceKind::Hpas,
+        ResourceKind::HelmReleases,
     ];
 
     /// Plural resource name, as in the API path and RBAC messages.
@@ -54,6 +57,7 @@ impl ResourceKind {
             ResourceKind::Ingresses => "ingresses",
             ResourceKind::IngressRoutes => "ingressroutes",
             ResourceKind::Hpas => "horizontalpodautoscalers",
+            ResourceKind::HelmReleases => "secrets",
         }
     }
 
@@ -73,6 +77,7 @@ impl ResourceKind {
             ResourceKind::Ingresses => "Ingress",
             ResourceKind::IngressRoutes => "IngressRoute",
             ResourceKind::Hpas => "HorizontalPodAutoscaler",
+            ResourceKind::HelmReleases => "Secret",
         }
     }
 

@@ -7,6 +7,7 @@ pub mod age;
 pub mod client;
 pub mod describe;
 pub mod fetch;
+pub mod helm;
 pub mod history;
 pub mod kind;
 pub mod logs;

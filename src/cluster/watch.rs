@@ -60,6 +60,7 @@ pub enum KindRows {
     Events(RowUpdate<EventRow>),
     Jobs(RowUpdate<super::rows::JobRow>),
     Hpas(RowUpdate<super::rows::HpaRow>),
+    HelmReleases(RowUpdate<super::rows::HelmReleaseRow>),
     Certificates(RowUpdate<crate::certs::CertificateRow>),
     TlsSecrets(RowUpdate<crate::certs::TlsSecretRow>),
     /// Ingresses or IngressRoutes.
@@ -76,6 +77,7 @@ impl KindRows {
             KindRows::Events(_) => ResourceKind::Events,
             KindRows::Jobs(_) => ResourceKind::Jobs,
             KindRows::Hpas(_) => ResourceKind::Hpas,
+            KindRows::HelmReleases(_) => ResourceKind::HelmReleases,
             KindRows::Certificates(_) => ResourceKind::Certificates,
             KindRows::TlsSecrets(_) => ResourceKind::TlsSecrets,
             KindRows::Routes(kind, _) => *kind,
@@ -425,6 +427,19 @@ where
                 fields: None,
                 project: CertificateRow::from_object,
                 wrap: KindRows::Certificates,
+            },
+            strategy,
+            sender.clone(),
+        ),
+        // Only Helm's release Secrets, decoded on arrival: the values and
+        // the manifest are not kept.
+        spawn(
+            WatchSpec {
+                api: Api::<Secret>::all(c()),
+                kind: ResourceKind::HelmReleases,
+                fields: Some("type=helm.sh/release.v1"),
+                project: super::rows::HelmReleaseRow::from_secret,
+                wrap: KindRows::HelmReleases,
             },
             strategy,
             sender.clone(),

@@ -23,16 +23,19 @@ pub enum KeyContext {
     Apps,
     /// The builds view (checked before `global` there).
     Builds,
+    /// The Helm releases view (checked before `global` there).
+    Helm,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 6] = [
+    pub const ALL: [KeyContext; 7] = [
         KeyContext::Global,
         KeyContext::Pager,
         KeyContext::Logs,
         KeyContext::Certs,
         KeyContext::Apps,
         KeyContext::Builds,
+        KeyContext::Helm,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +46,7 @@ impl KeyContext {
             KeyContext::Certs => "certs",
             KeyContext::Apps => "apps",
             KeyContext::Builds => "builds",
+            KeyContext::Helm => "helm",
         }
     }
 }

@@ -310,6 +310,26 @@ pub fn cert(theme: &Theme, row: &crate::certs::CertView, column: ColumnId) -> Ce
     }
 }
 
+/// A cell of the Helm releases view, as `helm list` prints it.
+pub fn helm_release(
+    state: &State,
+    theme: &Theme,
+    row: &crate::cluster::rows::HelmReleaseRow,
+    column: ColumnId,
+) -> Cell {
+    match column {
+        ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
+        ColumnId::Name => (row.release.to_string(), theme.text),
+        ColumnId::Revision => (row.revision.to_string(), theme.text),
+        ColumnId::Updated => (age(row.updated, state.now), theme.muted),
+        ColumnId::Status => (row.status.to_string(), health_style(theme, row.health)),
+        ColumnId::Chart => (row.chart.to_string(), theme.text),
+        ColumnId::AppVersion => (row.app_version.to_string(), theme.text),
+        ColumnId::Message => (row.problem.to_string(), health_style(theme, row.health)),
+        _ => (String::new(), theme.text),
+    }
+}
+
 /// A cell of the HPA view, as `kubectl get hpa` prints it.
 pub fn hpa(
     state: &State,

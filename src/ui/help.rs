@@ -19,6 +19,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         (KeyContext::Certs, "Certificates (:certs)"),
         (KeyContext::Apps, "Apps (:apps) and their diffs"),
         (KeyContext::Builds, "Builds (:builds)"),
+        (KeyContext::Helm, "Helm releases (:helm)"),
     ] {
         lines.push(Line::styled(heading, theme.header));
         for (keys, help) in state.keymap.help_lines(context) {

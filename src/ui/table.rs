@@ -70,6 +70,9 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::MinPods | ColumnId::MaxPods => Constraint::Length(8),
         ColumnId::Replicas => Constraint::Length(9),
         ColumnId::Hpa => Constraint::Length(7),
+        ColumnId::Chart => Constraint::Length(22),
+        ColumnId::AppVersion => Constraint::Length(14),
+        ColumnId::Updated => Constraint::Length(8),
     }
 }
 
@@ -109,6 +112,9 @@ fn drop_order(column: ColumnId) -> u8 {
         ColumnId::MinPods | ColumnId::MaxPods => 4,
         ColumnId::Replicas => 2,
         ColumnId::Hpa => 7,
+        ColumnId::Chart => 2,
+        ColumnId::AppVersion => 5,
+        ColumnId::Updated => 4,
     }
 }
 
@@ -191,6 +197,12 @@ fn row_cells(
             }
             None => Vec::new(),
         },
+        ViewKind::Resource(ResourceKind::HelmReleases) => {
+            match state.stores.helm_releases.rows().get(index) {
+                Some(row) => map(&|column| cells::helm_release(state, theme, row, column)),
+                None => Vec::new(),
+            }
+        }
         ViewKind::Resource(ResourceKind::Hpas) => match state.stores.hpas.rows().get(index) {
             Some(row) => map(&|column| cells::hpa(state, theme, row, column)),
             None => Vec::new(),

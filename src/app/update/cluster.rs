@@ -63,6 +63,7 @@ pub(super) fn on_cluster(state: &mut State, message: ClusterMessage, effects: &m
             KindRows::Events(update) => state.stores.events.apply(update),
             KindRows::Jobs(update) => state.stores.jobs.apply(update),
             KindRows::Hpas(update) => state.stores.hpas.apply(update),
+            KindRows::HelmReleases(update) => state.stores.helm_releases.apply(update),
             KindRows::Certificates(update) => state.stores.certificates.apply(update),
             KindRows::TlsSecrets(update) => state.stores.tls_secrets.apply(update),
             KindRows::Routes(ResourceKind::IngressRoutes, update) => {

@@ -27,6 +27,7 @@ mod builds;
 mod cluster;
 mod containers;
 mod gitops;
+mod helm;
 mod input;
 mod mutations;
 mod workload_history;
@@ -357,6 +358,9 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     }
     let view_context = match state.view().kind {
         ViewKind::Certs => state.keymap.action(KeyContext::Certs, &key),
+        ViewKind::Resource(ResourceKind::HelmReleases) => {
+            state.keymap.action(KeyContext::Helm, &key)
+        }
         ViewKind::Apps | ViewKind::AppObjects => state.keymap.action(KeyContext::Apps, &key),
         ViewKind::Builds => state.keymap.action(KeyContext::Builds, &key),
         _ => None,
@@ -464,6 +468,8 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             workload_history::ask_history(state, effects)
         }
         Action::Undo => workload_history::ask_undo(state),
+        Action::Values => helm::open_part(state, crate::app::effect::HelmPart::Values, effects),
+        Action::Manifest => helm::open_part(state, crate::app::effect::HelmPart::Manifest, effects),
         Action::Diff
         | Action::Sync
         | Action::History
@@ -610,6 +616,7 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
         ViewKind::Apps => gitops::open_tree(state, &key.name),
         ViewKind::Builds => open_logs(state, false, effects),
         ViewKind::AppObjects => gitops::act(state, Action::Diff, effects),
+        ViewKind::Resource(ResourceKind::HelmReleases) => helm::open_history(state),
         // Conditions with their messages, and the scaling events.
         ViewKind::Resource(ResourceKind::Hpas) => open_detail(state, DetailKind::Describe, effects),
         ViewKind::Containers | ViewKind::Pulse | ViewKind::Resource(_) => {}

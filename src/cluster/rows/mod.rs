@@ -3,6 +3,7 @@
 
 pub mod certs;
 pub mod event;
+pub mod helm;
 pub mod hpa;
 pub mod job;
 pub mod namespace;
@@ -12,6 +13,7 @@ pub mod workload;
 
 pub use certs::RouteRow;
 pub use event::EventRow;
+pub use helm::HelmReleaseRow;
 pub use hpa::HpaRow;
 pub use job::JobRow;
 pub use namespace::NamespaceRow;
