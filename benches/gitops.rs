@@ -276,17 +276,20 @@ async fn status_100() {
         let state = state.clone();
         tokio::task::spawn_blocking(move || {
             let started = Instant::now();
-            let out = std::process::Command::new(env!("CARGO_BIN_EXE_bosun"))
-                .env("BOSUN_CONFIG_DIR", &state)
-                .env("BOSUN_STATE_DIR", &state)
-                .env("BOSUN_RENDER_CACHE", if cache { "on" } else { "off" })
-                .arg("--kubeconfig")
-                .arg(&kubeconfig)
-                .arg("--repo")
-                .arg(&repo)
-                .args(&args)
-                .output()
-                .expect("bosun runs");
+            let out = std::process::Command::new(
+                std::env::var_os("BOSUN_BENCH_BIN")
+                    .unwrap_or_else(|| env!("CARGO_BIN_EXE_bosun").into()),
+            )
+            .env("BOSUN_CONFIG_DIR", &state)
+            .env("BOSUN_STATE_DIR", &state)
+            .env("BOSUN_RENDER_CACHE", if cache { "on" } else { "off" })
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--repo")
+            .arg(&repo)
+            .args(&args)
+            .output()
+            .expect("bosun runs");
             (started.elapsed(), out)
         })
     };
