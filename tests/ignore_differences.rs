@@ -42,8 +42,13 @@ fn by(manager: &str) -> PatchParams {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ignored_fields_are_not_drift_and_the_sync_leaves_them_alone() {
+/// The simulated cluster with the fixture's `shop` app synced once.
+async fn synced_shop() -> (
+    SimCluster,
+    kube::Client,
+    tempfile::TempDir,
+    std::path::PathBuf,
+) {
     let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
     let client = common::kube_client(&sim).await;
     let (dir, root) = common::fixture_repo("ignore", REMOTE);
@@ -56,6 +61,13 @@ async fn ignored_fields_are_not_drift_and_the_sync_leaves_them_alone() {
     )
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
+    (sim, client, dir, root)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignored_fields_are_not_drift_and_the_sync_leaves_them_alone() {
+    let (sim, client, dir, root) = synced_shop().await;
+    let state = dir.path().join("state");
     assert_eq!(sync_status(&sim, &root, &state).await, "Synced");
 
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), "shop");
@@ -158,18 +170,8 @@ async fn ignored_fields_are_not_drift_and_the_sync_leaves_them_alone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_extraneous_object_marked_ignore_extraneous_leaves_the_status_synced() {
-    let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
-    let client = common::kube_client(&sim).await;
-    let (dir, root) = common::fixture_repo("ignore", REMOTE);
+    let (sim, client, dir, root) = synced_shop().await;
     let state = dir.path().join("state");
-    let out = common::bosun_cli(
-        sim.kubeconfig_path(),
-        &root,
-        &state,
-        &["sync", "shop", "--yes"],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(0), "{}", common::output_text(&out));
     // A tool made an object carrying the app's tracking (a prune candidate).
     let leftover = |annotations: serde_json::Value| -> ConfigMap {
         serde_json::from_value(json!({

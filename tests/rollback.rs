@@ -61,8 +61,9 @@ async fn bosun(
     (out.status.code(), common::output_text(&out))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bosun_sync_revision_rolls_back_from_git_objects_and_head_ends_it() {
+/// Versions 1, 2, 3 committed and each synced with `bosun sync`: the
+/// cluster, the repo and the commits, oldest first.
+async fn three_synced_commits() -> (SimCluster, tempfile::TempDir, PathBuf, Vec<String>) {
     let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
     let (dir, root) = repo();
     let state = dir.path().join("state");
@@ -72,6 +73,13 @@ async fn bosun_sync_revision_rolls_back_from_git_objects_and_head_ends_it() {
         let (code, said) = bosun(&sim, &root, &state, &["sync", "notes", "--yes"]).await;
         assert_eq!(code, Some(0), "{said}");
     }
+    (sim, dir, root, commits)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bosun_sync_revision_rolls_back_from_git_objects_and_head_ends_it() {
+    let (sim, dir, root, commits) = three_synced_commits().await;
+    let state = dir.path().join("state");
     assert_eq!(live_version(&sim).as_deref(), Some("3"));
     // An uncommitted edit: the rollback renders git objects, not this.
     std::fs::write(
@@ -132,15 +140,7 @@ async fn bosun_sync_revision_rolls_back_from_git_objects_and_head_ends_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_history_picker_rolls_back_and_pauses_auto_sync() {
-    let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
-    let (dir, root) = repo();
-    let state = dir.path().join("state");
-    let mut commits = Vec::new();
-    for version in 1..=3 {
-        commits.push(commit_version(&root, version));
-        let (code, said) = bosun(&sim, &root, &state, &["sync", "notes", "--yes"]).await;
-        assert_eq!(code, Some(0), "{said}");
-    }
+    let (sim, _dir, root, commits) = three_synced_commits().await;
     let mut app = common::Harness::start(&sim, ViewKind::Apps, 200, 40).await;
     app.start_gitops(&root);
     app.wait_for("notes evaluated", WAIT, |state, _| {

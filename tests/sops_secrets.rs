@@ -45,6 +45,18 @@ async fn bosun(
     (out.status.code(), common::output_text(&out))
 }
 
+/// The simulated cluster and the fixture repo; `None` (said) without
+/// kubectl to render with.
+async fn setup() -> Option<(SimCluster, tempfile::TempDir, PathBuf)> {
+    if !common::kubectl_present() {
+        eprintln!("skipped: kubectl (kustomize) is not on PATH");
+        return None;
+    }
+    let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
+    let (dir, root) = common::fixture_repo("sops", REMOTE);
+    Some((sim, dir, root))
+}
+
 fn secret_value(sim: &SimCluster, namespace: &str, name: &str) -> Option<String> {
     let secret = sim.get_object("v1", "Secret", Some(namespace), name)?;
     let encoded = secret.pointer("/data/key")?.as_str()?.to_string();
@@ -56,12 +68,9 @@ fn secret_value(sim: &SimCluster, namespace: &str, name: &str) -> Option<String>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_encrypted_secret_is_decrypted_applied_and_never_shown() {
-    if !common::kubectl_present() {
-        eprintln!("skipped: kubectl (kustomize) is not on PATH");
+    let Some((sim, dir, root)) = setup().await else {
         return;
-    }
-    let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
-    let (dir, root) = common::fixture_repo("sops", REMOTE);
+    };
     let state = dir.path().join("state");
     let identity = key("age-global.txt");
 
@@ -108,12 +117,9 @@ async fn an_encrypted_secret_is_decrypted_applied_and_never_shown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_its_key_the_secret_is_an_error_and_the_rest_syncs_after_the_confirm() {
-    if !common::kubectl_present() {
-        eprintln!("skipped: kubectl (kustomize) is not on PATH");
+    let Some((sim, dir, root)) = setup().await else {
         return;
-    }
-    let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
-    let (dir, root) = common::fixture_repo("sops", REMOTE);
+    };
     let state = dir.path().join("state");
     let identity = key("age-global.txt");
     let expected = format!(
@@ -165,12 +171,9 @@ async fn without_its_key_the_secret_is_an_error_and_the_rest_syncs_after_the_con
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_changed_after_encryption_fails_its_mac() {
-    if !common::kubectl_present() {
-        eprintln!("skipped: kubectl (kustomize) is not on PATH");
+    let Some((sim, dir, root)) = setup().await else {
         return;
-    }
-    let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
-    let (dir, root) = common::fixture_repo("sops", REMOTE);
+    };
     let state = dir.path().join("state");
     let file = root.join("apps/vault/secret.yaml");
     let text = std::fs::read_to_string(&file).expect("read");
