@@ -101,6 +101,24 @@ async fn an_hpa_scales_with_cpu_and_bosun_shows_it_as_kubectl_does() {
         .expect("web hpa")
         .status
         .expect("status");
+    // A condition that stays the same keeps its lastTransitionTime.
+    let transition = |status: &k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscalerStatus| {
+        status
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| c.type_ == "AbleToScale")
+            .and_then(|c| c.last_transition_time.clone())
+    };
+    let first = transition(&status);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let later = hpas
+        .get("web")
+        .await
+        .expect("web hpa")
+        .status
+        .expect("status");
+    assert!(first.is_some() && transition(&later) == first);
     assert_eq!(status.desired_replicas, 3);
     let limited = status
         .conditions

@@ -93,12 +93,13 @@ fn sync_one(
         })
     });
     let (Some(target_id), Some(target)) = (target_id, target) else {
-        let status = json!({
+        let mut status = json!({
             "currentReplicas": 0,
             "desiredReplicas": 0,
             "conditions": [condition("AbleToScale", false, "FailedGetScale",
                 &format!("the HPA controller was unable to get the target's current scale: {}s.apps \"{name}\" not found", kind.to_lowercase()))],
         });
+        keep_transitions(hpa, &mut status);
         cx.set_status(hpas, hpa, status);
         return false;
     };
@@ -152,6 +153,7 @@ fn sync_one(
                 &format!("the HPA was unable to compute the replica count: {why}")
             ),
         ]);
+        keep_transitions(hpa, &mut status);
         cx.set_status(hpas, hpa, status);
         return false;
     }
@@ -216,8 +218,26 @@ fn sync_one(
             cx.create(events, event);
         }
     }
+    keep_transitions(hpa, &mut status);
     cx.set_status(hpas, hpa, status);
     scale
+}
+
+/// A condition whose status did not change keeps its lastTransitionTime,
+/// as the real controller's `setCondition` does.
+fn keep_transitions(hpa: &Value, status: &mut Value) {
+    let old = super::conditions(hpa);
+    let Some(Value::Array(new)) = status.get_mut("conditions") else {
+        return;
+    };
+    for condition in new.iter_mut() {
+        let before = old.iter().find(|o| {
+            o.get("type") == condition.get("type") && o.get("status") == condition.get("status")
+        });
+        if let Some(time) = before.and_then(|o| o.get("lastTransitionTime")) {
+            condition["lastTransitionTime"] = time.clone();
+        }
+    }
 }
 
 /// Running pods the target's `matchLabels` select.
