@@ -81,7 +81,7 @@ impl Evaluation {
         match &self.inventory {
             Some(inventory) if inventory.rolled_back => format!(
                 "rolled back to {} · autoSync paused · {summary}",
-                &inventory.revision[..inventory.revision.len().min(7)]
+                super::rollback::short(&inventory.revision)
             ),
             _ => summary,
         }

@@ -31,8 +31,7 @@ pub struct HistoryEntry {
 
 impl HistoryEntry {
     pub fn short(&self) -> &str {
-        let revision = self.record.revision.trim_end_matches("+dirty");
-        &revision[..revision.len().min(7)]
+        short(self.record.revision.trim_end_matches("+dirty"))
     }
 
     pub fn subject(&self) -> &str {
@@ -47,6 +46,15 @@ impl HistoryEntry {
     pub fn can_roll_back(&self) -> bool {
         self.commit.is_some() && !self.record.revision.ends_with("+dirty")
     }
+}
+
+/// The first 7 characters of a revision, as git abbreviates it; a
+/// revision read from the cluster that is not ASCII never panics.
+pub fn short(revision: &str) -> &str {
+    revision
+        .char_indices()
+        .nth(7)
+        .map_or(revision, |(end, _)| &revision[..end])
 }
 
 /// The inventory's history (newest first) with each commit's subject.
@@ -242,6 +250,8 @@ mod tests {
         assert_eq!(commit.subject, "one");
         assert!(!is_head(dir.path(), &first));
         assert!(resolve(dir.path(), "nope").is_err_and(|e| e.contains("not a commit")));
+        assert_eq!(short("3f2a1c9e"), "3f2a1c9");
+        assert_eq!(short("ééééééééé"), "ééééééé");
         let gone = extracted.root.clone();
         drop(extracted);
         assert!(!gone.exists(), "the temporary tree goes with it");

@@ -760,7 +760,7 @@ async fn wait_for_dependencies(
 
 fn short(revision: &str) -> String {
     match revision.split_once('+') {
-        Some((id, rest)) => format!("{}+{rest}", &id[..id.len().min(7)]),
-        None => revision[..revision.len().min(7)].to_string(),
+        Some((id, rest)) => format!("{}+{rest}", rollback::short(id)),
+        None => rollback::short(revision).to_string(),
     }
 }

@@ -253,7 +253,10 @@ pub(super) fn pick_rollback(
     });
     state.flash(
         Level::Info,
-        format!("rendering {app} at {}…", &revision[..revision.len().min(7)]),
+        format!(
+            "rendering {app} at {}…",
+            crate::gitops::rollback::short(&revision)
+        ),
     );
     effects.push(Effect::Gitops(GitopsCommand::EvaluateAt {
         request,
