@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod age;
+pub mod argo_rollouts;
 pub mod client;
 pub mod describe;
 pub mod fetch;

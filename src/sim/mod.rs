@@ -41,7 +41,7 @@ use serde_json::{Value, json};
 pub use certgen::{GENERATE_ANNOTATION, generate_tls_secret_data};
 pub use controller::JobOutcome;
 pub use faults::Fault;
-pub use state::ClientWrite;
+pub use state::{ClientPatch, ClientWrite};
 
 use api_error::ApiError;
 use metrics::MetricsBase;
@@ -116,6 +116,11 @@ pub struct SimOptions {
     /// are always reconciled); off by default so seeded replica counts stay
     /// put in tests, on in `--demo`.
     pub autoscale: bool,
+    /// Serve Argo Rollouts (argoproj.io/v1alpha1 Rollout, AnalysisRun,
+    /// AnalysisTemplate) and run a small rollouts controller (basic
+    /// canary steps, blue-green Services, AnalysisRuns that pass). Off:
+    /// the resources are absent, as without the CRDs.
+    pub argo_rollouts: bool,
 }
 
 impl Default for SimOptions {
@@ -133,6 +138,7 @@ impl Default for SimOptions {
             cert_manager: true,
             argo_workflows: false,
             autoscale: false,
+            argo_rollouts: false,
         }
     }
 }
@@ -266,7 +272,8 @@ fn write_kubeconfig(yaml: &str, port: u16) -> Result<(PathBuf, PathBuf), SimErro
 impl SimCluster {
     /// Seeds the store, binds 127.0.0.1 on a free port, writes the kubeconfig.
     pub async fn start(opts: SimOptions) -> Result<SimCluster, SimError> {
-        let registry = Registry::with_addons(opts.cert_manager, opts.argo_workflows);
+        let registry =
+            Registry::with_addons(opts.cert_manager, opts.argo_workflows, opts.argo_rollouts);
         let (store, metrics) = build_store(&opts, &registry)?;
         let ctl = controller::Controller::new(&store, &registry);
         let listener = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
@@ -390,6 +397,15 @@ impl SimCluster {
     pub fn client_writes(&self) -> Vec<ClientWrite> {
         self.shared
             .client_writes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Every PATCH clients sent so far, with subresource and body.
+    pub fn client_patches(&self) -> Vec<ClientPatch> {
+        self.shared
+            .client_patches
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()

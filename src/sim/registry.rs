@@ -73,6 +73,18 @@ impl ResourceDef {
     }
 }
 
+impl ResourceDef {
+    /// A custom resource (a CRD's, or one of the add-on groups the table
+    /// serves as if their CRDs were installed).
+    pub fn is_custom(&self) -> bool {
+        self.dynamic
+            || matches!(
+                self.group,
+                CERT_MANAGER_GROUP | ARGO_GROUP | "traefik.io" | "helm.cattle.io"
+            )
+    }
+}
+
 /// Index into [`Registry::defs`]; also indexes the store.
 pub(crate) type ResourceId = usize;
 
@@ -83,8 +95,13 @@ const ALL: &[&str] = &["all"];
 pub(crate) const CERT_MANAGER_GROUP: &str = "cert-manager.io";
 
 /// The API group of Argo Workflows' CRDs, absent unless
-/// [`super::SimOptions::argo_workflows`] is on.
+/// [`super::SimOptions::argo_workflows`] is on; Argo Rollouts' share it
+/// (see [`ROLLOUTS_PLURALS`]).
 pub(crate) const ARGO_GROUP: &str = "argoproj.io";
+
+/// The argoproj.io resources Argo Rollouts installs, served only with
+/// [`super::SimOptions::argo_rollouts`].
+pub(crate) const ROLLOUTS_PLURALS: [&str; 3] = ["rollouts", "analysisruns", "analysistemplates"];
 
 #[allow(clippy::too_many_arguments)]
 const fn def(
@@ -422,6 +439,39 @@ fn table() -> Vec<ResourceDef> {
             &["argo"],
         ),
         def(
+            ARGO_GROUP,
+            "v1alpha1",
+            "rollouts",
+            "rollout",
+            "Rollout",
+            true,
+            &["ro"],
+            scale,
+            &["argoproj"],
+        ),
+        def(
+            ARGO_GROUP,
+            "v1alpha1",
+            "analysisruns",
+            "analysisrun",
+            "AnalysisRun",
+            true,
+            &["ar"],
+            none,
+            &["argoproj"],
+        ),
+        def(
+            ARGO_GROUP,
+            "v1alpha1",
+            "analysistemplates",
+            "analysistemplate",
+            "AnalysisTemplate",
+            true,
+            &["at"],
+            none,
+            &["argoproj"],
+        ),
+        def(
             "traefik.io",
             "v1alpha1",
             "ingressroutes",
@@ -526,11 +576,14 @@ impl Registry {
     /// The built-in table, without the cert-manager.io group unless
     /// `cert_manager` and without argoproj.io unless `argo_workflows` (as
     /// on a cluster where their CRDs are not installed).
-    pub fn with_addons(cert_manager: bool, argo_workflows: bool) -> Self {
+    pub fn with_addons(cert_manager: bool, argo_workflows: bool, argo_rollouts: bool) -> Self {
         let mut defs = table();
         defs.retain(|d| {
+            let rollouts = ROLLOUTS_PLURALS.contains(&d.plural);
             (cert_manager || d.group != CERT_MANAGER_GROUP)
-                && (argo_workflows || d.group != ARGO_GROUP)
+                && (d.group != ARGO_GROUP
+                    || (rollouts && argo_rollouts)
+                    || (!rollouts && argo_workflows))
         });
         Registry::from_defs(defs)
     }

@@ -27,6 +27,22 @@ pub(crate) struct Shared {
     /// Writes clients made (not dry runs, not the controllers'), in order:
     /// tests assert the order a sync applied things in from here.
     pub client_writes: std::sync::Mutex<Vec<ClientWrite>>,
+    /// Every PATCH a client sent, with its body: tests assert the exact
+    /// request a command makes (patch type, subresource, fields).
+    pub client_patches: std::sync::Mutex<Vec<ClientPatch>>,
+}
+
+/// One PATCH request as the server received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientPatch {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// `Some("status")` for the status subresource.
+    pub subresource: Option<String>,
+    /// The Content-Type without parameters.
+    pub content_type: String,
+    pub body: serde_json::Value,
 }
 
 /// One write a client made, as the server saw it.
@@ -59,6 +75,7 @@ impl Shared {
             requests: AtomicU64::new(0),
             server_address,
             client_writes: std::sync::Mutex::new(Vec::new()),
+            client_patches: std::sync::Mutex::new(Vec::new()),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Compact rows: each watched kind is projected on arrival into what the
 //! views show, so the store never keeps whole objects (DESIGN §3, §13).
 
+pub mod argo;
 pub mod certs;
 pub mod event;
 pub mod helm;

@@ -21,9 +21,15 @@ fn revision(obj: &Value) -> i64 {
 }
 
 fn without_hash(template: &Value) -> Value {
+    without_label(template, HASH)
+}
+
+/// The template without the controller's hash label, to compare with the
+/// owner's template.
+pub(super) fn without_label(template: &Value, key: &str) -> Value {
     let mut t = template.clone();
     if let Some(Value::Object(labels)) = t.pointer_mut("/metadata/labels") {
-        labels.remove(HASH);
+        labels.remove(key);
     }
     t
 }
@@ -124,7 +130,7 @@ fn new_replicaset(d: &Value, template: &Value, hash: &str, rev: i64, desired: i6
 }
 
 /// Not-ready pods first, so scaling down never costs availability.
-fn deletion_order(pods: &mut [Value]) {
+pub(super) fn deletion_order(pods: &mut [Value]) {
     pods.sort_by_key(|p| {
         (
             is_ready(p),
@@ -288,7 +294,7 @@ pub(super) fn reconcile(ctl: &mut Controller, cx: &mut Cx, d: &Value) {
     write_status(cx, &d, new_rs.as_ref(), &rss, past, false);
 }
 
-fn sync_replicaset(cx: &mut Cx, rs: &Value, want: i64) {
+pub(super) fn sync_replicaset(cx: &mut Cx, rs: &Value, want: i64) {
     let ids = cx.ids;
     let mut rs = rs.clone();
     if rs.pointer("/spec/replicas").and_then(Value::as_i64) != Some(want) {

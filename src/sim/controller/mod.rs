@@ -18,6 +18,7 @@ mod deployment;
 mod hpa;
 mod job;
 mod loadbalancer;
+mod rollouts;
 mod statefulset;
 mod workflow;
 
@@ -121,6 +122,9 @@ pub(super) struct Ids {
     pub workflow_templates: Option<ResourceId>,
     pub hpas: Option<ResourceId>,
     pub events: Option<ResourceId>,
+    /// Served only with `SimOptions::argo_rollouts`.
+    pub rollouts: Option<ResourceId>,
+    pub analysisruns: Option<ResourceId>,
 }
 
 impl Ids {
@@ -139,6 +143,8 @@ impl Ids {
             workflow_templates: reg.by_kind(workflow::API_VERSION, "WorkflowTemplate"),
             hpas: reg.by_kind("autoscaling/v2", "HorizontalPodAutoscaler"),
             events: reg.by_kind("v1", "Event"),
+            rollouts: reg.by_kind("argoproj.io/v1alpha1", "Rollout"),
+            analysisruns: reg.by_kind("argoproj.io/v1alpha1", "AnalysisRun"),
         })
     }
 }
@@ -781,6 +787,15 @@ impl Controller {
                 }
             }
         }
+        if let (true, Some(rollouts)) = (shared.opts.argo_rollouts, ids.rollouts) {
+            let rollout_ids = rollouts::RolloutIds {
+                rollouts,
+                analysisruns: ids.analysisruns,
+            };
+            for r in all(cx.store, rollouts) {
+                rollouts::reconcile(self, &mut cx, &rollout_ids, &r);
+            }
+        }
         loadbalancer::reconcile(self, &mut cx);
         hpa::reconcile(self, &mut cx, &shared.metrics, shared.opts.autoscale);
         // Forget batch pods that are gone.
@@ -803,6 +818,7 @@ impl Controller {
             Some(ids.daemonsets),
             Some(ids.jobs),
             ids.workflows,
+            ids.rollouts,
         ];
         let mut now: HashSet<String> = HashSet::new();
         for id in owner_ids.into_iter().flatten() {
@@ -815,7 +831,10 @@ impl Controller {
         if gone.is_empty() {
             return;
         }
-        for id in [ids.replicasets, ids.pods] {
+        for id in [Some(ids.replicasets), ids.analysisruns, Some(ids.pods)]
+            .into_iter()
+            .flatten()
+        {
             let victims: Vec<Value> = cx
                 .store
                 .res(id)

@@ -86,7 +86,32 @@ pub(super) fn patch(
         return apply(shared, rp, name, ctx, status);
     }
     let kind = patch_kind(&ctx.content_type)?;
+    let def = shared.registry.get(rp.id);
+    if kind == PatchKind::Strategic && def.is_custom() {
+        // The API server has no strategic merge for custom resources.
+        return Err(ApiError::unsupported_media_type(&ctx.content_type));
+    }
     let patch_body = ctx.json_body()?;
+    if !ctx.dry_run() {
+        shared
+            .client_patches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(super::super::state::ClientPatch {
+                kind: def.kind.to_string(),
+                namespace: rp.ns.clone(),
+                name: name.to_string(),
+                subresource: status.then(|| "status".to_string()),
+                content_type: ctx
+                    .content_type
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+                body: patch_body.clone(),
+            });
+    }
     let target = if status { Target::Status } else { Target::Main };
     let manager = ctx.manager();
     let mut store = shared.write();

@@ -1,0 +1,400 @@
+//! Argo Rollouts as the kubectl-argo-rollouts plugin drives them: every
+//! action's request is asserted at the simulated API server (patch type,
+//! subresource, body, as cmd/{promote,abort,retry,pause,restart,set} send
+//! them), and what the simulated rollouts controller did with it is read
+//! back as the plugin's status words.
+
+mod common;
+
+use std::time::Duration;
+
+use kube::Api;
+use kube::api::{DynamicObject, PostParams};
+use serde_json::{Value, json};
+
+use bosun::cluster::argo_rollouts::actions::{self, RolloutAction};
+use bosun::cluster::argo_rollouts::{self as argo, Phase};
+use bosun::cluster::rows::argo::RolloutRow;
+use bosun::sim::{SimCluster, SimOptions};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn sim() -> SimCluster {
+    SimCluster::start(SimOptions {
+        rollout_step: Duration::from_millis(30),
+        argo_rollouts: true,
+        ..SimOptions::default()
+    })
+    .await
+    .expect("sim")
+}
+
+fn rollout_api(client: &kube::Client) -> Api<DynamicObject> {
+    Api::namespaced_with(client.clone(), "default", &argo::rollout_resource())
+}
+
+fn canary(name: &str, image: &str, steps: Value) -> DynamicObject {
+    serde_json::from_value(json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "replicas": 5,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "web", "image": image}]}},
+            "strategy": {"canary": {"steps": steps}}
+        }
+    }))
+    .expect("rollout")
+}
+
+async fn row(api: &Api<DynamicObject>, name: &str) -> RolloutRow {
+    RolloutRow::from_object(&api.get(name).await.expect("rollout"))
+}
+
+async fn wait_row(
+    api: &Api<DynamicObject>,
+    name: &str,
+    what: &str,
+    done: impl Fn(&RolloutRow) -> bool,
+) -> RolloutRow {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let row = row(api, name).await;
+        if done(&row) {
+            return row;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: still {} ({}) step {} weight {}",
+            row.phase.as_str(),
+            row.message,
+            row.step,
+            row.set_weight
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn last_patch(sim: &SimCluster) -> bosun::sim::ClientPatch {
+    sim.client_patches()
+        .last()
+        .cloned()
+        .expect("a patch was sent")
+}
+
+fn steps() -> Value {
+    json!([{"setWeight": 20}, {"pause": {}}, {"setWeight": 60}, {"pause": {"duration": 1}}])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canary_pauses_at_its_step_and_promote_sends_what_the_plugin_sends() {
+    let sim = sim().await;
+    let client = common::kube_client(&sim).await;
+    let api = rollout_api(&client);
+    api.create(&PostParams::default(), &canary("web", "web:1", steps()))
+        .await
+        .expect("create");
+    let first = wait_row(&api, "web", "initial deploy", |r| r.phase == Phase::Healthy).await;
+    assert_eq!(&*first.step, "4/4", "an initial deploy skips the steps");
+
+    let said = actions::perform(
+        &client,
+        "default",
+        "web",
+        &RolloutAction::SetImage {
+            container: "web".into(),
+            image: "web:2".into(),
+        },
+    )
+    .await
+    .expect("set image");
+    assert_eq!(said, "rollout \"web\" image updated");
+    let paused = wait_row(&api, "web", "the pause step", |r| r.phase == Phase::Paused).await;
+    assert_eq!(&*paused.message, "CanaryPauseStep");
+    assert_eq!(&*paused.step, "1/4");
+    assert_eq!(&*paused.set_weight, "20");
+    assert_eq!(
+        (paused.desired, paused.updated),
+        (5, 1),
+        "20% of 5 is one canary pod"
+    );
+
+    let said = actions::perform(&client, "default", "web", &RolloutAction::Promote)
+        .await
+        .expect("promote");
+    assert_eq!(said, "rollout 'web' promoted");
+    let patch = last_patch(&sim);
+    assert_eq!(patch.subresource.as_deref(), Some("status"));
+    assert_eq!(patch.content_type, "application/merge-patch+json");
+    assert_eq!(patch.body, json!({"status": {"pauseConditions": null}}));
+
+    let done = wait_row(&api, "web", "the rest of the steps", |r| {
+        r.phase == Phase::Healthy
+    })
+    .await;
+    assert_eq!(&*done.step, "4/4");
+    assert_eq!(done.updated, 5);
+    let status = done.rollout.0.status();
+    assert_eq!(status.stable_rs, status.current_pod_hash, "fully promoted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_retry_and_promote_full_follow_the_plugin() {
+    let sim = sim().await;
+    let client = common::kube_client(&sim).await;
+    let api = rollout_api(&client);
+    api.create(&PostParams::default(), &canary("shop", "shop:1", steps()))
+        .await
+        .expect("create");
+    wait_row(&api, "shop", "initial deploy", |r| {
+        r.phase == Phase::Healthy
+    })
+    .await;
+    let set = RolloutAction::SetImage {
+        container: "*".into(),
+        image: "shop:2".into(),
+    };
+    actions::perform(&client, "default", "shop", &set)
+        .await
+        .expect("set image");
+    wait_row(&api, "shop", "paused", |r| r.phase == Phase::Paused).await;
+
+    actions::perform(&client, "default", "shop", &RolloutAction::Abort)
+        .await
+        .expect("abort");
+    let patch = last_patch(&sim);
+    assert_eq!(patch.subresource.as_deref(), Some("status"));
+    assert_eq!(patch.body, json!({"status": {"abort": true}}));
+    let aborted = wait_row(&api, "shop", "aborted", |r| {
+        r.phase == Phase::Degraded && r.ready == 5 && r.updated == 0
+    })
+    .await;
+    assert_eq!(
+        &*aborted.message,
+        "RolloutAborted: Rollout aborted update to revision 2"
+    );
+    assert_eq!(&*aborted.set_weight, "0", "an aborted canary weighs 0");
+
+    actions::perform(&client, "default", "shop", &RolloutAction::Retry)
+        .await
+        .expect("retry");
+    assert_eq!(last_patch(&sim).body, json!({"status": {"abort": false}}));
+    wait_row(&api, "shop", "paused again after the retry", |r| {
+        r.phase == Phase::Paused && &*r.message == "CanaryPauseStep"
+    })
+    .await;
+
+    let before = sim.client_patches().len();
+    actions::perform(&client, "default", "shop", &RolloutAction::PromoteFull)
+        .await
+        .expect("promote full");
+    let patch = last_patch(&sim);
+    assert_eq!(sim.client_patches().len(), before + 1);
+    assert_eq!(patch.subresource.as_deref(), Some("status"));
+    assert_eq!(patch.body, json!({"status": {"promoteFull": true}}));
+    wait_row(&api, "shop", "fully promoted", |r| {
+        r.phase == Phase::Healthy
+    })
+    .await;
+
+    // Already fully promoted: the plugin sends nothing and says so.
+    let before = sim.client_patches().len();
+    let said = actions::perform(&client, "default", "shop", &RolloutAction::PromoteFull)
+        .await
+        .expect("promote full again");
+    assert_eq!(said, "rollout 'shop' fully promoted");
+    assert_eq!(sim.client_patches().len(), before, "no request");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_resume_and_restart_patch_the_spec() {
+    let sim = sim().await;
+    let client = common::kube_client(&sim).await;
+    let api = rollout_api(&client);
+    api.create(&PostParams::default(), &canary("api", "api:1", steps()))
+        .await
+        .expect("create");
+    wait_row(&api, "api", "initial deploy", |r| r.phase == Phase::Healthy).await;
+
+    actions::perform(&client, "default", "api", &RolloutAction::Pause)
+        .await
+        .expect("pause");
+    let patch = last_patch(&sim);
+    assert_eq!(patch.subresource, None);
+    assert_eq!(patch.body, json!({"spec": {"paused": true}}));
+    let paused = wait_row(&api, "api", "manually paused", |r| r.phase == Phase::Paused).await;
+    assert_eq!(&*paused.message, "manually paused");
+
+    actions::perform(&client, "default", "api", &RolloutAction::Resume)
+        .await
+        .expect("resume");
+    assert_eq!(last_patch(&sim).body, json!({"spec": {"paused": false}}));
+    wait_row(&api, "api", "resumed", |r| r.phase == Phase::Healthy).await;
+
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), "default");
+    let names = |list: kube::api::ObjectList<k8s_openapi::api::core::v1::Pod>| {
+        list.items
+            .into_iter()
+            .filter_map(|p| p.metadata.name)
+            .filter(|n| n.starts_with("api-"))
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let before = names(pods.list(&Default::default()).await.expect("pods"));
+    // restartAt has a second's resolution: pods made in this second would
+    // not count as older.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    actions::perform(&client, "default", "api", &RolloutAction::Restart)
+        .await
+        .expect("restart");
+    let patch = last_patch(&sim);
+    assert_eq!(patch.subresource, None);
+    let restart_at = patch
+        .body
+        .pointer("/spec/restartAt")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        restart_at.parse::<jiff::Timestamp>().is_ok() && restart_at.ends_with('Z'),
+        "RFC 3339 UTC: {restart_at}"
+    );
+    wait_row(&api, "api", "restarted", |r| {
+        r.phase == Phase::Healthy
+            && r.rollout.0.status().restarted_at.as_deref() == Some(restart_at.as_str())
+    })
+    .await;
+    let after = names(pods.list(&Default::default()).await.expect("pods"));
+    assert!(
+        before.is_disjoint(&after),
+        "every pod was replaced: {before:?} {after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blue_green_waits_for_promote_with_the_preview_service_on_the_new_pods() {
+    let sim = sim().await;
+    let client = common::kube_client(&sim).await;
+    let services: Api<k8s_openapi::api::core::v1::Service> =
+        Api::namespaced(client.clone(), "default");
+    for name in ["shop-active", "shop-preview"] {
+        let svc = serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "spec": {"selector": {"app": "shop"}, "ports": [{"port": 80}]}
+        }))
+        .expect("service");
+        services
+            .create(&PostParams::default(), &svc)
+            .await
+            .expect("service");
+    }
+    let api = rollout_api(&client);
+    let rollout: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "shop", "namespace": "default"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "shop"}},
+            "template": {"metadata": {"labels": {"app": "shop"}},
+                "spec": {"containers": [{"name": "shop", "image": "shop:blue"}]}},
+            "strategy": {"blueGreen": {"activeService": "shop-active",
+                "previewService": "shop-preview", "autoPromotionEnabled": false,
+                "scaleDownDelaySeconds": 0}}
+        }
+    }))
+    .expect("rollout");
+    api.create(&PostParams::default(), &rollout)
+        .await
+        .expect("create");
+    let first = wait_row(&api, "shop", "initial deploy", |r| {
+        r.phase == Phase::Healthy
+    })
+    .await;
+    assert_eq!(first.strategy, "BlueGreen");
+    assert_eq!(&*first.step, "-");
+    let blue = first.rollout.0.status().current_pod_hash.clone();
+
+    actions::perform(
+        &client,
+        "default",
+        "shop",
+        &RolloutAction::SetImage {
+            container: "shop".into(),
+            image: "shop:green".into(),
+        },
+    )
+    .await
+    .expect("set image");
+    let paused = wait_row(&api, "shop", "BlueGreenPause", |r| r.phase == Phase::Paused).await;
+    assert_eq!(&*paused.message, "BlueGreenPause");
+    let status = paused.rollout.0.status();
+    assert_eq!(status.blue_green.active_selector, blue, "still blue");
+    let green = status.current_pod_hash.clone();
+    assert_ne!(green, blue);
+    assert_eq!(
+        status.blue_green.preview_selector, green,
+        "preview on green"
+    );
+    let selector = |svc: k8s_openapi::api::core::v1::Service| {
+        svc.spec
+            .and_then(|s| s.selector)
+            .and_then(|s| s.get(argo::HASH_LABEL).cloned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        selector(services.get("shop-active").await.expect("svc")),
+        blue
+    );
+
+    actions::perform(&client, "default", "shop", &RolloutAction::Promote)
+        .await
+        .expect("promote");
+    assert_eq!(
+        last_patch(&sim).body,
+        json!({"status": {"pauseConditions": null}})
+    );
+    wait_row(&api, "shop", "cut over", |r| r.phase == Phase::Healthy).await;
+    assert_eq!(
+        selector(services.get("shop-active").await.expect("svc")),
+        green
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_step_analysis_aborts_with_the_runs_message() {
+    let sim = sim().await;
+    let client = common::kube_client(&sim).await;
+    let api = rollout_api(&client);
+    let mut rollout = canary(
+        "pay",
+        "pay:1",
+        json!([{"setWeight": 20}, {"analysis": {"templates": [{"templateName": "success-rate"}]}}]),
+    );
+    rollout.metadata.annotations =
+        Some([("sim.bosun.dev/analysis".to_string(), "fail".to_string())].into());
+    api.create(&PostParams::default(), &rollout)
+        .await
+        .expect("create");
+    wait_row(&api, "pay", "initial deploy", |r| r.phase == Phase::Healthy).await;
+    actions::perform(
+        &client,
+        "default",
+        "pay",
+        &RolloutAction::SetImage {
+            container: "web".into(),
+            image: "pay:2".into(),
+        },
+    )
+    .await
+    .expect("set image");
+    let degraded = wait_row(&api, "pay", "aborted by analysis", |r| {
+        r.phase == Phase::Degraded
+    })
+    .await;
+    assert_eq!(
+        &*degraded.message,
+        "RolloutAborted: Rollout aborted update to revision 2: metric \"success-rate\" assessed Failed due to failed (1) > failureLimit (0)"
+    );
+}
