@@ -69,6 +69,10 @@ pub const DEMO_SEED: &[(&str, &str)] = &[
         include_str!("../samples/cluster/66-helm.yaml"),
     ),
     (
+        "67-rollouts.yaml",
+        include_str!("../samples/cluster/67-rollouts.yaml"),
+    ),
+    (
         "70-monitoring.yaml",
         include_str!("../samples/cluster/70-monitoring.yaml"),
     ),
@@ -110,6 +114,7 @@ pub async fn start(synthetic_pods: usize) -> Result<Demo, SimError> {
         synthetic_pods,
         live: true,
         autoscale: true,
+        argo_rollouts: true,
         ..SimOptions::default()
     };
     let cluster = SimCluster::start(options).await?;

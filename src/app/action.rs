@@ -57,6 +57,13 @@ pub enum Action {
     Refresh,
     /// Builds view / apps: start the build (confirmed).
     Build,
+    /// Argo Rollouts (confirmed, as the kubectl plugin does them).
+    Promote,
+    PromoteFull,
+    Abort,
+    Retry,
+    PauseResume,
+    SetImage,
 }
 
 impl Action {
@@ -228,6 +235,32 @@ impl Action {
             Action::Build,
             "build",
             "start a build (kaniko Job / Argo Workflow), then restart its rollouts",
+        ),
+        (
+            Action::Promote,
+            "promote",
+            "promote a rollout past its pause or step (kubectl argo rollouts promote)",
+        ),
+        (
+            Action::PromoteFull,
+            "promote_full",
+            "promote --full: skip the remaining steps and analysis",
+        ),
+        (
+            Action::Abort,
+            "abort",
+            "abort a rollout: back to the stable version",
+        ),
+        (Action::Retry, "retry", "retry an aborted rollout"),
+        (
+            Action::PauseResume,
+            "pause_resume",
+            "pause a rollout (spec.paused), or resume it",
+        ),
+        (
+            Action::SetImage,
+            "set_image",
+            "set a container's image (CONTAINER=IMAGE, * for all)",
         ),
         (Action::NextMatch, "next_match", "next search match"),
         (Action::PrevMatch, "prev_match", "previous search match"),

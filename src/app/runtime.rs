@@ -490,6 +490,10 @@ async fn mutate(
         (Mutation::Undo { key, .. }, Ok(line)) if !line.contains("skipped rollback") => {
             Some((crate::cluster::kind::ResourceKind::Deployments, key.clone()))
         }
+        // Argo Rollouts: followed to the next pause, Healthy or Degraded.
+        (Mutation::Rollout { key, action }, Ok(_)) if action.is_followed() => {
+            Some((crate::cluster::kind::ResourceKind::Rollouts, key.clone()))
+        }
         _ => None,
     };
     if sender
@@ -509,9 +513,7 @@ async fn mutate(
     };
     let outcome = rollout::follow(&client, kind, &key, rollout_timeout, &mut on_progress).await;
     let audited = match &outcome {
-        Ok(progress) if progress.state == crate::cluster::rows::RolloutState::Complete => {
-            Ok(progress.summary())
-        }
+        Ok(progress) if progress.is_success() => Ok(progress.summary()),
         Ok(progress) => Err(progress.summary()),
         Err(error) => Err(error.clone()),
     };

@@ -29,6 +29,9 @@ pub struct Stores {
     pub jobs: RowStore<crate::cluster::rows::JobRow>,
     pub hpas: RowStore<crate::cluster::rows::HpaRow>,
     pub helm_releases: RowStore<crate::cluster::rows::HelmReleaseRow>,
+    pub rollouts: RowStore<crate::cluster::rows::argo::RolloutRow>,
+    pub rollout_replicasets: RowStore<crate::cluster::rows::argo::RolloutReplicaSetRow>,
+    pub analysis_runs: RowStore<crate::cluster::rows::argo::AnalysisRunRow>,
     pub certificates: RowStore<crate::certs::CertificateRow>,
     pub tls_secrets: RowStore<crate::certs::TlsSecretRow>,
     pub ingresses: RowStore<crate::cluster::rows::RouteRow>,
@@ -80,6 +83,9 @@ impl Stores {
             ResourceKind::Jobs => &self.jobs,
             ResourceKind::Hpas => &self.hpas,
             ResourceKind::HelmReleases => &self.helm_releases,
+            ResourceKind::Rollouts => &self.rollouts,
+            ResourceKind::RolloutReplicaSets => &self.rollout_replicasets,
+            ResourceKind::AnalysisRuns => &self.analysis_runs,
             ResourceKind::Certificates => &self.certificates,
             ResourceKind::TlsSecrets => &self.tls_secrets,
             ResourceKind::Ingresses => &self.ingresses,
@@ -151,6 +157,9 @@ pub struct Detail {
     /// Set when the pager shows an app's diff: `n`/`N` move between
     /// objects, `S` goes on to the sync.
     pub diff: Option<DiffNav>,
+    /// Set when the pager shows an Argo Rollout's picture: it is redrawn
+    /// from the stores as the watchers move them.
+    pub live_rollout: Option<RowKey>,
 }
 
 impl Detail {
@@ -168,6 +177,7 @@ impl Detail {
             matches: Vec::new(),
             current_match: 0,
             diff,
+            live_rollout: None,
         }
     }
 }
@@ -196,6 +206,8 @@ pub enum Input {
     Search(String),
     /// New replica count for `State::scale_target`.
     Scale(String),
+    /// `CONTAINER=IMAGE` for the Rollout in `State::image_target`.
+    SetImage(String),
     /// The logs view's `&` filter.
     LogFilter(String),
 }
@@ -403,6 +415,8 @@ pub struct State {
     pub metrics: Metrics,
     /// Navigation stack; never empty, the last entry is on screen.
     pub nav: Vec<ViewState>,
+    /// The Rollout a `set image` prompt is for.
+    pub image_target: Option<RowKey>,
     pub detail: Option<Detail>,
     pub help_open: bool,
     pub help_scroll: usize,
@@ -461,6 +475,7 @@ impl State {
                 .collect(),
             metrics: Metrics::default(),
             nav: vec![ViewState::new(start)],
+            image_target: None,
             detail: None,
             help_open: false,
             help_scroll: 0,

@@ -249,6 +249,27 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
                 &mut indices,
             );
         }
+        ViewKind::Resource(ResourceKind::Rollouts) => {
+            let rows = state.stores.rollouts.rows();
+            indices = (0..rows.len() as u32)
+                .filter(|&i| in_scope(scope, &rows[i as usize].namespace))
+                .collect();
+            let (column, descending) = sort.unwrap_or((ColumnId::Namespace, false));
+            sort_by(
+                &mut |a, b| {
+                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+                    let order = match column {
+                        ColumnId::Age => by(b.created, a.created),
+                        ColumnId::Name => by(&a.name, &b.name),
+                        ColumnId::Status => by(a.phase.as_str(), b.phase.as_str()),
+                        _ => by(&a.namespace, &b.namespace),
+                    }
+                    .then_with(|| by(&a.name, &b.name));
+                    if descending { order.reverse() } else { order }
+                },
+                &mut indices,
+            );
+        }
         ViewKind::Resource(ResourceKind::Jobs) => {
             let rows = state.stores.jobs.rows();
             indices = (0..rows.len() as u32)
@@ -369,7 +390,9 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
             ResourceKind::Certificates
             | ResourceKind::TlsSecrets
             | ResourceKind::Ingresses
-            | ResourceKind::IngressRoutes,
+            | ResourceKind::IngressRoutes
+            | ResourceKind::RolloutReplicaSets
+            | ResourceKind::AnalysisRuns,
         ) => {}
     }
     indices
@@ -529,6 +552,11 @@ pub fn clock_signature(state: &State) -> u64 {
             }
             ViewKind::Resource(ResourceKind::Hpas) => {
                 if let Some(row) = state.stores.hpas.rows().get(index) {
+                    age(row.created).hash(&mut hasher);
+                }
+            }
+            ViewKind::Resource(ResourceKind::Rollouts) => {
+                if let Some(row) = state.stores.rollouts.rows().get(index) {
                     age(row.created).hash(&mut hasher);
                 }
             }

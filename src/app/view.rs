@@ -69,6 +69,10 @@ impl ViewKind {
             &["helm", "releases", "helmreleases"],
             ViewKind::Resource(ResourceKind::HelmReleases),
         ),
+        (
+            &["rollouts", "ro", "rollout"],
+            ViewKind::Resource(ResourceKind::Rollouts),
+        ),
         (&["certs", "cert", "certificates"], ViewKind::Certs),
         (&["apps", "app", "applications"], ViewKind::Apps),
         (&["builds", "build", "bld"], ViewKind::Builds),
@@ -96,6 +100,9 @@ impl ViewKind {
             ViewKind::Resource(ResourceKind::Jobs) => "Jobs",
             ViewKind::Resource(ResourceKind::Hpas) => "HPAs",
             ViewKind::Resource(ResourceKind::HelmReleases) => "Helm releases",
+            ViewKind::Resource(ResourceKind::Rollouts) => "Rollouts",
+            ViewKind::Resource(ResourceKind::RolloutReplicaSets) => "ReplicaSets",
+            ViewKind::Resource(ResourceKind::AnalysisRuns) => "AnalysisRuns",
             ViewKind::Containers => "Containers",
             ViewKind::Contexts => "Contexts",
             ViewKind::Certs => "Certificates",
@@ -195,6 +202,13 @@ pub enum ColumnId {
     AppVersion,
     /// When a Helm release was last deployed.
     Updated,
+    /// A Rollout's strategy (Canary, BlueGreen).
+    Strategy,
+    /// A canary's step, `1/4`.
+    Step,
+    SetWeight,
+    ActualWeight,
+    Images,
 }
 
 impl ColumnId {
@@ -261,6 +275,11 @@ impl ColumnId {
             ColumnId::Chart => "CHART",
             ColumnId::AppVersion => "APP VERSION",
             ColumnId::Updated => "UPDATED",
+            ColumnId::Strategy => "STRATEGY",
+            ColumnId::Step => "STEP",
+            ColumnId::SetWeight => "SET-WEIGHT",
+            ColumnId::ActualWeight => "ACTUAL-WEIGHT",
+            ColumnId::Images => "IMAGES",
         }
     }
 }
@@ -294,6 +313,20 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
         ViewKind::Resource(ResourceKind::HelmReleases) => vec![
             Name, Namespace, Revision, Updated, Status, Chart, AppVersion, Message,
         ],
+        ViewKind::Resource(ResourceKind::Rollouts) => vec![
+            Namespace,
+            Name,
+            Strategy,
+            Status,
+            Step,
+            SetWeight,
+            ActualWeight,
+            Ready,
+            Available,
+            Images,
+            Age,
+            Message,
+        ],
         ViewKind::Resource(ResourceKind::Hpas) => vec![
             Namespace, Name, Reference, Targets, MinPods, MaxPods, Replicas, Age, Message,
         ],
@@ -325,7 +358,9 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
             ResourceKind::Certificates
             | ResourceKind::TlsSecrets
             | ResourceKind::Ingresses
-            | ResourceKind::IngressRoutes,
+            | ResourceKind::IngressRoutes
+            | ResourceKind::RolloutReplicaSets
+            | ResourceKind::AnalysisRuns,
         ) => vec![],
     };
     if kind == ViewKind::AppObjects {

@@ -43,6 +43,11 @@ pub enum Mutation {
         key: RowKey,
         to_revision: i64,
     },
+    /// An Argo Rollouts action, as the kubectl plugin does it.
+    Rollout {
+        key: RowKey,
+        action: super::argo_rollouts::actions::RolloutAction,
+    },
 }
 
 impl Mutation {
@@ -69,6 +74,18 @@ impl Mutation {
                 "rollout undo {} --to-revision={to_revision}",
                 target(ResourceKind::Deployments, key)
             ),
+            Mutation::Rollout { key, action } => {
+                let mut text = format!("rollouts {} {}", action.verb(), key.name);
+                if let super::argo_rollouts::actions::RolloutAction::SetImage { container, image } =
+                    action
+                {
+                    text.push_str(&format!(" {container}={image}"));
+                }
+                if !key.namespace.is_empty() {
+                    text.push_str(&format!(" -n {}", key.namespace));
+                }
+                text
+            }
         }
     }
 
@@ -80,6 +97,7 @@ impl Mutation {
             Mutation::Scale { .. } => "scale",
             Mutation::Renew { .. } => "renew",
             Mutation::Undo { .. } => "undo",
+            Mutation::Rollout { action, .. } => action.verb(),
         }
     }
 }
@@ -154,6 +172,9 @@ pub async fn perform(client: &kube::Client, mutation: &Mutation) -> Result<Strin
             Ok(format!("pod/{} killed", key.name))
         }
         Mutation::Renew { key } => crate::certs::renew(client, &key.namespace, &key.name).await,
+        Mutation::Rollout { key, action } => {
+            super::argo_rollouts::actions::perform(client, &key.namespace, &key.name, action).await
+        }
         Mutation::Undo { key, to_revision } => {
             super::history::undo_deployment(client, &key.namespace, &key.name, *to_revision).await
         }

@@ -406,7 +406,10 @@ pub fn describe(kind: ResourceKind, object: &Value, related_events: &[Value]) ->
         ResourceKind::Jobs
         | ResourceKind::Certificates
         | ResourceKind::Ingresses
-        | ResourceKind::IngressRoutes => {}
+        | ResourceKind::IngressRoutes
+        | ResourceKind::Rollouts
+        | ResourceKind::RolloutReplicaSets
+        | ResourceKind::AnalysisRuns => {}
         ResourceKind::Events => {
             let _ = writeln!(out, "{:<16}{}", "Type:", text(object, "/type"));
             let _ = writeln!(out, "{:<16}{}", "Reason:", text(object, "/reason"));

@@ -21,10 +21,16 @@ pub enum ResourceKind {
     Hpas,
     /// Helm 3 releases: Secrets of type helm.sh/release.v1, decoded.
     HelmReleases,
+    /// argoproj.io/v1alpha1 Rollouts (a CRD: may be absent).
+    Rollouts,
+    /// ReplicaSets carrying `rollouts-pod-template-hash` (a Rollout's).
+    RolloutReplicaSets,
+    /// argoproj.io/v1alpha1 AnalysisRuns (a CRD: may be absent).
+    AnalysisRuns,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 14] = [
+    pub const ALL: [ResourceKind; 17] = [
         ResourceKind::Pods,
         ResourceKind::Deployments,
         ResourceKind::StatefulSets,
@@ -39,6 +45,9 @@ impl ResourceKind {
         ResourceKind::IngressRoutes,
         ResourceKind::Hpas,
         ResourceKind::HelmReleases,
+        ResourceKind::Rollouts,
+        ResourceKind::RolloutReplicaSets,
+        ResourceKind::AnalysisRuns,
     ];
 
     /// Plural resource name, as in the API path and RBAC messages.
@@ -58,6 +67,9 @@ impl ResourceKind {
             ResourceKind::IngressRoutes => "ingressroutes",
             ResourceKind::Hpas => "horizontalpodautoscalers",
             ResourceKind::HelmReleases => "secrets",
+            ResourceKind::Rollouts => "rollouts",
+            ResourceKind::RolloutReplicaSets => "replicasets",
+            ResourceKind::AnalysisRuns => "analysisruns",
         }
     }
 
@@ -78,14 +90,19 @@ impl ResourceKind {
             ResourceKind::IngressRoutes => "IngressRoute",
             ResourceKind::Hpas => "HorizontalPodAutoscaler",
             ResourceKind::HelmReleases => "Secret",
+            ResourceKind::Rollouts => "Rollout",
+            ResourceKind::RolloutReplicaSets => "ReplicaSet",
+            ResourceKind::AnalysisRuns => "AnalysisRun",
         }
     }
 
     pub fn group_version(self) -> (&'static str, &'static str) {
         match self {
-            ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets => {
-                ("apps", "v1")
-            }
+            ResourceKind::Deployments
+            | ResourceKind::StatefulSets
+            | ResourceKind::DaemonSets
+            | ResourceKind::RolloutReplicaSets => ("apps", "v1"),
+            ResourceKind::Rollouts | ResourceKind::AnalysisRuns => ("argoproj.io", "v1alpha1"),
             ResourceKind::Jobs => ("batch", "v1"),
             ResourceKind::Hpas => ("autoscaling", "v2"),
             ResourceKind::Certificates => ("cert-manager.io", "v1"),

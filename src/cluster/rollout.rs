@@ -9,8 +9,10 @@ use kube::api::Api;
 use kube::runtime::watcher::{self, Event};
 use serde::de::DeserializeOwned;
 
+use super::argo_rollouts::Phase;
 use super::kind::ResourceKind;
 use super::rows::RowKey;
+use super::rows::argo::RolloutRow;
 use super::rows::workload::{RolloutState, WorkloadRow};
 
 /// Where a followed rollout stands.
@@ -23,6 +25,16 @@ pub struct RolloutProgress {
     pub current: i32,
     pub available: i32,
     pub state: RolloutState,
+    /// An Argo Rollout's own words (phase, message, step), when it is one.
+    pub argo: Option<ArgoStep>,
+}
+
+/// Where an Argo Rollout stands, in the plugin's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgoStep {
+    pub phase: Phase,
+    pub message: String,
+    pub step: String,
 }
 
 impl RolloutProgress {
@@ -35,7 +47,40 @@ impl RolloutProgress {
             current: row.current,
             available: row.available,
             state: row.rollout.clone(),
+            argo: None,
         }
+    }
+
+    /// An Argo Rollout: Healthy is complete, Degraded failed; a pause is
+    /// where a promote's follow ends (see [`follow`]).
+    pub fn from_argo(row: &RolloutRow) -> Self {
+        let state = match row.phase {
+            Phase::Healthy => RolloutState::Complete,
+            Phase::Degraded => RolloutState::Failed(row.message.to_string()),
+            Phase::Paused => RolloutState::Paused,
+            Phase::Progressing => RolloutState::Progressing(row.message.to_string()),
+        };
+        RolloutProgress {
+            kind: ResourceKind::Rollouts,
+            key: RowKey::new(&row.namespace, &row.name),
+            desired: row.desired,
+            updated: row.updated,
+            current: row.current,
+            available: row.available,
+            state,
+            argo: Some(ArgoStep {
+                phase: row.phase,
+                message: row.message.to_string(),
+                step: row.step.to_string(),
+            }),
+        }
+    }
+
+    /// Whether the follow ended where it should: rolled out, or (an Argo
+    /// Rollout) at its next pause.
+    pub fn is_success(&self) -> bool {
+        self.state == RolloutState::Complete
+            || self.argo.as_ref().is_some_and(|a| a.phase == Phase::Paused)
     }
 
     pub fn is_finished(&self) -> bool {
@@ -44,6 +89,22 @@ impl RolloutProgress {
 
     /// "2 of 3 updated, 1 old pending" — the panel's line.
     pub fn summary(&self) -> String {
+        if let Some(argo) = &self.argo {
+            let step = if argo.step == "-" {
+                String::new()
+            } else {
+                format!(", step {}", argo.step)
+            };
+            let words = if argo.message.is_empty() {
+                argo.phase.as_str().to_string()
+            } else {
+                format!("{} - {}", argo.phase.as_str(), argo.message)
+            };
+            return format!(
+                "{words} ({} of {} updated, {} available{step})",
+                self.updated, self.desired, self.available
+            );
+        }
         match &self.state {
             RolloutState::Complete => format!(
                 "rolled out: {} of {} updated and available",
@@ -87,7 +148,7 @@ async fn follow_typed<K>(
     api: Api<K>,
     kind: ResourceKind,
     key: &RowKey,
-    project: fn(&K) -> WorkloadRow,
+    project: fn(&K, ResourceKind) -> RolloutProgress,
     on_event: &mut (dyn FnMut(Followed) + Send),
 ) -> Result<RolloutProgress, String>
 where
@@ -96,6 +157,9 @@ where
     use kube::runtime::WatchStreamExt;
     let config = watcher::Config::default().fields(&format!("metadata.name={}", key.name));
     let mut cut = false;
+    // An Argo Rollout's follow ends at the next pause: one it leaves
+    // first, not the one a promote is about to clear.
+    let mut moved = false;
     loop {
         let mut stream = watcher::watcher(api.clone(), config.clone())
             .default_backoff()
@@ -120,11 +184,13 @@ where
                 }
             };
             cut = false;
-            let progress = RolloutProgress::from_row(&project(&object), kind);
+            let progress = project(&object, kind);
             on_event(Followed::Progress(progress.clone()));
-            if progress.is_finished() {
+            let paused = progress.state == RolloutState::Paused;
+            if progress.is_finished() || (paused && moved && progress.argo.is_some()) {
                 return Ok(progress);
             }
+            moved |= !paused;
         }
         // The stream never ends by itself; if it does, start again.
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -150,7 +216,9 @@ pub async fn follow(
                     Api::<Deployment>::namespaced(client.clone(), namespace),
                     kind,
                     key,
-                    WorkloadRow::from_deployment,
+                    |object, kind| {
+                        RolloutProgress::from_row(&WorkloadRow::from_deployment(object), kind)
+                    },
                     on_progress,
                 )
                 .await
@@ -160,7 +228,9 @@ pub async fn follow(
                     Api::<StatefulSet>::namespaced(client.clone(), namespace),
                     kind,
                     key,
-                    WorkloadRow::from_statefulset,
+                    |object, kind| {
+                        RolloutProgress::from_row(&WorkloadRow::from_statefulset(object), kind)
+                    },
                     on_progress,
                 )
                 .await
@@ -170,7 +240,23 @@ pub async fn follow(
                     Api::<DaemonSet>::namespaced(client.clone(), namespace),
                     kind,
                     key,
-                    WorkloadRow::from_daemonset,
+                    |object, kind| {
+                        RolloutProgress::from_row(&WorkloadRow::from_daemonset(object), kind)
+                    },
+                    on_progress,
+                )
+                .await
+            }
+            ResourceKind::Rollouts => {
+                follow_typed(
+                    Api::<kube::api::DynamicObject>::namespaced_with(
+                        client.clone(),
+                        namespace,
+                        &super::argo_rollouts::rollout_resource(),
+                    ),
+                    kind,
+                    key,
+                    |object, _| RolloutProgress::from_argo(&RolloutRow::from_object(object)),
                     on_progress,
                 )
                 .await

@@ -61,6 +61,9 @@ pub enum KindRows {
     Jobs(RowUpdate<super::rows::JobRow>),
     Hpas(RowUpdate<super::rows::HpaRow>),
     HelmReleases(RowUpdate<super::rows::HelmReleaseRow>),
+    Rollouts(RowUpdate<super::rows::argo::RolloutRow>),
+    RolloutReplicaSets(RowUpdate<super::rows::argo::RolloutReplicaSetRow>),
+    AnalysisRuns(RowUpdate<super::rows::argo::AnalysisRunRow>),
     Certificates(RowUpdate<crate::certs::CertificateRow>),
     TlsSecrets(RowUpdate<crate::certs::TlsSecretRow>),
     /// Ingresses or IngressRoutes.
@@ -78,6 +81,9 @@ impl KindRows {
             KindRows::Jobs(_) => ResourceKind::Jobs,
             KindRows::Hpas(_) => ResourceKind::Hpas,
             KindRows::HelmReleases(_) => ResourceKind::HelmReleases,
+            KindRows::Rollouts(_) => ResourceKind::Rollouts,
+            KindRows::RolloutReplicaSets(_) => ResourceKind::RolloutReplicaSets,
+            KindRows::AnalysisRuns(_) => ResourceKind::AnalysisRuns,
             KindRows::Certificates(_) => ResourceKind::Certificates,
             KindRows::TlsSecrets(_) => ResourceKind::TlsSecrets,
             KindRows::Routes(kind, _) => *kind,
@@ -176,6 +182,8 @@ pub struct WatchSpec<K, R> {
     pub kind: ResourceKind,
     /// A field selector, e.g. `type=kubernetes.io/tls`.
     pub fields: Option<&'static str>,
+    /// A label selector, e.g. `rollouts-pod-template-hash` (exists).
+    pub labels: Option<&'static str>,
     pub project: fn(&K) -> R,
     pub wrap: fn(RowUpdate<R>) -> KindRows,
 }
@@ -193,6 +201,7 @@ pub async fn run_watcher<K, R, T>(
         api,
         kind,
         fields,
+        labels,
         project,
         wrap,
     } = spec;
@@ -206,6 +215,9 @@ pub async fn run_watcher<K, R, T>(
         let mut config = watcher::Config::default();
         if let Some(fields) = fields {
             config = config.fields(fields);
+        }
+        if let Some(labels) = labels {
+            config = config.labels(labels);
         }
         if strategy == ListStrategy::Stream {
             config = config.streaming_lists();
@@ -317,7 +329,9 @@ where
     use k8s_openapi::api::networking::v1::Ingress;
     use kube::api::DynamicObject;
 
+    use super::argo_rollouts as argo;
     use super::rows::RouteRow;
+    use super::rows::argo as argo_rows;
     use crate::certs::{CertificateRow, TlsSecretRow, certificate_resource, ingressroute_resource};
     let c = || client.clone();
     vec![
@@ -326,6 +340,7 @@ where
                 api: Api::<Pod>::all(c()),
                 kind: ResourceKind::Pods,
                 fields: None,
+                labels: None,
                 project: PodRow::from_pod,
                 wrap: KindRows::Pods,
             },
@@ -337,6 +352,7 @@ where
                 api: Api::<Deployment>::all(c()),
                 kind: ResourceKind::Deployments,
                 fields: None,
+                labels: None,
                 project: WorkloadRow::from_deployment,
                 wrap: |update| KindRows::Workloads(ResourceKind::Deployments, update),
             },
@@ -348,6 +364,7 @@ where
                 api: Api::<StatefulSet>::all(c()),
                 kind: ResourceKind::StatefulSets,
                 fields: None,
+                labels: None,
                 project: WorkloadRow::from_statefulset,
                 wrap: |update| KindRows::Workloads(ResourceKind::StatefulSets, update),
             },
@@ -359,6 +376,7 @@ where
                 api: Api::<DaemonSet>::all(c()),
                 kind: ResourceKind::DaemonSets,
                 fields: None,
+                labels: None,
                 project: WorkloadRow::from_daemonset,
                 wrap: |update| KindRows::Workloads(ResourceKind::DaemonSets, update),
             },
@@ -370,6 +388,7 @@ where
                 api: Api::<Namespace>::all(c()),
                 kind: ResourceKind::Namespaces,
                 fields: None,
+                labels: None,
                 project: NamespaceRow::from_namespace,
                 wrap: KindRows::Namespaces,
             },
@@ -381,6 +400,7 @@ where
                 api: Api::<Node>::all(c()),
                 kind: ResourceKind::Nodes,
                 fields: None,
+                labels: None,
                 project: NodeRow::from_node,
                 wrap: KindRows::Nodes,
             },
@@ -392,6 +412,7 @@ where
                 api: Api::<CoreEvent>::all(c()),
                 kind: ResourceKind::Events,
                 fields: None,
+                labels: None,
                 project: EventRow::from_event,
                 wrap: KindRows::Events,
             },
@@ -403,6 +424,7 @@ where
                 api: Api::<k8s_openapi::api::batch::v1::Job>::all(c()),
                 kind: ResourceKind::Jobs,
                 fields: None,
+                labels: None,
                 project: super::rows::JobRow::from_job,
                 wrap: KindRows::Jobs,
             },
@@ -414,6 +436,7 @@ where
                 api: Api::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>::all(c()),
                 kind: ResourceKind::Hpas,
                 fields: None,
+                labels: None,
                 project: super::rows::HpaRow::from_hpa,
                 wrap: KindRows::Hpas,
             },
@@ -425,6 +448,7 @@ where
                 api: Api::<DynamicObject>::all_with(c(), &certificate_resource()),
                 kind: ResourceKind::Certificates,
                 fields: None,
+                labels: None,
                 project: CertificateRow::from_object,
                 wrap: KindRows::Certificates,
             },
@@ -438,6 +462,7 @@ where
                 api: Api::<Secret>::all(c()),
                 kind: ResourceKind::HelmReleases,
                 fields: Some("type=helm.sh/release.v1"),
+                labels: None,
                 project: super::rows::HelmReleaseRow::from_secret,
                 wrap: KindRows::HelmReleases,
             },
@@ -450,6 +475,7 @@ where
                 api: Api::<Secret>::all(c()),
                 kind: ResourceKind::TlsSecrets,
                 fields: Some("type=kubernetes.io/tls"),
+                labels: None,
                 project: TlsSecretRow::from_secret,
                 wrap: KindRows::TlsSecrets,
             },
@@ -461,8 +487,48 @@ where
                 api: Api::<Ingress>::all(c()),
                 kind: ResourceKind::Ingresses,
                 fields: None,
+                labels: None,
                 project: RouteRow::from_ingress,
                 wrap: |update| KindRows::Routes(ResourceKind::Ingresses, update),
+            },
+            strategy,
+            sender.clone(),
+        ),
+        // Argo Rollouts: the Rollouts, their ReplicaSets (only those with
+        // the controller's hash label) and AnalysisRuns, for the list and
+        // the live `get rollout` picture.
+        spawn(
+            WatchSpec {
+                api: Api::<DynamicObject>::all_with(c(), &argo::rollout_resource()),
+                kind: ResourceKind::Rollouts,
+                fields: None,
+                labels: None,
+                project: argo_rows::RolloutRow::from_object,
+                wrap: KindRows::Rollouts,
+            },
+            strategy,
+            sender.clone(),
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<k8s_openapi::api::apps::v1::ReplicaSet>::all(c()),
+                kind: ResourceKind::RolloutReplicaSets,
+                fields: None,
+                labels: Some(argo::HASH_LABEL),
+                project: argo_rows::RolloutReplicaSetRow::from_replicaset,
+                wrap: KindRows::RolloutReplicaSets,
+            },
+            strategy,
+            sender.clone(),
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<DynamicObject>::all_with(c(), &argo::analysisrun_resource()),
+                kind: ResourceKind::AnalysisRuns,
+                fields: None,
+                labels: None,
+                project: argo_rows::AnalysisRunRow::from_object,
+                wrap: KindRows::AnalysisRuns,
             },
             strategy,
             sender.clone(),
@@ -472,6 +538,7 @@ where
                 api: Api::<DynamicObject>::all_with(c(), &ingressroute_resource()),
                 kind: ResourceKind::IngressRoutes,
                 fields: None,
+                labels: None,
                 project: RouteRow::from_ingressroute,
                 wrap: |update| KindRows::Routes(ResourceKind::IngressRoutes, update),
             },

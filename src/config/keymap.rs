@@ -25,10 +25,13 @@ pub enum KeyContext {
     Builds,
     /// The Helm releases view (checked before `global` there).
     Helm,
+    /// The Argo Rollouts view and a rollout's picture (checked before
+    /// `global` there).
+    Rollouts,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 7] = [
+    pub const ALL: [KeyContext; 8] = [
         KeyContext::Global,
         KeyContext::Pager,
         KeyContext::Logs,
@@ -36,6 +39,7 @@ impl KeyContext {
         KeyContext::Apps,
         KeyContext::Builds,
         KeyContext::Helm,
+        KeyContext::Rollouts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,6 +51,7 @@ impl KeyContext {
             KeyContext::Apps => "apps",
             KeyContext::Builds => "builds",
             KeyContext::Helm => "helm",
+            KeyContext::Rollouts => "rollouts",
         }
     }
 }

@@ -330,6 +330,43 @@ pub fn helm_release(
     }
 }
 
+/// A cell of the Rollouts view: the plugin's `list rollouts` columns plus
+/// ACTUAL-WEIGHT from the canary ReplicaSet, as `get rollout` has it.
+pub fn rollout(
+    state: &State,
+    theme: &Theme,
+    row: &crate::cluster::rows::argo::RolloutRow,
+    column: ColumnId,
+) -> Cell {
+    use crate::cluster::argo_rollouts::{picture, status};
+    let style = health_style(theme, row.health());
+    match column {
+        ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
+        ColumnId::Name => (row.name.to_string(), theme.text),
+        ColumnId::Strategy => (row.strategy.to_string(), theme.text),
+        ColumnId::Status => (row.phase.as_str().to_string(), style),
+        ColumnId::Step => (row.step.to_string(), theme.text),
+        ColumnId::SetWeight => (row.set_weight.to_string(), theme.text),
+        ColumnId::ActualWeight => {
+            let sets: Vec<_> = state
+                .stores
+                .rollout_replicasets
+                .rows()
+                .iter()
+                .filter(|rs| rs.namespace == row.namespace && rs.rollout == row.name)
+                .collect();
+            let canary = picture::canary_available(row, &sets);
+            (status::actual_weight(&row.rollout.0, canary), theme.text)
+        }
+        ColumnId::Ready => (format!("{}/{}", row.ready, row.current), theme.text),
+        ColumnId::Available => (row.available.to_string(), theme.text),
+        ColumnId::Images => (row.images.to_string(), theme.muted),
+        ColumnId::Age => (age(row.created, state.now), theme.muted),
+        ColumnId::Message => (row.message.to_string(), style),
+        _ => (String::new(), theme.text),
+    }
+}
+
 /// A cell of the HPA view, as `kubectl get hpa` prints it.
 pub fn hpa(
     state: &State,

@@ -127,6 +127,25 @@ pub fn prompt(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::styled("█", theme.prompt),
             Span::styled("   replicas · enter applies · esc cancels", theme.muted),
         ]),
+        Input::SetImage(text) => Line::from(vec![
+            Span::styled(
+                format!(
+                    " set image on rollout/{}: ",
+                    state
+                        .image_target
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default()
+                ),
+                theme.prompt,
+            ),
+            Span::styled(text.clone(), theme.prompt),
+            Span::styled("█", theme.prompt),
+            Span::styled(
+                "   CONTAINER=IMAGE (* for all) · enter asks · esc cancels",
+                theme.muted,
+            ),
+        ]),
         Input::LogFilter(text) => Line::from(vec![
             Span::styled(" filter &", theme.filter),
             Span::styled(text.clone(), theme.filter),

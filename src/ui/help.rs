@@ -20,6 +20,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         (KeyContext::Apps, "Apps (:apps) and their diffs"),
         (KeyContext::Builds, "Builds (:builds)"),
         (KeyContext::Helm, "Helm releases (:helm)"),
+        (
+            KeyContext::Rollouts,
+            "Argo Rollouts (:rollouts) and a rollout's picture; r restarts",
+        ),
     ] {
         lines.push(Line::styled(heading, theme.header));
         for (keys, help) in state.keymap.help_lines(context) {

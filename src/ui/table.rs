@@ -73,6 +73,11 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::Chart => Constraint::Length(22),
         ColumnId::AppVersion => Constraint::Length(14),
         ColumnId::Updated => Constraint::Length(8),
+        ColumnId::Strategy => Constraint::Length(10),
+        ColumnId::Step => Constraint::Length(5),
+        ColumnId::SetWeight => Constraint::Length(11),
+        ColumnId::ActualWeight => Constraint::Length(14),
+        ColumnId::Images => Constraint::Fill(2),
     }
 }
 
@@ -115,6 +120,11 @@ fn drop_order(column: ColumnId) -> u8 {
         ColumnId::Chart => 2,
         ColumnId::AppVersion => 5,
         ColumnId::Updated => 4,
+        ColumnId::Strategy => 6,
+        ColumnId::Step => 1,
+        ColumnId::SetWeight => 2,
+        ColumnId::ActualWeight => 5,
+        ColumnId::Images => 7,
     }
 }
 
@@ -203,6 +213,11 @@ fn row_cells(
                 None => Vec::new(),
             }
         }
+        ViewKind::Resource(ResourceKind::Rollouts) => match state.stores.rollouts.rows().get(index)
+        {
+            Some(row) => map(&|column| cells::rollout(state, theme, row, column)),
+            None => Vec::new(),
+        },
         ViewKind::Resource(ResourceKind::Hpas) => match state.stores.hpas.rows().get(index) {
             Some(row) => map(&|column| cells::hpa(state, theme, row, column)),
             None => Vec::new(),
@@ -389,6 +404,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if rows.is_empty() {
         let message = match status {
             Some(WatchStatus::Loading) => "loading…",
+            Some(WatchStatus::Absent { .. })
+                if view.kind == ViewKind::Resource(ResourceKind::Rollouts) =>
+            {
+                crate::cluster::argo_rollouts::NOT_INSTALLED
+            }
             _ if !view.filter_text.is_empty() => "no rows match the filter (esc clears it)",
             _ => "nothing here",
         };

@@ -28,6 +28,13 @@ pub(super) fn view_shows(state: &State, kind: ResourceKind) -> bool {
         ViewKind::Resource(ResourceKind::Namespaces | ResourceKind::Nodes) => {
             view == ViewKind::Resource(kind) || kind == ResourceKind::Pods
         }
+        // ACTUAL-WEIGHT comes from the canary ReplicaSet.
+        ViewKind::Resource(ResourceKind::Rollouts) => {
+            matches!(
+                kind,
+                ResourceKind::Rollouts | ResourceKind::RolloutReplicaSets
+            )
+        }
         ViewKind::Resource(shown) => shown == kind,
     }
 }
@@ -36,6 +43,16 @@ pub(super) fn on_cluster(state: &mut State, message: ClusterMessage, effects: &m
     let pods_changed = matches!(
         &message,
         ClusterMessage::Watch(WatchMessage::Rows(KindRows::Pods(_)))
+    );
+    // An open rollout picture is drawn from these.
+    let picture_moved = matches!(
+        &message,
+        ClusterMessage::Watch(WatchMessage::Rows(
+            KindRows::Rollouts(_)
+                | KindRows::RolloutReplicaSets(_)
+                | KindRows::AnalysisRuns(_)
+                | KindRows::Pods(_)
+        ))
     );
     let visible = match &message {
         ClusterMessage::Watch(WatchMessage::Rows(rows)) => view_shows(state, rows.kind()),
@@ -64,6 +81,9 @@ pub(super) fn on_cluster(state: &mut State, message: ClusterMessage, effects: &m
             KindRows::Jobs(update) => state.stores.jobs.apply(update),
             KindRows::Hpas(update) => state.stores.hpas.apply(update),
             KindRows::HelmReleases(update) => state.stores.helm_releases.apply(update),
+            KindRows::Rollouts(update) => state.stores.rollouts.apply(update),
+            KindRows::RolloutReplicaSets(update) => state.stores.rollout_replicasets.apply(update),
+            KindRows::AnalysisRuns(update) => state.stores.analysis_runs.apply(update),
             KindRows::Certificates(update) => state.stores.certificates.apply(update),
             KindRows::TlsSecrets(update) => state.stores.tls_secrets.apply(update),
             KindRows::Routes(ResourceKind::IngressRoutes, update) => {
@@ -107,6 +127,9 @@ pub(super) fn on_cluster(state: &mut State, message: ClusterMessage, effects: &m
         }
         ClusterMessage::ServerVersion(Ok(version)) => state.server_version = Some(version),
         ClusterMessage::ServerVersion(Err(error)) => state.last_error = Some(error),
+    }
+    if picture_moved {
+        super::argo_rollouts::refresh_picture(state);
     }
     if pods_changed && state.logs.is_some() {
         // Pods of a followed workload join its log view as they start.

@@ -10,6 +10,7 @@ pub(super) fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<E
         | Input::Filter(text)
         | Input::Search(text)
         | Input::Scale(text)
+        | Input::SetImage(text)
         | Input::LogFilter(text) => text,
         Input::None => return,
     };
@@ -81,6 +82,7 @@ pub(super) fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<E
                     }
                     (_, None) => {}
                 },
+                Input::SetImage(line) => super::argo_rollouts::submit_set_image(state, &line),
                 Input::None => {}
             }
             return;
@@ -182,6 +184,7 @@ pub(super) fn open_detail(state: &mut State, detail: DetailKind, effects: &mut V
         matches: Vec::new(),
         current_match: 0,
         diff: None,
+        live_rollout: None,
     });
     effects.push(Effect::FetchDetail {
         request,

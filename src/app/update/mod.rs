@@ -4,10 +4,10 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::cluster::actions::Mutation;
+use crate::cluster::argo_rollouts::actions::RolloutAction;
 use crate::cluster::fetch::DetailKind;
 use crate::cluster::kind::ResourceKind;
 use crate::cluster::metrics::MetricsMessage;
-use crate::cluster::rows::RolloutState;
 use crate::cluster::watch::{KindRows, WatchMessage, WatchStatus};
 use crate::config::keymap::KeyContext;
 
@@ -23,6 +23,7 @@ use super::state::{
 use super::table;
 use super::view::{Pin, ViewKind, ViewState, columns};
 
+mod argo_rollouts;
 mod builds;
 mod cluster;
 mod containers;
@@ -200,7 +201,7 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
             let outcome = match result {
                 Ok(progress) => {
                     let summary = progress.summary();
-                    let complete = progress.state == RolloutState::Complete;
+                    let complete = progress.is_success();
                     panel.progress = Some(progress);
                     if complete { Ok(summary) } else { Err(summary) }
                 }
@@ -346,6 +347,11 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
             gitops::act(state, Action::Sync, effects);
             return;
         }
+        // A rollout's picture: its actions work there too.
+        if let Some(action) = argo_rollouts::picture_action(state, &key) {
+            act(state, action, effects);
+            return;
+        }
         // A revision's diff: `u` undoes to it.
         if workload_history::open_revision_target(state).is_some()
             && state.keymap.action(KeyContext::Global, &key) == Some(Action::Undo)
@@ -360,6 +366,9 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         ViewKind::Certs => state.keymap.action(KeyContext::Certs, &key),
         ViewKind::Resource(ResourceKind::HelmReleases) => {
             state.keymap.action(KeyContext::Helm, &key)
+        }
+        ViewKind::Resource(ResourceKind::Rollouts) => {
+            state.keymap.action(KeyContext::Rollouts, &key)
         }
         ViewKind::Apps | ViewKind::AppObjects => state.keymap.action(KeyContext::Apps, &key),
         ViewKind::Builds => state.keymap.action(KeyContext::Builds, &key),
@@ -468,6 +477,12 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             workload_history::ask_history(state, effects)
         }
         Action::Undo => workload_history::ask_undo(state),
+        Action::Promote => argo_rollouts::ask(state, RolloutAction::Promote),
+        Action::PromoteFull => argo_rollouts::ask(state, RolloutAction::PromoteFull),
+        Action::Abort => argo_rollouts::ask(state, RolloutAction::Abort),
+        Action::Retry => argo_rollouts::ask(state, RolloutAction::Retry),
+        Action::PauseResume => argo_rollouts::ask_pause_resume(state),
+        Action::SetImage => argo_rollouts::ask_set_image(state),
         Action::Values => helm::open_part(state, crate::app::effect::HelmPart::Values, effects),
         Action::Manifest => helm::open_part(state, crate::app::effect::HelmPart::Manifest, effects),
         Action::Diff
@@ -617,6 +632,7 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
         ViewKind::Builds => open_logs(state, false, effects),
         ViewKind::AppObjects => gitops::act(state, Action::Diff, effects),
         ViewKind::Resource(ResourceKind::HelmReleases) => helm::open_history(state),
+        ViewKind::Resource(ResourceKind::Rollouts) => argo_rollouts::open_picture(state),
         // Conditions with their messages, and the scaling events.
         ViewKind::Resource(ResourceKind::Hpas) => open_detail(state, DetailKind::Describe, effects),
         ViewKind::Containers | ViewKind::Pulse | ViewKind::Resource(_) => {}

@@ -54,9 +54,17 @@ pub(super) fn ask_restart(state: &mut State) {
                 alternative: None,
             });
         }
+        Some((ResourceKind::Rollouts, _)) => super::argo_rollouts::ask(
+            state,
+            crate::cluster::argo_rollouts::actions::RolloutAction::Restart,
+        ),
+        _ if super::argo_rollouts::picture_key(state).is_some() => super::argo_rollouts::ask(
+            state,
+            crate::cluster::argo_rollouts::actions::RolloutAction::Restart,
+        ),
         _ => state.flash(
             Level::Warn,
-            "restart works on deployments, statefulsets and daemonsets",
+            "restart works on deployments, statefulsets, daemonsets and rollouts",
         ),
     }
 }
@@ -135,7 +143,12 @@ pub(super) fn ask_scale(state: &mut State) {
 pub(super) fn start_mutation(state: &mut State, mutation: Mutation, effects: &mut Vec<Effect>) {
     state.next_request += 1;
     let request = state.next_request;
-    if let Mutation::Restart { .. } | Mutation::Undo { .. } = &mutation {
+    let followed = match &mutation {
+        Mutation::Restart { .. } | Mutation::Undo { .. } => true,
+        Mutation::Rollout { action, .. } => action.is_followed(),
+        _ => false,
+    };
+    if followed {
         state.rollouts.push(RolloutPanel {
             request,
             title: mutation.describe(),

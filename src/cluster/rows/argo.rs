@@ -34,6 +34,8 @@ pub struct RolloutRow {
     pub ready: i32,
     pub available: i32,
     pub images: Box<str>,
+    /// (container, image) of the pod template, for `set image`.
+    pub containers: Box<[(Box<str>, Box<str>)]>,
     pub selector: Selector,
     pub labels: Labels,
     /// The parsed object without its pod template, for the picture and
@@ -85,6 +87,23 @@ impl RolloutRow {
             Err(why) => (Rollout::default(), why),
         };
         let images = rollout.images().join(",");
+        let containers = rollout
+            .spec
+            .template
+            .as_ref()
+            .and_then(|t| t.pointer("/spec/containers"))
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|c| {
+                        let field = |k: &str| -> Box<str> {
+                            c.get(k).and_then(Value::as_str).unwrap_or_default().into()
+                        };
+                        (field("name"), field("image"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let selector = rollout
             .spec
             .selector
@@ -113,6 +132,7 @@ impl RolloutRow {
             ready: state.ready_replicas,
             available: state.available_replicas,
             images: images.into(),
+            containers,
             selector,
             labels: compact_labels(object.metadata.labels.as_ref()),
             created: created(&object.metadata),
