@@ -398,3 +398,106 @@ async fn a_failed_step_analysis_aborts_with_the_runs_message() {
         "RolloutAborted: Rollout aborted update to revision 2: metric \"success-rate\" assessed Failed due to failed (1) > failureLimit (0)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_view_shows_the_live_picture_and_p_promotes_after_the_confirm() {
+    use bosun::app::view::ViewKind;
+    use bosun::cluster::kind::ResourceKind;
+    use crossterm::event::KeyCode;
+
+    let sim = sim().await;
+    let client = common::kube_client(&sim).await;
+    let api = rollout_api(&client);
+    api.create(&PostParams::default(), &canary("web", "web:1", steps()))
+        .await
+        .expect("create");
+    wait_row(&api, "web", "initial deploy", |r| r.phase == Phase::Healthy).await;
+    actions::perform(
+        &client,
+        "default",
+        "web",
+        &RolloutAction::SetImage {
+            container: "web".into(),
+            image: "web:2".into(),
+        },
+    )
+    .await
+    .expect("set image");
+    wait_row(&api, "web", "paused", |r| r.phase == Phase::Paused).await;
+
+    let mut app =
+        common::Harness::start(&sim, ViewKind::Resource(ResourceKind::Rollouts), 180, 45).await;
+    app.wait_for("the paused canary listed", WAIT, |_, screen| {
+        screen.contains("web") && screen.contains("Paused") && screen.contains("CanaryPauseStep")
+    })
+    .await;
+    let screen = app.screen();
+    for column in ["STRATEGY", "STEP", "SET-WEIGHT", "ACTUAL-WEIGHT", "IMAGES"] {
+        assert!(screen.contains(column), "{column}: {screen}");
+    }
+    assert!(screen.contains("1/4"), "{screen}");
+
+    app.key(KeyCode::Enter).await;
+    app.wait_for("the picture", WAIT, |_, screen| {
+        screen.contains("⧉ web-") && screen.contains("(canary)")
+    })
+    .await;
+    let picture = app.detail_text();
+    assert!(picture.contains("Status:          ॥ Paused"), "{picture}");
+    assert!(picture.contains("  SetWeight:     20"), "{picture}");
+    assert!(picture.contains("  ActualWeight:  20"), "{picture}");
+    assert!(
+        picture.contains("web:1 (stable)") && picture.contains("web:2 (canary)"),
+        "{picture}"
+    );
+    assert!(
+        picture.contains("▶ 1  pause: {}"),
+        "the current step is marked: {picture}"
+    );
+    assert!(
+        picture.contains("# revision:2") && picture.contains("# revision:1"),
+        "{picture}"
+    );
+
+    let before = sim.client_patches().len();
+    app.key(KeyCode::Char('p')).await;
+    let question = app.question();
+    assert!(
+        question.contains("Promote rollout default/web (now Paused - CanaryPauseStep, step 1/4)?"),
+        "{question}"
+    );
+    assert_eq!(
+        sim.client_patches().len(),
+        before,
+        "nothing before the confirm"
+    );
+    app.key(KeyCode::Char('y')).await;
+    // The picture moves with the watchers: the next pause is step 3.
+    app.wait_for("the next pause in the picture", WAIT, |state, _| {
+        state
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.lines.iter().any(|l| l == "  Step:          3/4"))
+    })
+    .await;
+    let patch = last_patch(&sim);
+    assert_eq!(patch.body, json!({"status": {"pauseConditions": null}}));
+    let audit = std::fs::read_to_string(app.audit_dir.path().join("audit.log")).unwrap_or_default();
+    assert!(audit.contains("rollouts promote web -n default"), "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_crd_the_view_says_argo_rollouts_is_not_installed() {
+    use bosun::app::view::ViewKind;
+    use bosun::cluster::kind::ResourceKind;
+
+    let sim = SimCluster::start(SimOptions::default()).await.expect("sim");
+    let mut app =
+        common::Harness::start(&sim, ViewKind::Resource(ResourceKind::Rollouts), 160, 30).await;
+    app.wait_for("the not-installed message", WAIT, |_, screen| {
+        screen.contains("Argo Rollouts is not installed")
+    })
+    .await;
+    let screen = app.screen();
+    assert!(!screen.contains("404"), "not an error: {screen}");
+}

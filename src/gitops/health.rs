@@ -106,6 +106,7 @@ pub fn assess(group: &str, kind: &str, obj: &Value) -> Option<HealthStatus> {
         ("cert-manager.io", "Certificate") => Some(certificate(obj)),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => Some(crd(obj)),
         ("argoproj.io", "Workflow") => Some(workflow(obj)),
+        ("argoproj.io", "Rollout") => Some(rollout(obj)),
         ("argoproj.io", "Application") => Some(argo_application(obj)),
         ("helm.toolkit.fluxcd.io", "HelmRelease") => Some(flux(obj, kind, true)),
         ("kustomize.toolkit.fluxcd.io", "Kustomization") => Some(flux(obj, kind, false)),
@@ -573,10 +574,201 @@ fn workflow(obj: &Value) -> HealthStatus {
     }
 }
 
+/// Argo CD's `resource_customizations/argoproj.io/Rollout/health.lua`:
+/// a spec not yet observed is Progressing; a v1.0+ controller's
+/// `status.phase` is surfaced as is (Paused as Suspended) with its
+/// message; older controllers get the script's legacy rules.
+fn rollout(obj: &Value) -> HealthStatus {
+    let number = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => s.parse::<i64>().ok(),
+        Some(Value::Number(n)) => n.as_i64(),
+        _ => None,
+    };
+    let generation = number(obj.pointer("/metadata/generation")).unwrap_or(0);
+    let observed = match obj.get("status") {
+        None | Some(Value::Null) => false,
+        Some(status) => match number(status.get("observedGeneration")) {
+            None => true,
+            Some(observed) => observed >= generation,
+        },
+    };
+    let workload_observed = obj.pointer("/spec/workloadRef").is_none()
+        || match (
+            number(obj.pointer("/metadata/annotations/rollout.argoproj.io~1workload-generation")),
+            number(obj.pointer("/status/workloadObservedGeneration")),
+        ) {
+            (Some(a), Some(b)) => a == b,
+            (a, b) => a.is_none() && b.is_none(),
+        };
+    if !observed || !workload_observed {
+        return HealthStatus::new(
+            Health::Progressing,
+            "Waiting for rollout spec update to be observed",
+        );
+    }
+    let message = text(obj, "/status/message").unwrap_or("").to_string();
+    if let Some(phase) = text(obj, "/status/phase") {
+        return match phase {
+            "Paused" => HealthStatus::new(Health::Suspended, message),
+            "Healthy" => HealthStatus::new(Health::Healthy, message),
+            "Progressing" => HealthStatus::new(Health::Progressing, message),
+            "Degraded" => HealthStatus::new(Health::Degraded, message),
+            other => HealthStatus::new(Health::Unknown, format!("unknown phase {other}")),
+        };
+    }
+    rollout_legacy(obj)
+}
+
+/// The script's fallback for controllers that write no phase (before v1.0).
+fn rollout_legacy(obj: &Value) -> HealthStatus {
+    let conditions = obj
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for condition in &conditions {
+        let message = text(condition, "/message").unwrap_or("").to_string();
+        let kind = text(condition, "/type").unwrap_or("");
+        let reason = text(condition, "/reason").unwrap_or("");
+        if kind == "InvalidSpec"
+            || (kind == "Progressing"
+                && matches!(reason, "RolloutAborted" | "ProgressDeadlineExceeded"))
+        {
+            return HealthStatus::new(Health::Degraded, message);
+        }
+    }
+    let paused_conditions = obj
+        .pointer("/status/pauseConditions")
+        .and_then(Value::as_array)
+        .is_some_and(|list| !list.is_empty());
+    if paused_conditions || obj.pointer("/spec/paused").and_then(Value::as_bool) == Some(true) {
+        return HealthStatus::new(Health::Suspended, "Rollout is paused");
+    }
+    let Some(pod_hash) = text(obj, "/status/currentPodHash") else {
+        return HealthStatus::new(
+            Health::Progressing,
+            "Waiting for rollout to finish: status has not been reconciled.",
+        );
+    };
+    let count = |p: &str| obj.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+    let replicas = obj
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let updated = count("/status/updatedReplicas");
+    if updated < replicas {
+        return HealthStatus::new(
+            Health::Progressing,
+            "Waiting for roll out to finish: More replicas need to be updated",
+        );
+    }
+    if count("/status/availableReplicas") < updated {
+        return HealthStatus::new(
+            Health::Progressing,
+            "Waiting for roll out to finish: updated replicas are still becoming available",
+        );
+    }
+    let stable = text(obj, "/status/stableRS")
+        .or_else(|| text(obj, "/status/canary/stableRS"))
+        .unwrap_or("");
+    if obj.pointer("/spec/strategy/blueGreen").is_some() {
+        if text(obj, "/status/blueGreen/activeSelector") != Some(pod_hash) {
+            return HealthStatus::new(Health::Progressing, "active service cutover pending");
+        }
+        if !stable.is_empty() && stable != pod_hash {
+            return HealthStatus::new(Health::Progressing, "waiting for analysis to complete");
+        }
+    } else if obj.pointer("/spec/strategy/canary").is_some() {
+        if count("/status/replicas") > updated {
+            return HealthStatus::new(
+                Health::Progressing,
+                "Waiting for roll out to finish: old replicas are pending termination",
+            );
+        }
+        if stable.is_empty() || stable != pod_hash {
+            return HealthStatus::new(Health::Progressing, "Waiting for rollout to finish steps");
+        }
+    }
+    HealthStatus::new(Health::Healthy, "")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn rollouts_follow_argo_cds_health_script() {
+        let rollout = |status: Value| {
+            json!({"metadata": {"generation": 3},
+                "spec": {"replicas": 2, "strategy": {"canary": {"steps": [{"pause": {}}]}}},
+                "status": status})
+        };
+        let health = |v: &Value| {
+            let h = assess("argoproj.io", "Rollout", v).expect("a rule");
+            (h.health, h.message)
+        };
+        assert_eq!(
+            health(&json!({"metadata": {"generation": 1}, "spec": {}})),
+            (
+                Health::Progressing,
+                "Waiting for rollout spec update to be observed".to_string()
+            ),
+            "no status yet"
+        );
+        assert_eq!(
+            health(&rollout(
+                json!({"observedGeneration": "2", "phase": "Healthy"})
+            ))
+            .0,
+            Health::Progressing,
+            "generation 3 not observed"
+        );
+        assert_eq!(
+            health(&rollout(
+                json!({"observedGeneration": "3", "phase": "Paused",
+                "message": "CanaryPauseStep"})
+            )),
+            (Health::Suspended, "CanaryPauseStep".to_string())
+        );
+        assert_eq!(
+            health(&rollout(
+                json!({"observedGeneration": "3", "phase": "Degraded",
+                "message": "RolloutAborted: Rollout aborted update to revision 2"})
+            )),
+            (
+                Health::Degraded,
+                "RolloutAborted: Rollout aborted update to revision 2".to_string()
+            )
+        );
+        // A v0.9 hash in observedGeneration counts as observed; no phase:
+        // the legacy rules.
+        assert_eq!(
+            health(&rollout(json!({"observedGeneration": "abc123",
+                "pauseConditions": [{"reason": "CanaryPauseStep"}]}))),
+            (Health::Suspended, "Rollout is paused".to_string())
+        );
+        assert_eq!(
+            health(&rollout(
+                json!({"observedGeneration": "3", "currentPodHash": "a",
+                "stableRS": "b", "replicas": 2, "updatedReplicas": 2,
+                "availableReplicas": 2})
+            )),
+            (
+                Health::Progressing,
+                "Waiting for rollout to finish steps".to_string()
+            )
+        );
+        assert_eq!(
+            health(&rollout(
+                json!({"observedGeneration": "3", "currentPodHash": "a",
+                "stableRS": "a", "replicas": 2, "updatedReplicas": 2,
+                "availableReplicas": 2})
+            ))
+            .0,
+            Health::Healthy
+        );
+    }
 
     #[test]
     fn worst_follows_argo_order() {

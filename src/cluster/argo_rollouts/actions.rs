@@ -294,3 +294,119 @@ async fn set_image_with_retries(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rollout(value: Value) -> Rollout {
+        Rollout::from_value(&value).expect("rollout")
+    }
+
+    fn canary(status: Value) -> Rollout {
+        rollout(json!({
+            "metadata": {"name": "guestbook"},
+            "spec": {"strategy": {"canary": {"steps": [{"setWeight": 10}, {"pause": {}}, {"setWeight": 20}]}}},
+            "status": status,
+        }))
+    }
+
+    // The cases of cmd/promote/promote_test.go.
+    #[test]
+    fn promote_clears_pause_conditions_without_touching_the_step() {
+        let plan = plan(
+            &canary(json!({"currentStepIndex": 1, "controllerPause": true,
+                "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": "2026-01-01T00:00:00Z"}]})),
+            &RolloutAction::Promote,
+            "",
+        );
+        assert_eq!(
+            plan.status,
+            Some(json!({"status": {"pauseConditions": null}}))
+        );
+        assert_eq!(plan.spec, None);
+    }
+
+    #[test]
+    fn promote_without_a_pause_moves_one_step_and_never_past_the_end() {
+        let plan = plan(
+            &canary(json!({"currentStepIndex": 0})),
+            &RolloutAction::Promote,
+            "",
+        );
+        assert_eq!(
+            plan.status,
+            Some(json!({"status": {"pauseConditions": null, "currentStepIndex": 1}}))
+        );
+        let plan = super::plan(
+            &canary(json!({"currentStepIndex": 3})),
+            &RolloutAction::Promote,
+            "",
+        );
+        assert_eq!(
+            plan.status,
+            Some(json!({"status": {"pauseConditions": null, "currentStepIndex": 3}})),
+            "index 3 of 3 stays 3"
+        );
+    }
+
+    #[test]
+    fn promote_unpauses_a_manually_paused_rollout() {
+        let mut paused = canary(json!({"currentStepIndex": 1,
+            "pauseConditions": [{"reason": "CanaryPauseStep"}]}));
+        paused.spec.paused = true;
+        let plan = plan(&paused, &RolloutAction::Promote, "");
+        assert_eq!(plan.spec, Some(json!({"spec": {"paused": false}})));
+        assert_eq!(
+            plan.status,
+            Some(json!({"status": {"pauseConditions": null}}))
+        );
+    }
+
+    #[test]
+    fn promote_after_inconclusive_analysis_clears_the_controller_pause_and_steps_on() {
+        let plan = plan(
+            &canary(json!({"currentStepIndex": 0, "controllerPause": true,
+                "pauseConditions": [{"reason": "InconclusiveAnalysisRun"}],
+                "canary": {"currentStepAnalysisRunStatus": {"name": "run", "status": "Inconclusive"}}})),
+            &RolloutAction::Promote,
+            "",
+        );
+        assert_eq!(
+            plan.status,
+            Some(
+                json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": 1}})
+            )
+        );
+    }
+
+    #[test]
+    fn promote_of_an_unpaused_blue_green_sends_nothing() {
+        let blue_green =
+            rollout(json!({"spec": {"strategy": {"blueGreen": {"activeService": "a"}}}}));
+        let plan = plan(&blue_green, &RolloutAction::Promote, "");
+        assert_eq!((plan.status, plan.spec), (None, None));
+    }
+
+    #[test]
+    fn set_image_replaces_every_matching_container() {
+        let mut object = json!({"spec": {"template": {"spec": {
+            "initContainers": [{"name": "init", "image": "busybox"}],
+            "containers": [{"name": "web", "image": "web:1"}, {"name": "side", "image": "side:1"}]}}}});
+        assert!(set_image(&mut object, "web", "web:2"));
+        assert_eq!(
+            object.pointer("/spec/template/spec/containers/0/image"),
+            Some(&json!("web:2"))
+        );
+        assert_eq!(
+            object.pointer("/spec/template/spec/containers/1/image"),
+            Some(&json!("side:1"))
+        );
+        assert!(!set_image(&mut object, "nope", "x"));
+        assert!(set_image(&mut object, "*", "all:3"));
+        assert_eq!(
+            object.pointer("/spec/template/spec/initContainers/0/image"),
+            Some(&json!("all:3"))
+        );
+    }
+}

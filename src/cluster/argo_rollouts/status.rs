@@ -308,3 +308,120 @@ pub fn actual_weight(rollout: &Rollout, canary_available: Option<i32>) -> String
         None => current_set_weight(rollout).to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rollout(value: serde_json::Value) -> Rollout {
+        Rollout::from_value(&value).expect("rollout")
+    }
+
+    // cmd/list/list_test.go: steps [setWeight 10, pause 60, setWeight 20],
+    // index 1: STEP 1/3, SET-WEIGHT 10.
+    #[test]
+    fn list_columns_as_the_plugin_prints_them() {
+        let can = rollout(json!({
+            "metadata": {"generation": 1},
+            "spec": {"replicas": 5, "strategy": {"canary": {"steps": [
+                {"setWeight": 10}, {"pause": {"duration": 60}}, {"setWeight": 20}]}}},
+            "status": {"currentStepIndex": 1, "observedGeneration": "1",
+                "phase": "Progressing", "message": "more replicas need to be updated"}
+        }));
+        assert_eq!(strategy_name(&can), "Canary");
+        assert_eq!(step_text(&can), "1/3");
+        assert_eq!(set_weight_text(&can), "10");
+        let bg = rollout(json!({"spec": {"strategy": {"blueGreen": {"activeService": "a"}}}}));
+        assert_eq!(
+            (
+                strategy_name(&bg),
+                step_text(&bg).as_str(),
+                set_weight_text(&bg).as_str()
+            ),
+            ("BlueGreen", "-", "-")
+        );
+        let neither = rollout(json!({"spec": {"strategy": {}}}));
+        assert_eq!(
+            strategy_name(&neither),
+            "unknown",
+            "an unknown strategy says so"
+        );
+    }
+
+    #[test]
+    fn phase_prefers_what_the_controller_wrote_once_observed() {
+        let mut paused = rollout(json!({
+            "metadata": {"generation": 2},
+            "spec": {"strategy": {"canary": {}}},
+            "status": {"observedGeneration": "2", "phase": "Paused", "message": "CanaryPauseStep"}
+        }));
+        assert_eq!(phase(&paused), (Phase::Paused, "CanaryPauseStep".into()));
+        paused.metadata.generation = Some(3);
+        assert_eq!(
+            phase(&paused),
+            (
+                Phase::Progressing,
+                "waiting for rollout spec update to be observed".into()
+            )
+        );
+        let unpausing = rollout(json!({"spec": {"strategy": {"canary": {}}},
+            "status": {"controllerPause": true, "phase": "Paused"}}));
+        assert_eq!(
+            phase(&unpausing),
+            (Phase::Progressing, "waiting for rollout to unpause".into())
+        );
+    }
+
+    // CalculateRolloutPhase, for controllers before v1.0 (no status.phase).
+    #[test]
+    fn calculated_phase_follows_the_controllers_order() {
+        let aborted = rollout(json!({"spec": {"strategy": {"canary": {}}, "paused": true},
+            "status": {"abort": true, "conditions": [{"type": "Progressing", "status": "False",
+                "reason": "RolloutAborted", "message": "Rollout aborted update to revision 2"}]}}));
+        assert_eq!(
+            phase(&aborted),
+            (
+                Phase::Degraded,
+                "RolloutAborted: Rollout aborted update to revision 2".into()
+            ),
+            "an abort is Degraded, before manual pause"
+        );
+        assert_eq!(current_set_weight(&aborted), 0);
+        let invalid = rollout(json!({"spec": {}, "status": {"conditions": [
+            {"type": "InvalidSpec", "status": "True", "message": "The Rollout is invalid"}]}}));
+        assert_eq!(phase(&invalid).1, "InvalidSpec: The Rollout is invalid");
+        let manual = rollout(
+            json!({"spec": {"paused": true, "strategy": {"canary": {}}}, "status": {
+            "pauseConditions": [{"reason": "CanaryPauseStep"}]}}),
+        );
+        assert_eq!(phase(&manual), (Phase::Paused, "manually paused".into()));
+        let cutover = rollout(
+            json!({"spec": {"replicas": 1, "strategy": {"blueGreen": {"activeService": "a"}}},
+            "status": {"updatedReplicas": 1, "availableReplicas": 1, "currentPodHash": "new",
+                "blueGreen": {"activeSelector": "old"}}}),
+        );
+        assert_eq!(
+            phase(&cutover),
+            (Phase::Progressing, "active service cutover pending".into())
+        );
+        let done = rollout(json!({"spec": {"replicas": 1, "strategy": {"canary": {}}},
+            "status": {"replicas": 1, "updatedReplicas": 1, "availableReplicas": 1,
+                "currentPodHash": "a", "stableRS": "a"}}));
+        assert_eq!(phase(&done), (Phase::Healthy, String::new()));
+    }
+
+    #[test]
+    fn actual_weight_is_the_canarys_share_of_available_pods() {
+        let can = rollout(
+            json!({"spec": {"strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {}}]}}},
+            "status": {"currentStepIndex": 1, "availableReplicas": 3}}),
+        );
+        assert_eq!(actual_weight(&can, Some(1)), "33", "integer division");
+        let past = rollout(
+            json!({"spec": {"strategy": {"canary": {"steps": [{"setWeight": 20}]}}},
+            "status": {"currentStepIndex": 1, "availableReplicas": 3}}),
+        );
+        assert_eq!(actual_weight(&past, Some(0)), "100");
+    }
+}

@@ -117,7 +117,7 @@ impl RolloutRow {
             (Phase::Degraded, problem.clone())
         };
         let state = rollout.status();
-        let row = RolloutRow {
+        RolloutRow {
             strategy: if problem.is_empty() {
                 status::strategy_name(&rollout)
             } else {
@@ -143,9 +143,8 @@ impl RolloutRow {
             problem: problem.into(),
             namespace: namespace.into(),
             name: name.into(),
-            rollout: Arc::new(RolloutFacts(rollout.clone())),
-        };
-        row
+            rollout: Arc::new(RolloutFacts(rollout)),
+        }
     }
 
     pub fn health(&self) -> Health {

@@ -170,11 +170,11 @@ fn remove_pause(status: &mut Value, reason: &str) {
             status["pauseConditions"] = Value::Null;
         }
     }
-    if status["pauseConditions"].is_null() {
-        if let Some(map) = status.as_object_mut() {
-            map.remove("pauseConditions");
-            map.remove("controllerPause");
-        }
+    if status["pauseConditions"].is_null()
+        && let Some(map) = status.as_object_mut()
+    {
+        map.remove("pauseConditions");
+        map.remove("controllerPause");
     }
 }
 
