@@ -108,6 +108,13 @@ pub enum Command {
         #[arg(long, default_value = "5m")]
         timeout: String,
     },
+    /// Argo Rollouts, as `kubectl argo rollouts` does them; with --wait a
+    /// promote, retry, resume, restart or set-image is followed to the
+    /// next pause or to Healthy (exit 0 done, 1 failed or degraded, 2 error).
+    Rollout {
+        #[command(subcommand)]
+        command: RolloutCommand,
+    },
     /// Roll a Deployment back, as `kubectl rollout undo`; with --wait,
     /// follow it (exit 0 done, 1 failed, 2 error). --history lists the
     /// revisions as `kubectl rollout history` does.
@@ -204,4 +211,70 @@ pub enum Command {
         #[arg(long)]
         seed: Option<PathBuf>,
     },
+}
+
+/// `bosun rollout …`: the kubectl-argo-rollouts commands.
+#[derive(Debug, Subcommand)]
+pub enum RolloutCommand {
+    /// Leave the current pause or step; --full skips the remaining steps
+    /// and analysis.
+    Promote {
+        #[command(flatten)]
+        target: RolloutTarget,
+        #[arg(long)]
+        full: bool,
+    },
+    /// Abort: the stable version takes all the pods back.
+    Abort {
+        #[command(flatten)]
+        target: RolloutTarget,
+    },
+    /// Retry an aborted rollout.
+    Retry {
+        #[command(flatten)]
+        target: RolloutTarget,
+    },
+    /// Pause (spec.paused).
+    Pause {
+        #[command(flatten)]
+        target: RolloutTarget,
+    },
+    /// Resume a paused rollout (spec.paused: false).
+    Resume {
+        #[command(flatten)]
+        target: RolloutTarget,
+    },
+    /// Restart its pods (spec.restartAt now).
+    Restart {
+        #[command(flatten)]
+        target: RolloutTarget,
+    },
+    /// Set a container's image: CONTAINER=IMAGE (* for every container).
+    SetImage {
+        #[command(flatten)]
+        target: RolloutTarget,
+        image: String,
+    },
+    /// Print its status (`Paused - CanaryPauseStep`); with --wait, watch
+    /// it to Healthy (exit 0) or Degraded (exit 1).
+    Status {
+        #[command(flatten)]
+        target: RolloutTarget,
+    },
+}
+
+/// The Rollout a `bosun rollout` command is about.
+#[derive(Debug, clap::Args)]
+pub struct RolloutTarget {
+    /// The Rollout's name.
+    pub name: String,
+    /// Namespace (default: the context's, else "default").
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Follow it (see the command).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long to wait, e.g. 90s, 5m.
+    #[arg(long, default_value = "5m")]
+    pub timeout: String,
 }

@@ -166,6 +166,47 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
                 let audit = bosun::audit::AuditLog::new(paths.audit_file());
                 bosun::headless::restart(&loaded, args, &audit).await
             }
+            Command::Rollout { command } => {
+                use bosun::cli::RolloutCommand as C;
+                use bosun::cluster::argo_rollouts::actions::RolloutAction as A;
+                use bosun::headless::RolloutVerb as V;
+                let (verb, target) = match command {
+                    C::Promote { target, full } => (
+                        V::Act(if full { A::PromoteFull } else { A::Promote }),
+                        target,
+                    ),
+                    C::Abort { target } => (V::Act(A::Abort), target),
+                    C::Retry { target } => (V::Act(A::Retry), target),
+                    C::Pause { target } => (V::Act(A::Pause), target),
+                    C::Resume { target } => (V::Act(A::Resume), target),
+                    C::Restart { target } => (V::Act(A::Restart), target),
+                    C::SetImage { target, image } => match image.split_once('=') {
+                        Some((container, image)) if !container.is_empty() && !image.is_empty() => (
+                            V::Act(A::SetImage {
+                                container: container.to_string(),
+                                image: image.to_string(),
+                            }),
+                            target,
+                        ),
+                        _ => {
+                            bosun::errln!("bosun: \"{image}\": expected CONTAINER=IMAGE");
+                            return Ok(ExitCode::from(bosun::headless::EXIT_ERROR));
+                        }
+                    },
+                    C::Status { target } => (V::Status, target),
+                };
+                let args = bosun::headless::RolloutArgs {
+                    verb,
+                    name: target.name,
+                    namespace: target.namespace,
+                    wait: target.wait,
+                    timeout: target.timeout,
+                    context,
+                    readonly: cli.readonly || settings.readonly,
+                };
+                let audit = bosun::audit::AuditLog::new(paths.audit_file());
+                bosun::headless::rollout(&loaded, args, &audit).await
+            }
             Command::Undo {
                 target,
                 namespace,

@@ -501,3 +501,95 @@ async fn without_the_crd_the_view_says_argo_rollouts_is_not_installed() {
     let screen = app.screen();
     assert!(!screen.contains("404"), "not an error: {screen}");
 }
+
+async fn bosun_rollout(
+    sim: &SimCluster,
+    state: &std::path::Path,
+    args: &[&str],
+) -> (Option<i32>, String) {
+    let out = common::bosun_cli(sim.kubeconfig_path(), state, state, args).await;
+    (out.status.code(), common::output_text(&out))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bosun_rollout_commands_and_status_with_exit_codes() {
+    let sim = sim().await;
+    let client = common::kube_client(&sim).await;
+    let api = rollout_api(&client);
+    api.create(&PostParams::default(), &canary("web", "web:1", steps()))
+        .await
+        .expect("create");
+    wait_row(&api, "web", "initial deploy", |r| r.phase == Phase::Healthy).await;
+    let state = tempfile::tempdir().expect("state");
+    let state = state.path();
+
+    let (code, said) = bosun_rollout(
+        &sim,
+        state,
+        &["rollout", "set-image", "web", "web=web:2", "--wait"],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("rollout \"web\" image updated"), "{said}");
+    assert!(
+        said.contains(
+            "rollout/web Paused - CanaryPauseStep (1 of 5 updated, 5 available, step 1/4)"
+        ),
+        "--wait stops at the next pause: {said}"
+    );
+    let (code, said) = bosun_rollout(&sim, state, &["rollout", "status", "web"]).await;
+    assert_eq!((code, said.trim()), (Some(0), "Paused - CanaryPauseStep"));
+
+    let (code, said) =
+        bosun_rollout(&sim, state, &["--readonly", "rollout", "promote", "web"]).await;
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("read-only mode"), "{said}");
+
+    let (code, said) = bosun_rollout(&sim, state, &["rollout", "promote", "web"]).await;
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("rollout 'web' promoted"), "{said}");
+    let (code, said) = bosun_rollout(
+        &sim,
+        state,
+        &["rollout", "status", "web", "--wait", "--timeout", "30s"],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(said.lines().last(), Some("Healthy"), "{said}");
+    assert!(
+        said.contains("Paused - CanaryPauseStep"),
+        "the 1s pause was seen: {said}"
+    );
+
+    bosun_rollout(&sim, state, &["rollout", "set-image", "web", "web=web:3"]).await;
+    wait_row(&api, "web", "paused on web:3", |r| r.phase == Phase::Paused).await;
+    let (code, said) = bosun_rollout(&sim, state, &["rollout", "abort", "web"]).await;
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("rollout 'web' aborted"), "{said}");
+    let (code, said) = bosun_rollout(
+        &sim,
+        state,
+        &["rollout", "status", "web", "--wait", "--timeout", "30s"],
+    )
+    .await;
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("The rollout is in a degraded state with message: RolloutAborted: Rollout aborted update to revision 3"),
+        "{said}"
+    );
+    let (code, said) = bosun_rollout(&sim, state, &["rollout", "retry", "web"]).await;
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = bosun_rollout(&sim, state, &["rollout", "promote", "nope"]).await;
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("nope"), "{said}");
+
+    let audit = std::fs::read_to_string(state.join("audit.log")).unwrap_or_default();
+    for line in [
+        "rollouts set image web web=web:2 -n default",
+        "rollouts promote web -n default",
+        "rollouts abort web -n default",
+        "rollouts retry web -n default",
+    ] {
+        assert!(audit.contains(line), "{line}: {audit}");
+    }
+}

@@ -139,6 +139,17 @@ pub enum Followed {
     Reconnecting(String),
 }
 
+/// Where following an Argo Rollout stops (other workloads stop when
+/// complete or failed either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// The next pause it reaches after moving, or Healthy / Degraded (after
+    /// a promote, a restart).
+    NextPause,
+    /// Healthy or Degraded only, as `kubectl argo rollouts status` waits.
+    Settled,
+}
+
 /// Follows through connection cuts: a k3s restart drops every connection
 /// for a few seconds, and the rollout goes on meanwhile. The watch retries
 /// with backoff; when it lists again, the object's status says where the
@@ -149,6 +160,7 @@ async fn follow_typed<K>(
     kind: ResourceKind,
     key: &RowKey,
     project: fn(&K, ResourceKind) -> RolloutProgress,
+    until: Until,
     on_event: &mut (dyn FnMut(Followed) + Send),
 ) -> Result<RolloutProgress, String>
 where
@@ -187,7 +199,8 @@ where
             let progress = project(&object, kind);
             on_event(Followed::Progress(progress.clone()));
             let paused = progress.state == RolloutState::Paused;
-            if progress.is_finished() || (paused && moved && progress.argo.is_some()) {
+            let at_pause = paused && moved && until == Until::NextPause;
+            if progress.is_finished() || (at_pause && progress.argo.is_some()) {
                 return Ok(progress);
             }
             moved |= !paused;
@@ -207,6 +220,18 @@ pub async fn follow(
     timeout: Duration,
     on_progress: &mut (dyn FnMut(Followed) + Send),
 ) -> Result<RolloutProgress, String> {
+    follow_until(client, kind, key, timeout, Until::NextPause, on_progress).await
+}
+
+/// [`follow`], saying where an Argo Rollout's follow stops.
+pub async fn follow_until(
+    client: &kube::Client,
+    kind: ResourceKind,
+    key: &RowKey,
+    timeout: Duration,
+    until: Until,
+    on_progress: &mut (dyn FnMut(Followed) + Send),
+) -> Result<RolloutProgress, String> {
     use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
     let namespace = key.namespace.as_ref();
     let work = async {
@@ -219,6 +244,7 @@ pub async fn follow(
                     |object, kind| {
                         RolloutProgress::from_row(&WorkloadRow::from_deployment(object), kind)
                     },
+                    until,
                     on_progress,
                 )
                 .await
@@ -231,6 +257,7 @@ pub async fn follow(
                     |object, kind| {
                         RolloutProgress::from_row(&WorkloadRow::from_statefulset(object), kind)
                     },
+                    until,
                     on_progress,
                 )
                 .await
@@ -243,6 +270,7 @@ pub async fn follow(
                     |object, kind| {
                         RolloutProgress::from_row(&WorkloadRow::from_daemonset(object), kind)
                     },
+                    until,
                     on_progress,
                 )
                 .await
@@ -257,6 +285,7 @@ pub async fn follow(
                     kind,
                     key,
                     |object, _| RolloutProgress::from_argo(&RolloutRow::from_object(object)),
+                    until,
                     on_progress,
                 )
                 .await

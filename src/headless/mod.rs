@@ -1,6 +1,7 @@
 //! Headless twins of the TUI's actions, for scripts and cron: same cluster
 //! code, plain output, exit codes like kubectl's.
 
+pub mod argo_rollouts;
 pub mod build;
 pub mod certs;
 pub mod gitops;
@@ -9,6 +10,7 @@ pub mod restart;
 pub mod term;
 pub mod undo;
 
+pub use argo_rollouts::{RolloutArgs, RolloutVerb, rollout};
 pub use restart::{RestartArgs, parse_workload, restart};
 pub use undo::{UndoArgs, undo};
 

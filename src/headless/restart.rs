@@ -173,7 +173,7 @@ pub async fn perform_and_follow(
     };
     let outcome = rollout::follow(client, kind, key, timeout, &mut print).await;
     let audited = match &outcome {
-        Ok(progress) if progress.state == RolloutState::Complete => Ok(progress.summary()),
+        Ok(progress) if progress.is_success() => Ok(progress.summary()),
         Ok(progress) => Err(progress.summary()),
         Err(error) => Err(error.clone()),
     };
@@ -186,6 +186,15 @@ pub async fn perform_and_follow(
         crate::errln!("bosun: warning: {error}");
     }
     match audited {
+        // An Argo Rollout stopped at its next pause: where it waits now.
+        Ok(summary)
+            if outcome
+                .as_ref()
+                .is_ok_and(|p| p.state == RolloutState::Paused) =>
+        {
+            crate::outln!("{}/{name} {summary}", kind.kind().to_lowercase());
+            ExitCode::SUCCESS
+        }
         Ok(_) => {
             crate::outln!(
                 "{}/{name} successfully rolled out",
