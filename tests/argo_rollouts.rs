@@ -593,3 +593,98 @@ async fn bosun_rollout_commands_and_status_with_exit_codes() {
         assert!(audit.contains(line), "{line}: {audit}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_is_a_workload_pods_logs_by_role_and_restart_by_kind() {
+    use bosun::app::view::ViewKind;
+    use bosun::cluster::kind::ResourceKind;
+    use crossterm::event::KeyCode;
+
+    let sim = sim().await;
+    let client = common::kube_client(&sim).await;
+    let api = rollout_api(&client);
+    api.create(&PostParams::default(), &canary("web", "web:1", steps()))
+        .await
+        .expect("create");
+    wait_row(&api, "web", "initial deploy", |r| r.phase == Phase::Healthy).await;
+    let set = RolloutAction::SetImage {
+        container: "web".into(),
+        image: "web:2".into(),
+    };
+    actions::perform(&client, "default", "web", &set)
+        .await
+        .expect("set image");
+    wait_row(&api, "web", "paused", |r| {
+        r.phase == Phase::Paused && r.ready == 5
+    })
+    .await;
+
+    let mut app =
+        common::Harness::start(&sim, ViewKind::Resource(ResourceKind::Rollouts), 180, 45).await;
+    app.wait_for("listed", WAIT, |_, screen| {
+        screen.contains("CanaryPauseStep")
+    })
+    .await;
+    // l: every pod's logs, labelled and coloured by its ReplicaSet's role.
+    app.key(KeyCode::Char('l')).await;
+    app.wait_for("five sources", WAIT, |state, _| {
+        state
+            .logs
+            .as_ref()
+            .is_some_and(|logs| logs.sources.len() == 5)
+    })
+    .await;
+    let sources: Vec<(String, Option<u32>)> = app
+        .state
+        .logs
+        .as_ref()
+        .map(|logs| {
+            logs.sources
+                .iter()
+                .map(|s| (s.label.clone(), s.colour_group))
+                .collect()
+        })
+        .unwrap_or_default();
+    let canary: Vec<_> = sources
+        .iter()
+        .filter(|(l, _)| l.ends_with("(canary)"))
+        .collect();
+    let stable: Vec<_> = sources
+        .iter()
+        .filter(|(l, _)| l.ends_with("(stable)"))
+        .collect();
+    assert_eq!((canary.len(), stable.len()), (1, 4), "{sources:?}");
+    assert!(canary.iter().all(|(_, g)| *g == Some(1)), "{sources:?}");
+    assert!(stable.iter().all(|(_, g)| *g == Some(0)), "{sources:?}");
+    app.key(KeyCode::Esc).await;
+
+    // enter: the picture; enter again: its pods.
+    app.key(KeyCode::Enter).await;
+    app.wait_for("the picture", WAIT, |state, _| state.detail.is_some())
+        .await;
+    app.key(KeyCode::Enter).await;
+    app.wait_for("its pods", WAIT, |state, screen| {
+        state.detail.is_none()
+            && state.view().kind == ViewKind::Resource(ResourceKind::Pods)
+            && screen.matches("web-").count() == 5
+    })
+    .await;
+
+    // restart rollout/NAME, as a build's `then` names it: spec.restartAt.
+    let state = tempfile::tempdir().expect("state");
+    let before = sim.client_patches().len();
+    let (code, said) = bosun_rollout(&sim, state.path(), &["restart", "rollout/web"]).await;
+    assert_eq!(code, Some(0), "{said}");
+    let patches = sim.client_patches();
+    assert_eq!(patches.len(), before + 1);
+    let patch = patches.last().expect("patch");
+    assert_eq!(
+        (patch.kind.as_str(), patch.subresource.as_deref()),
+        ("Rollout", None)
+    );
+    assert!(
+        patch.body.pointer("/spec/restartAt").is_some(),
+        "{:?}",
+        patch.body
+    );
+}

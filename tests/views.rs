@@ -729,3 +729,78 @@ mod apps {
         assert_snapshot!("app_diff", render(&mut state).backend());
     }
 }
+
+/// The plugin-shaped fixture (a canary paused after its analysis step)
+/// fed to the stores as the watchers would.
+fn with_paused_canary(state: &mut State) {
+    use bosun::cluster::rows::argo::{AnalysisRunRow, RolloutReplicaSetRow, RolloutRow};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/argo-rollouts/canary-paused.yaml");
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let docs: Vec<serde_json::Value> = serde_yaml::Deserializer::from_str(&text)
+        .map(|d| serde_json::Value::deserialize(d).expect("yaml"))
+        .filter(|v| !v.is_null())
+        .collect();
+    use kube::api::DynamicObject;
+    feed(
+        state,
+        WatchMessage::Rows(KindRows::Rollouts(RowUpdate::Replace(rows::<
+            DynamicObject,
+            _,
+        >(
+            &docs,
+            "Rollout",
+            RolloutRow::from_object,
+        )))),
+    );
+    feed(
+        state,
+        WatchMessage::Rows(KindRows::RolloutReplicaSets(RowUpdate::Replace(rows::<
+            k8s_openapi::api::apps::v1::ReplicaSet,
+            _,
+        >(
+            &docs,
+            "ReplicaSet",
+            RolloutReplicaSetRow::from_replicaset,
+        )))),
+    );
+    feed(
+        state,
+        WatchMessage::Rows(KindRows::AnalysisRuns(RowUpdate::Replace(rows::<
+            DynamicObject,
+            _,
+        >(
+            &docs,
+            "AnalysisRun",
+            AnalysisRunRow::from_object,
+        )))),
+    );
+    for pod in rows::<k8s_openapi::api::core::v1::Pod, _>(&docs, "Pod", PodRow::from_pod) {
+        feed(
+            state,
+            WatchMessage::Rows(KindRows::Pods(RowUpdate::Upsert(pod))),
+        );
+    }
+}
+
+#[test]
+fn rollouts_view_and_the_get_rollout_picture() {
+    let mut state = sample_state();
+    with_paused_canary(&mut state);
+    command(&mut state, "ro");
+    let list = render(&mut state);
+    let text = format!("{}", list.backend());
+    assert!(text.contains("Paused") && text.contains("2/5"), "{text}");
+    assert_snapshot!("rollouts", list.backend());
+    key(&mut state, KeyCode::Enter);
+    let picture = render(&mut state);
+    let text = format!("{}", picture.backend());
+    assert!(
+        text.contains("α canary-demo-65fb5ffc84-4-1") && text.contains("✔ 3"),
+        "{text}"
+    );
+    assert_snapshot!("rollout_picture", picture.backend());
+    let mut small = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    run::draw(&mut small, &mut state, &Theme::builtin_default()).expect("draw");
+    assert_snapshot!("rollout_picture_80x24", small.backend());
+}

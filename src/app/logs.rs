@@ -56,6 +56,9 @@ pub struct LogSource {
     pub target: LogTarget,
     /// "pod/container" (or just the pod when it has one container).
     pub label: String,
+    /// Sources of one group share a colour (an Argo Rollout's stable pods
+    /// one, its canary another); None: each source its own.
+    pub colour_group: Option<u32>,
     pub state: SourceState,
 }
 
@@ -185,7 +188,8 @@ pub fn reconcile_sources(state: &mut State, effects: &mut Vec<Effect>) {
         return;
     };
     let previous = view.options.previous;
-    let mut wanted: Vec<(RowKey, String, bool)> = Vec::new();
+    // (pod, container, several containers, rollout role and colour group)
+    let mut wanted: Vec<(RowKey, String, bool, Option<(&str, u32)>)> = Vec::new();
     match &view.scope {
         LogScope::Pod { key, container } => {
             if let Some(pod) = state.stores.pods.get(key) {
@@ -195,17 +199,29 @@ pub fn reconcile_sources(state: &mut State, effects: &mut Vec<Effect>) {
                 };
                 let several = containers.len() > 1;
                 for container in containers {
-                    wanted.push((key.clone(), container, several));
+                    wanted.push((key.clone(), container, several, None));
                 }
             }
         }
-        LogScope::Workload { key, selector, .. } => {
+        LogScope::Workload {
+            kind,
+            key,
+            selector,
+        } => {
             for pod in state.stores.pods.rows() {
                 if pod.namespace == key.namespace && selector.matches(&pod.labels) {
                     let containers = loggable(pod, previous);
                     let several = containers.len() > 1;
+                    let role = (*kind == ResourceKind::Rollouts)
+                        .then(|| rollout_role(state, key, pod))
+                        .flatten();
                     for container in containers {
-                        wanted.push((RowKey::new(&pod.namespace, &pod.name), container, several));
+                        wanted.push((
+                            RowKey::new(&pod.namespace, &pod.name),
+                            container,
+                            several,
+                            role,
+                        ));
                     }
                 }
             }
@@ -214,7 +230,7 @@ pub fn reconcile_sources(state: &mut State, effects: &mut Vec<Effect>) {
     let Some(view) = state.logs.as_mut() else {
         return;
     };
-    for (pod, container, several) in wanted {
+    for (pod, container, several, role) in wanted {
         let known = view
             .sources
             .iter()
@@ -222,16 +238,20 @@ pub fn reconcile_sources(state: &mut State, effects: &mut Vec<Effect>) {
         if known {
             continue;
         }
-        let label = if several {
+        let mut label = if several {
             format!("{}/{container}", pod.name)
         } else {
             pod.name.to_string()
         };
+        if let Some((word, _)) = role {
+            label.push_str(&format!(" ({word})"));
+        }
         let target = LogTarget { pod, container };
         let source = view.sources.len() as u32;
         view.sources.push(LogSource {
             target: target.clone(),
             label,
+            colour_group: role.map(|(_, group)| group),
             state: SourceState::Streaming,
         });
         effects.push(Effect::TailLogs {
@@ -417,4 +437,30 @@ pub fn set_filter(view: &mut LogView, text: String) {
     view.filter = text;
     view.visible_stamp = None;
     view.refresh();
+}
+
+/// An Argo Rollout's pod by its ReplicaSet's role (stable, canary, active,
+/// preview; the picture's rule), with the colour group it logs in.
+fn rollout_role(
+    state: &State,
+    key: &RowKey,
+    pod: &crate::cluster::rows::PodRow,
+) -> Option<(&'static str, u32)> {
+    let row = state.stores.rollouts.get(key)?;
+    let hash = pod
+        .labels
+        .iter()
+        .find(|(k, _)| &**k == crate::cluster::argo_rollouts::HASH_LABEL)?
+        .1
+        .clone();
+    let roles = crate::cluster::argo_rollouts::picture::roles(&row.rollout.0, &hash);
+    Some(if roles.canary {
+        ("canary", 1)
+    } else if roles.preview {
+        ("preview", 1)
+    } else if roles.stable || roles.active {
+        ("stable", 0)
+    } else {
+        ("old", 2)
+    })
 }

@@ -117,6 +117,20 @@ fn restart_patch(stamp: &str) -> serde_json::Value {
 pub async fn perform(client: &kube::Client, mutation: &Mutation) -> Result<String, String> {
     let params = PatchParams::default();
     match mutation {
+        // An Argo Rollout restarts through spec.restartAt (the plugin's
+        // restart), never through its pod template.
+        Mutation::Restart {
+            kind: ResourceKind::Rollouts,
+            key,
+        } => {
+            super::argo_rollouts::actions::perform(
+                client,
+                &key.namespace,
+                &key.name,
+                &super::argo_rollouts::actions::RolloutAction::Restart,
+            )
+            .await
+        }
         Mutation::Restart { kind, key } => {
             let patch = restart_patch(&restart_stamp());
             match kind {

@@ -22,9 +22,10 @@ pub fn parse_workload(target: &str) -> Result<(ResourceKind, String), String> {
         "deploy" | "deployment" | "deployments" | "deployment.apps" => ResourceKind::Deployments,
         "sts" | "statefulset" | "statefulsets" | "statefulset.apps" => ResourceKind::StatefulSets,
         "ds" | "daemonset" | "daemonsets" | "daemonset.apps" => ResourceKind::DaemonSets,
+        "rollout" | "rollouts" | "ro" | "rollout.argoproj.io" => ResourceKind::Rollouts,
         other => {
             return Err(format!(
-                "\"{other}\" cannot be restarted: use deploy/, sts/ or ds/"
+                "\"{other}\" cannot be restarted: use deploy/, sts/, ds/ or rollout/"
             ));
         }
     };
@@ -229,6 +230,10 @@ mod tests {
         assert_eq!(
             parse_workload("ds/node-exporter"),
             Ok((ResourceKind::DaemonSets, "node-exporter".into()))
+        );
+        assert_eq!(
+            parse_workload("rollout/shop"),
+            Ok((ResourceKind::Rollouts, "shop".into()))
         );
         assert!(parse_workload("pod/x").is_err());
         assert!(parse_workload("blog").is_err());

@@ -139,7 +139,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogView, theme: &Theme) {
             ));
         }
         if several && let Some(source) = view.sources.get(line.source as usize) {
-            let colour = theme.log_palette[line.source as usize % theme.log_palette.len().max(1)];
+            let index = source.colour_group.unwrap_or(line.source) as usize;
+            let colour = theme.log_palette[index % theme.log_palette.len().max(1)];
             spans.push(Span::styled(
                 format!("{} ", source.label),
                 Style::default().fg(colour),

@@ -25,7 +25,7 @@ fn target(state: &State) -> Option<RolloutRow> {
 
 fn title(key: &RowKey) -> String {
     format!(
-        "rollout {key} — p promote · F full · a abort · t retry · z pause/resume · r restart · i image · esc"
+        "rollout {key} — enter pods · p promote · F full · a abort · t retry · z pause/resume · r restart · i image · esc"
     )
 }
 
@@ -64,6 +64,23 @@ pub(super) fn open_picture(state: &mut State) {
     );
     detail.live_rollout = Some(key);
     state.detail = Some(detail);
+}
+
+/// `enter` over the picture: the Rollout's pods, as a workload's.
+pub(super) fn open_pods(state: &mut State) {
+    let Some(row) = target(state) else {
+        return;
+    };
+    state.detail = None;
+    let pin = Pin::Selector {
+        owner: format!("rollout/{}", row.name),
+        namespace: row.namespace.to_string(),
+        selector: row.selector.clone(),
+    };
+    push_view(
+        state,
+        ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
+    );
 }
 
 /// Redraws an open picture after its rows moved; the scroll stays.

@@ -163,6 +163,16 @@ pub(super) fn open_logs(state: &mut State, previous: bool, effects: &mut Vec<Eff
             },
             None => return,
         },
+        (ViewKind::Resource(ResourceKind::Rollouts), _, Some(key)) => {
+            match state.stores.rollouts.get(&key) {
+                Some(row) => LogScope::Workload {
+                    kind: ResourceKind::Rollouts,
+                    key,
+                    selector: row.selector.clone(),
+                },
+                None => return,
+            }
+        }
         (ViewKind::Builds, _, _) => match super::builds::run_log_scope(state) {
             Some(scope) => scope,
             None => return,

@@ -347,7 +347,14 @@ fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
             gitops::act(state, Action::Sync, effects);
             return;
         }
-        // A rollout's picture: its actions work there too.
+        // A rollout's picture: enter goes on to its pods; its actions work
+        // there too.
+        if argo_rollouts::picture_key(state).is_some()
+            && state.keymap.action(KeyContext::Global, &key) == Some(Action::Enter)
+        {
+            argo_rollouts::open_pods(state);
+            return;
+        }
         if let Some(action) = argo_rollouts::picture_action(state, &key) {
             act(state, action, effects);
             return;
