@@ -181,6 +181,10 @@ fn loggable(pod: &PodRow, previous: bool) -> Vec<String> {
         .collect()
 }
 
+/// A stream to have: pod, container, whether the pod has several
+/// containers, and an Argo Rollout pod's role with its colour group.
+type Wanted = (RowKey, String, bool, Option<(&'static str, u32)>);
+
 /// Start streams for every pod/container in scope that has none yet (new
 /// pods of a workload join here).
 pub fn reconcile_sources(state: &mut State, effects: &mut Vec<Effect>) {
@@ -188,8 +192,7 @@ pub fn reconcile_sources(state: &mut State, effects: &mut Vec<Effect>) {
         return;
     };
     let previous = view.options.previous;
-    // (pod, container, several containers, rollout role and colour group)
-    let mut wanted: Vec<(RowKey, String, bool, Option<(&str, u32)>)> = Vec::new();
+    let mut wanted: Vec<Wanted> = Vec::new();
     match &view.scope {
         LogScope::Pod { key, container } => {
             if let Some(pod) = state.stores.pods.get(key) {
