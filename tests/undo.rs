@@ -231,3 +231,154 @@ async fn h_lists_the_revisions_and_u_undoes_to_the_one_shown() {
     })
     .await;
 }
+
+/// A StatefulSet `web` and a DaemonSet `agent` at :1, :2, :3, each with a
+/// change-cause: ControllerRevisions 1–3.
+async fn controller_revisions(sim: &SimCluster) {
+    use k8s_openapi::api::apps::v1::{DaemonSet, StatefulSet};
+    let client = common::kube_client(sim).await;
+    let sts: Api<StatefulSet> = Api::namespaced(client.clone(), "default");
+    let ds: Api<DaemonSet> = Api::namespaced(client.clone(), "default");
+    let spec = |app: &str| {
+        json!({
+            "metadata": {"name": app, "annotations": {"kubernetes.io/change-cause": format!("deploy {app}:1")}},
+            "spec": {
+                "replicas": 1,
+                "serviceName": app,
+                "selector": {"matchLabels": {"app": app}},
+                "template": {"metadata": {"labels": {"app": app}},
+                    "spec": {"containers": [{"name": app, "image": format!("{app}:1")}]}}
+            }
+        })
+    };
+    sts.create(
+        &PostParams::default(),
+        &serde_json::from_value(spec("web")).expect("sts"),
+    )
+    .await
+    .expect("create sts");
+    ds.create(
+        &PostParams::default(),
+        &serde_json::from_value(spec("agent")).expect("ds"),
+    )
+    .await
+    .expect("create ds");
+    for version in 1..=3 {
+        for app in ["web", "agent"].into_iter().filter(|_| version > 1) {
+            let patch = json!({
+                "metadata": {"annotations": {"kubernetes.io/change-cause": format!("bump to {app}:{version}")}},
+                "spec": {"template": {"spec": {"containers": [{"name": app, "image": format!("{app}:{version}")}]}}}
+            });
+            let params = PatchParams::default();
+            if app == "web" {
+                sts.patch(app, &params, &Patch::Strategic(&patch))
+                    .await
+                    .expect("bump");
+            } else {
+                ds.patch(app, &params, &Patch::Strategic(&patch))
+                    .await
+                    .expect("bump");
+            }
+        }
+        // Each template becomes a revision on the controllers' next tick.
+        let revisions: Api<k8s_openapi::api::apps::v1::ControllerRevision> =
+            Api::namespaced(client.clone(), "default");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let list = revisions.list(&Default::default()).await.expect("list");
+            if list
+                .items
+                .iter()
+                .filter(|cr| cr.revision == version)
+                .count()
+                == 2
+            {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "revision {version} never came"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statefulsets_and_daemonsets_undo_through_their_controller_revisions() {
+    use k8s_openapi::api::apps::v1::{DaemonSet, StatefulSet};
+    let sim = SimCluster::start(SimOptions {
+        rollout_step: Duration::from_millis(30),
+        ..SimOptions::default()
+    })
+    .await
+    .expect("sim");
+    controller_revisions(&sim).await;
+    let client = common::kube_client(&sim).await;
+
+    let (code, history) = bosun(&sim, &["undo", "sts/web", "--history"]).await;
+    assert_eq!(code, Some(0), "{history}");
+    assert!(
+        history.contains("statefulset.apps/web\nREVISION  CHANGE-CAUSE\n1         deploy web:1\n2         bump to web:2\n3         bump to web:3"),
+        "{history}"
+    );
+
+    let (code, said) = bosun(&sim, &["undo", "sts/web", "--wait", "--timeout", "30s"]).await;
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("statefulset.apps/web rolled back"), "{said}");
+    let patch = sim.client_patches().last().cloned().expect("patched");
+    assert_eq!(patch.kind, "StatefulSet");
+    assert_eq!(patch.content_type, "application/strategic-merge-patch+json");
+    assert_eq!(
+        patch.body.pointer("/spec/template/$patch"),
+        Some(&json!("replace")),
+        "the revision's data, as kubectl sends it: {}",
+        patch.body
+    );
+    let sts: Api<StatefulSet> = Api::namespaced(client.clone(), "default");
+    let image = |t: Option<k8s_openapi::api::core::v1::PodTemplateSpec>| {
+        t.and_then(|t| t.spec?.containers.first()?.image.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        image(
+            sts.get("web")
+                .await
+                .ok()
+                .and_then(|s| s.spec)
+                .map(|s| s.template)
+        ),
+        "web:2"
+    );
+
+    // Revision 2 came back as the newest: undoing to it again is a skip.
+    let (code, said) = bosun(&sim, &["undo", "sts/web", "--to-revision", "4"]).await;
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains(
+            "statefulset.apps/web skipped rollback (current template already matches revision 4)"
+        ),
+        "{said}"
+    );
+
+    let (code, said) = bosun(&sim, &["undo", "ds/agent", "--to-revision", "1", "--wait"]).await;
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.contains("daemonset.apps/agent rolled back"), "{said}");
+    let ds: Api<DaemonSet> = Api::namespaced(client.clone(), "default");
+    assert_eq!(
+        image(
+            ds.get("agent")
+                .await
+                .ok()
+                .and_then(|d| d.spec)
+                .map(|s| s.template)
+        ),
+        "agent:1"
+    );
+    let (code, said) = bosun(&sim, &["undo", "ds/agent", "--to-revision", "9"]).await;
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.contains("unable to find specified revision 9 in history"),
+        "{said}"
+    );
+}

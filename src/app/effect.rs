@@ -22,6 +22,7 @@ pub enum Effect {
     /// A Deployment's revisions (`h`).
     FetchHistory {
         request: u64,
+        kind: ResourceKind,
         key: RowKey,
     },
     FetchDetail {

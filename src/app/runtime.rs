@@ -159,7 +159,7 @@ impl Runtime {
                 });
                 Vec::new()
             }
-            Effect::FetchHistory { request, key } => {
+            Effect::FetchHistory { request, kind, key } => {
                 let Some(client) = self.client.clone() else {
                     return vec![AppEvent::History {
                         request,
@@ -169,8 +169,9 @@ impl Runtime {
                 };
                 let sender = self.sender.clone();
                 tokio::spawn(async move {
-                    let result = crate::cluster::history::deployment_history(
+                    let result = crate::cluster::history::workload_history(
                         &client,
+                        kind,
                         &key.namespace,
                         &key.name,
                     )
@@ -487,8 +488,8 @@ async fn mutate(
     let restarted = match (&mutation, &result) {
         (Mutation::Restart { kind, key }, Ok(_)) => Some((*kind, key.clone())),
         // An undo rolls out like a restart, unless it was skipped.
-        (Mutation::Undo { key, .. }, Ok(line)) if !line.contains("skipped rollback") => {
-            Some((crate::cluster::kind::ResourceKind::Deployments, key.clone()))
+        (Mutation::Undo { kind, key, .. }, Ok(line)) if !line.contains("skipped rollback") => {
+            Some((*kind, key.clone()))
         }
         // Argo Rollouts: followed to the next pause, Healthy or Degraded.
         (Mutation::Rollout { key, action }, Ok(_)) if action.is_followed() => {

@@ -265,6 +265,7 @@ pub enum PickPurpose {
 #[derive(Debug, Clone)]
 pub struct WorkloadHistory {
     pub request: u64,
+    pub kind: ResourceKind,
     pub key: RowKey,
     pub entries: Vec<crate::cluster::history::RevisionEntry>,
     /// The detail showing a revision's diff, and that revision.

@@ -40,6 +40,7 @@ pub enum Mutation {
     /// `kubectl rollout undo deployment/NAME --to-revision=N` (0: the
     /// previous revision).
     Undo {
+        kind: ResourceKind,
         key: RowKey,
         to_revision: i64,
     },
@@ -70,9 +71,13 @@ impl Mutation {
                 replicas,
             } => format!("scale {} --replicas={replicas}", target(*kind, key)),
             Mutation::Renew { key } => format!("renew {}", target(ResourceKind::Certificates, key)),
-            Mutation::Undo { key, to_revision } => format!(
+            Mutation::Undo {
+                kind,
+                key,
+                to_revision,
+            } => format!(
                 "rollout undo {} --to-revision={to_revision}",
-                target(ResourceKind::Deployments, key)
+                target(*kind, key)
             ),
             Mutation::Rollout { key, action } => {
                 let mut text = format!("rollouts {} {}", action.verb(), key.name);
@@ -189,9 +194,11 @@ pub async fn perform(client: &kube::Client, mutation: &Mutation) -> Result<Strin
         Mutation::Rollout { key, action } => {
             super::argo_rollouts::actions::perform(client, &key.namespace, &key.name, action).await
         }
-        Mutation::Undo { key, to_revision } => {
-            super::history::undo_deployment(client, &key.namespace, &key.name, *to_revision).await
-        }
+        Mutation::Undo {
+            kind,
+            key,
+            to_revision,
+        } => super::history::undo(client, *kind, &key.namespace, &key.name, *to_revision).await,
         Mutation::Scale {
             kind,
             key,

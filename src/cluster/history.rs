@@ -9,15 +9,24 @@
 //! /metadata/annotations` (the Deployment's own bookkeeping annotations
 //! kept, the rest from the ReplicaSet).
 //!
-//! StatefulSets and DaemonSets keep ControllerRevisions instead; the
-//! simulated cluster has none yet, so they are not offered here.
+//! StatefulSets and DaemonSets keep ControllerRevisions instead
+//! (`statefulSetHistory` / `daemonSetHistory`, `controlledHistories`): the
+//! revisions are the ControllerRevisions the workload controls, numbered by
+//! their `revision`, change-cause from their annotations; undo finds the
+//! revision (0: the one before the newest; "no last revision to roll back
+//! to" with one), skips when the template matches (`statefulsetMatch`,
+//! `daemon.Match`), and sends the revision's `data` back as a strategic
+//! merge patch (`{"spec":{"template":{…,"$patch":"replace"}}}`).
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::apps::v1::{
+    ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
+};
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::age::{Epoch, epoch};
 use super::client::plain_client_error;
+use super::kind::ResourceKind;
 
 pub const REVISION: &str = "deployment.kubernetes.io/revision";
 pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
@@ -42,14 +51,18 @@ pub struct Revision {
     pub change_cause: String,
     pub images: Vec<String>,
     pub created: Option<Epoch>,
-    pub replicaset: String,
+    /// The ReplicaSet or ControllerRevision that holds it.
+    pub source: String,
     /// Its pod template, the hash label removed.
     pub template: Value,
     annotations: serde_json::Map<String, Value>,
+    /// A ControllerRevision's `data`: the patch undo sends back.
+    data: Option<Value>,
 }
 
 /// The Deployment's current template and its revisions, oldest first.
 pub struct History {
+    pub kind: ResourceKind,
     pub paused: bool,
     pub template: Value,
     annotations: serde_json::Map<String, Value>,
@@ -75,12 +88,13 @@ impl History {
         }
         let mut by_number: Vec<&Revision> = self.revisions.iter().collect();
         by_number.sort_by_key(|r| r.number);
-        by_number
-            .iter()
-            .rev()
-            .nth(1)
-            .copied()
-            .ok_or_else(|| "no rollout history found".to_string())
+        by_number.iter().rev().nth(1).copied().ok_or_else(|| {
+            if self.kind == ResourceKind::Deployments {
+                "no rollout history found".to_string()
+            } else {
+                "no last revision to roll back to".to_string()
+            }
+        })
     }
 
     /// Whether the Deployment runs this revision now.
@@ -105,8 +119,119 @@ fn annotations_of(object: &Value) -> serde_json::Map<String, Value> {
         .unwrap_or_default()
 }
 
+/// `kubectl rollout history` of a Deployment, StatefulSet or DaemonSet.
+pub async fn workload_history(
+    client: &kube::Client,
+    kind: ResourceKind,
+    namespace: &str,
+    name: &str,
+) -> Result<History, String> {
+    match kind {
+        ResourceKind::Deployments => deployment_history(client, namespace, name).await,
+        ResourceKind::StatefulSets => {
+            let api: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
+            controller_history(client, kind, api, namespace, name).await
+        }
+        ResourceKind::DaemonSets => {
+            let api: Api<DaemonSet> = Api::namespaced(client.clone(), namespace);
+            controller_history(client, kind, api, namespace, name).await
+        }
+        other => Err(format!("{} have no rollout history", other.plural())),
+    }
+}
+
+fn images_of(template: &Value) -> Vec<String> {
+    template
+        .pointer("/spec/containers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("image")?.as_str().map(str::to_string))
+        .collect()
+}
+
+fn change_cause(annotations: &serde_json::Map<String, Value>) -> String {
+    annotations
+        .get(CHANGE_CAUSE)
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+        .unwrap_or("<none>")
+        .to_string()
+}
+
+/// A StatefulSet's or DaemonSet's ControllerRevisions (the ones it
+/// controls), as `controlledHistories` finds them.
+async fn controller_history<K>(
+    client: &kube::Client,
+    kind: ResourceKind,
+    api: Api<K>,
+    namespace: &str,
+    name: &str,
+) -> Result<History, String>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let workload = api.get(name).await.map_err(|e| plain_client_error(&e))?;
+    let uid = workload.meta().uid.clone().unwrap_or_default();
+    let workload = serde_json::to_value(&workload).map_err(|e| e.to_string())?;
+    let revisions_api: Api<ControllerRevision> = Api::namespaced(client.clone(), namespace);
+    let list = revisions_api
+        .list(&ListParams::default())
+        .await
+        .map_err(|e| plain_client_error(&e))?;
+    let mut revisions: Vec<Revision> = list
+        .items
+        .iter()
+        .filter(|cr| {
+            cr.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.uid == uid && o.controller == Some(true))
+        })
+        .map(|cr| {
+            let data = cr.data.as_ref().map(|d| d.0.clone()).unwrap_or(Value::Null);
+            let mut template = data
+                .pointer("/spec/template")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            if let Value::Object(map) = &mut template {
+                map.remove("$patch");
+            }
+            let annotations: serde_json::Map<String, Value> = cr
+                .metadata
+                .annotations
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            Revision {
+                number: cr.revision,
+                change_cause: change_cause(&annotations),
+                images: images_of(&template),
+                created: cr.metadata.creation_timestamp.as_ref().map(epoch),
+                source: cr.metadata.name.clone().unwrap_or_default(),
+                template,
+                annotations,
+                data: Some(data),
+            }
+        })
+        .collect();
+    revisions.sort_by_key(|r| r.number);
+    Ok(History {
+        kind,
+        paused: false,
+        template: workload
+            .pointer("/spec/template")
+            .cloned()
+            .unwrap_or_else(|| json!({})),
+        annotations: annotations_of(&workload),
+        revisions,
+    })
+}
+
 /// Reads the Deployment and the ReplicaSets it controls.
-pub async fn deployment_history(
+async fn deployment_history(
     client: &kube::Client,
     namespace: &str,
     name: &str,
@@ -139,31 +264,21 @@ pub async fn deployment_history(
             // history.go skips a ReplicaSet without a readable revision.
             let number = annotations.get(REVISION)?.as_str()?.parse().ok()?;
             let template = without_hash(value.pointer("/spec/template"));
-            let images = template
-                .pointer("/spec/containers")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c.get("image")?.as_str().map(str::to_string))
-                .collect();
             Some(Revision {
                 number,
-                change_cause: annotations
-                    .get(CHANGE_CAUSE)
-                    .and_then(Value::as_str)
-                    .filter(|c| !c.is_empty())
-                    .unwrap_or("<none>")
-                    .to_string(),
-                images,
+                change_cause: change_cause(&annotations),
+                images: images_of(&template),
                 created: rs.metadata.creation_timestamp.as_ref().map(epoch),
-                replicaset: rs.metadata.name.clone().unwrap_or_default(),
+                source: rs.metadata.name.clone().unwrap_or_default(),
                 template,
                 annotations,
+                data: None,
             })
         })
         .collect();
     revisions.sort_by_key(|r| r.number);
     Ok(History {
+        kind: ResourceKind::Deployments,
         paused: deployment.pointer("/spec/paused").and_then(Value::as_bool) == Some(true),
         template: without_hash(deployment.pointer("/spec/template")),
         annotations: annotations_of(&deployment),
@@ -231,9 +346,60 @@ pub fn undo_patch(history: &History, revision: &Revision) -> Value {
     ])
 }
 
+/// `deployment.apps`, `statefulset.apps`, `daemonset.apps`: how kubectl
+/// names the workload in its output.
+pub fn kubectl_resource(kind: ResourceKind) -> String {
+    format!("{}.apps", kind.kind().to_lowercase())
+}
+
+/// `kubectl rollout undo KIND/NAME [--to-revision=N]`: its result line, or
+/// its error.
+pub async fn undo(
+    client: &kube::Client,
+    kind: ResourceKind,
+    namespace: &str,
+    name: &str,
+    to_revision: i64,
+) -> Result<String, String> {
+    if kind == ResourceKind::Deployments {
+        return undo_deployment(client, namespace, name, to_revision).await;
+    }
+    let history = workload_history(client, kind, namespace, name).await?;
+    let revision = history.target(to_revision)?;
+    let resource = kubectl_resource(kind);
+    if history.is_current(revision) {
+        return Ok(format!(
+            "{resource}/{name} skipped rollback (current template already matches revision {to_revision})"
+        ));
+    }
+    let data = revision.data.clone().unwrap_or(Value::Null);
+    let params = PatchParams::default();
+    let failed = |e: kube::Error| {
+        format!(
+            "failed restoring revision {to_revision}: {}",
+            plain_client_error(&e)
+        )
+    };
+    match kind {
+        ResourceKind::StatefulSets => {
+            let api: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
+            api.patch(name, &params, &Patch::Strategic(&data))
+                .await
+                .map_err(failed)?;
+        }
+        _ => {
+            let api: Api<DaemonSet> = Api::namespaced(client.clone(), namespace);
+            api.patch(name, &params, &Patch::Strategic(&data))
+                .await
+                .map_err(failed)?;
+        }
+    }
+    Ok(format!("{resource}/{name} rolled back"))
+}
+
 /// `kubectl rollout undo deployment/NAME [--to-revision=N]`: its result
 /// line, or its error.
-pub async fn undo_deployment(
+async fn undo_deployment(
     client: &kube::Client,
     namespace: &str,
     name: &str,
@@ -289,14 +455,16 @@ mod tests {
             change_cause: "<none>".into(),
             images: vec![image.into()],
             created: None,
-            replicaset: format!("web-{number}"),
+            source: format!("web-{number}"),
             template,
             annotations: annotations.as_object().cloned().unwrap_or_default(),
+            data: None,
         }
     }
 
     fn history(revisions: Vec<Revision>, current: &Revision) -> History {
         History {
+            kind: ResourceKind::Deployments,
             paused: false,
             template: current.template.clone(),
             annotations: json!({REVISION: "3", "kubectl.kubernetes.io/last-applied-configuration": "{}", "team": "web"})

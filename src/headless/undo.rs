@@ -1,5 +1,5 @@
-//! `bosun undo deploy/NAME [--to-revision N] [--wait]`: `kubectl rollout
-//! undo` (cluster::history), audited, followed like `bosun restart`.
+//! `bosun undo deploy|sts|ds/NAME [--to-revision N] [--wait]`: `kubectl
+//! rollout undo` (cluster::history), audited, followed like `bosun restart`.
 //! Without `--to-revision` (or with 0) it goes to the previous revision;
 //! `--history` prints `kubectl rollout history` instead.
 
@@ -36,10 +36,12 @@ pub async fn undo(loaded: &LoadedKubeconfig, args: UndoArgs, audit: &AuditLog) -
         Ok(parsed) => parsed,
         Err(error) => return fail(error),
     };
-    if kind != ResourceKind::Deployments {
+    if !matches!(
+        kind,
+        ResourceKind::Deployments | ResourceKind::StatefulSets | ResourceKind::DaemonSets
+    ) {
         return fail(format!(
-            "{}: undo works on deployments (StatefulSets and DaemonSets keep ControllerRevisions, \
-             which bosun does not read yet: use kubectl rollout undo)",
+            "{}: undo works on deployments, statefulsets and daemonsets",
             args.target
         ));
     }
@@ -59,9 +61,9 @@ pub async fn undo(loaded: &LoadedKubeconfig, args: UndoArgs, audit: &AuditLog) -
     };
     let (client, info, namespace, timeout) = target;
     if args.history {
-        return match history::deployment_history(&client, &namespace, &name).await {
+        return match history::workload_history(&client, kind, &namespace, &name).await {
             Ok(found) => {
-                crate::outln!("deployment.apps/{name}");
+                crate::outln!("{}/{name}", history::kubectl_resource(kind));
                 crate::out!("{}", history::history_table(&found));
                 ExitCode::SUCCESS
             }
@@ -70,6 +72,7 @@ pub async fn undo(loaded: &LoadedKubeconfig, args: UndoArgs, audit: &AuditLog) -
     }
     let key = RowKey::new(&namespace, &name);
     let mutation = Mutation::Undo {
+        kind,
         key: key.clone(),
         to_revision: args.to_revision,
     };

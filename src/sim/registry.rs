@@ -283,6 +283,17 @@ fn table() -> Vec<ResourceDef> {
             scale,
             ALL,
         ),
+        def(
+            "apps",
+            "v1",
+            "controllerrevisions",
+            "controllerrevision",
+            "ControllerRevision",
+            true,
+            none,
+            none,
+            none,
+        ),
         def("batch", "v1", "jobs", "job", "Job", true, none, st, ALL),
         def(
             "autoscaling",

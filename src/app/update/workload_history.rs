@@ -1,4 +1,5 @@
-//! `h` on a Deployment: its revisions as `kubectl rollout history` lists
+//! `h` on a Deployment, StatefulSet or DaemonSet: its revisions (ReplicaSets
+//! or ControllerRevisions) as `kubectl rollout history` lists
 //! them; `enter` on one shows its template diff against the current one;
 //! `u` undoes to it (or, on the Deployment row, to the previous revision)
 //! after a confirm, as `kubectl rollout undo [--to-revision]`, followed in
@@ -12,23 +13,27 @@ use crate::cluster::history::RevisionEntry;
 /// `h` on a workload row.
 pub(super) fn ask_history(state: &mut State, effects: &mut Vec<Effect>) {
     match selected_resource(state) {
-        Some((ResourceKind::Deployments, key)) => {
+        Some((
+            kind @ (ResourceKind::Deployments
+            | ResourceKind::StatefulSets
+            | ResourceKind::DaemonSets),
+            key,
+        )) => {
             state.next_request += 1;
             let request = state.next_request;
             state.workload_history = Some(WorkloadHistory {
                 request,
+                kind,
                 key: key.clone(),
                 entries: Vec::new(),
                 open: None,
             });
-            effects.push(Effect::FetchHistory { request, key });
+            effects.push(Effect::FetchHistory { request, kind, key });
         }
-        Some((ResourceKind::StatefulSets | ResourceKind::DaemonSets, _)) => state.flash(
+        _ => state.flash(
             Level::Warn,
-            "history works on deployments (StatefulSets and DaemonSets keep ControllerRevisions, \
-             which bosun does not read yet)",
+            "select a deployment, statefulset or daemonset to see its revisions",
         ),
-        _ => state.flash(Level::Warn, "select a deployment to see its revisions"),
     }
 }
 
@@ -46,13 +51,11 @@ pub(super) fn on_history(
     else {
         return; // another `h` since
     };
+    let kind = history.kind.kind().to_lowercase();
     let entries = match result {
         Ok(entries) if entries.is_empty() => {
             state.workload_history = None;
-            return state.flash(
-                Level::Info,
-                format!("deployment/{} has no revisions", key.name),
-            );
+            return state.flash(Level::Info, format!("{kind}/{} has no revisions", key.name));
         }
         Ok(entries) => entries,
         Err(error) => {
@@ -78,7 +81,7 @@ pub(super) fn on_history(
     super::containers::open_picker(
         state,
         format!(
-            "revisions of deployment/{} — REVISION CHANGE-CAUSE IMAGES AGE · enter: diff · esc",
+            "revisions of {kind}/{} — REVISION CHANGE-CAUSE IMAGES AGE · enter: diff · esc",
             key.name
         ),
         choices,
@@ -95,6 +98,7 @@ pub(super) fn open_revision(state: &mut State, index: usize) {
         return;
     };
     let key = history.key.clone();
+    let kind = history.kind.kind().to_lowercase();
     let number = entry.number;
     let mut lines: Vec<String> = if entry.current {
         vec![format!(
@@ -106,10 +110,7 @@ pub(super) fn open_revision(state: &mut State, index: usize) {
     lines.insert(0, format!("# change-cause: {}", entry.change_cause));
     state.next_request += 1;
     let request = state.next_request;
-    let title = format!(
-        "deployment/{} revision {number} — u undo to it · esc",
-        key.name
-    );
+    let title = format!("{kind}/{} revision {number} — u undo to it · esc", key.name);
     state.detail = Some(Detail::text(request, title, lines, None));
     if let Some(history) = state.workload_history.as_mut() {
         history.open = Some((request, number));
@@ -117,11 +118,13 @@ pub(super) fn open_revision(state: &mut State, index: usize) {
 }
 
 /// `u` while a revision's diff is open: that revision; else `None`.
-pub(super) fn open_revision_target(state: &State) -> Option<(crate::cluster::rows::RowKey, i64)> {
+pub(super) fn open_revision_target(
+    state: &State,
+) -> Option<(ResourceKind, crate::cluster::rows::RowKey, i64)> {
     let detail = state.detail.as_ref()?;
     let history = state.workload_history.as_ref()?;
     let (request, number) = history.open?;
-    (detail.request == request).then(|| (history.key.clone(), number))
+    (detail.request == request).then(|| (history.kind, history.key.clone(), number))
 }
 
 /// `u`: the confirm, kubectl's command in it.
@@ -129,14 +132,25 @@ pub(super) fn ask_undo(state: &mut State) {
     if refused_readonly(state, "undo") {
         return;
     }
-    let (key, to_revision) = match open_revision_target(state) {
+    let (kind, key, to_revision) = match open_revision_target(state) {
         Some(target) => target,
         None => match selected_resource(state) {
-            Some((ResourceKind::Deployments, key)) => (key, 0),
-            _ => return state.flash(Level::Warn, "undo works on deployments"),
+            Some((
+                kind @ (ResourceKind::Deployments
+                | ResourceKind::StatefulSets
+                | ResourceKind::DaemonSets),
+                key,
+            )) => (kind, key, 0),
+            _ => {
+                return state.flash(
+                    Level::Warn,
+                    "undo works on deployments, statefulsets and daemonsets",
+                );
+            }
         },
     };
     let mutation = Mutation::Undo {
+        kind,
         key: key.clone(),
         to_revision,
     };
@@ -147,7 +161,8 @@ pub(super) fn ask_undo(state: &mut State) {
     };
     state.confirm = Some(Confirm {
         question: format!(
-            "Undo deployment/{} -n {} to {which}? (kubectl {})",
+            "Undo {}/{} -n {} to {which}? (kubectl {})",
+            kind.kind().to_lowercase(),
             key.name,
             key.namespace,
             mutation.describe()

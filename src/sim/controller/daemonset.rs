@@ -77,6 +77,20 @@ pub(super) fn reconcile(ctl: &mut Controller, cx: &mut Cx, d: &Value) {
     let update_rev = ctl
         .seeded_revision(d)
         .unwrap_or_else(|| template_hash(&template));
+    // Its ControllerRevision is `<name>-<hash>`; pods carry the hash.
+    let seeded = ctl
+        .seeded_template(d)
+        .map(|(hash, t)| (format!("{name}-{hash}"), hash, t));
+    super::revisions::ensure(
+        cx,
+        d,
+        &format!("{name}-{update_rev}"),
+        &update_rev,
+        &template,
+        seeded
+            .as_ref()
+            .map(|(rev, hash, t)| (rev.as_str(), hash.as_str(), t)),
+    );
     let mut nodes: Vec<String> = cx
         .nodes()
         .iter()

@@ -18,6 +18,7 @@ mod deployment;
 mod hpa;
 mod job;
 mod loadbalancer;
+mod revisions;
 mod rollouts;
 mod statefulset;
 mod workflow;
@@ -110,6 +111,7 @@ struct Seeded {
 pub(super) struct Ids {
     pub pods: ResourceId,
     pub replicasets: ResourceId,
+    pub controller_revisions: ResourceId,
     pub deployments: ResourceId,
     pub statefulsets: ResourceId,
     pub daemonsets: ResourceId,
@@ -132,6 +134,7 @@ impl Ids {
         Some(Ids {
             pods: reg.by_kind("v1", "Pod")?,
             replicasets: reg.by_kind("apps/v1", "ReplicaSet")?,
+            controller_revisions: reg.by_kind("apps/v1", "ControllerRevision")?,
             deployments: reg.by_kind("apps/v1", "Deployment")?,
             statefulsets: reg.by_kind("apps/v1", "StatefulSet")?,
             daemonsets: reg.by_kind("apps/v1", "DaemonSet")?,
@@ -694,6 +697,13 @@ impl Controller {
             .flatten()
     }
 
+    /// The template and revision a workload was seeded with, whatever its
+    /// template is now.
+    fn seeded_template(&self, obj: &Value) -> Option<(String, Value)> {
+        let s = self.seed.get(uid(obj))?;
+        Some((s.revision.clone()?, s.template.clone()))
+    }
+
     /// Records progress; true when `deadline_secs` passed without any.
     fn stalled_past(&mut self, obj: &Value, progressed: bool, deadline_secs: u64) -> bool {
         let now = Instant::now();
@@ -831,9 +841,14 @@ impl Controller {
         if gone.is_empty() {
             return;
         }
-        for id in [Some(ids.replicasets), ids.analysisruns, Some(ids.pods)]
-            .into_iter()
-            .flatten()
+        for id in [
+            Some(ids.replicasets),
+            Some(ids.controller_revisions),
+            ids.analysisruns,
+            Some(ids.pods),
+        ]
+        .into_iter()
+        .flatten()
         {
             let victims: Vec<Value> = cx
                 .store

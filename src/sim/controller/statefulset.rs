@@ -2,8 +2,9 @@
 //! and rolled highest first, one at a time, each waiting until Ready;
 //! `updateStrategy.rollingUpdate.partition` is honoured.
 //!
-//! There are no ControllerRevisions: a pod recreated below the partition
-//! also gets the new template.
+//! Each template is a ControllerRevision (controller/revisions.rs) named
+//! like the pods' `controller-revision-hash`; a pod recreated below the
+//! partition also gets the new template.
 
 use std::collections::BTreeMap;
 
@@ -46,6 +47,18 @@ pub(super) fn reconcile(ctl: &mut Controller, cx: &mut Cx, s: &Value) {
     let update_rev = ctl
         .seeded_revision(s)
         .unwrap_or_else(|| format!("{name}-{}", template_hash(&template)));
+    let seeded = ctl.seeded_template(s);
+    let hash_of = |rev: &str| rev.rsplit('-').next().unwrap_or_default().to_string();
+    super::revisions::ensure(
+        cx,
+        s,
+        &update_rev,
+        &hash_of(&update_rev),
+        &template,
+        seeded
+            .as_ref()
+            .map(|(rev, t)| (rev.as_str(), rev.rsplit('-').next().unwrap_or_default(), t)),
+    );
     let current_rev = s
         .pointer("/status/currentRevision")
         .and_then(Value::as_str)
