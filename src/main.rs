@@ -397,6 +397,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
             audit: bosun::audit::AuditLog::new(paths.audit_file()),
             rollout_timeout: settings.rollout_timeout,
             kubectl: settings.kubectl.clone(),
+            helm: settings.helm.clone(),
             save_dir: paths.state_dir.as_ref().map(|dir| dir.join("logs")),
             builds: if demo.is_some() && settings.builds.node.is_none() {
                 // The demo's remote is a local bare repo the cluster cannot

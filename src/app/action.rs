@@ -218,7 +218,7 @@ impl Action {
         (
             Action::Undo,
             "undo",
-            "rollout undo a deployment (previous revision, or the one shown)",
+            "rollout undo a deployment, statefulset or daemonset (previous revision, or the one shown); helm rollback a release",
         ),
         (Action::Fetch, "fetch", "git fetch the repo's upstream"),
         (

@@ -31,6 +31,13 @@ pub enum Effect {
         key: RowKey,
         detail: DetailKind,
     },
+    /// `helm rollback` through the helm binary; answered by MutationDone.
+    HelmRollback {
+        request: u64,
+        namespace: String,
+        release: String,
+        revision: i64,
+    },
     /// Fetch an object's YAML into the editor.
     FetchForEdit {
         request: u64,

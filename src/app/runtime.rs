@@ -27,6 +27,8 @@ pub struct RuntimeOptions {
     pub rollout_timeout: Duration,
     /// kubectl for `s` (shell): a name on PATH or a path.
     pub kubectl: String,
+    /// helm for a release's rollback: a name on PATH or a path.
+    pub helm: String,
     /// Where `s` in the logs view saves (the state directory's logs/).
     pub save_dir: Option<std::path::PathBuf>,
     /// Build namespace, executor image, context mode, build node.
@@ -59,6 +61,11 @@ fn strategy_for(setting: WatchListSetting, minor: Option<u32>) -> ListStrategy {
 }
 
 impl Runtime {
+    /// The options, to change a program path or an interval while running.
+    pub fn options_mut(&mut self) -> &mut RuntimeOptions {
+        &mut self.options
+    }
+
     pub fn new(
         kubeconfig: LoadedKubeconfig,
         sender: mpsc::Sender<AppEvent>,
@@ -203,6 +210,44 @@ impl Runtime {
                 tokio::spawn(async move {
                     let result = fetch_detail(&client, kind, &key, detail).await;
                     let _ = sender.send(AppEvent::Detail { request, result }).await;
+                });
+                Vec::new()
+            }
+            Effect::HelmRollback {
+                request,
+                namespace,
+                release,
+                revision,
+            } => {
+                let command = crate::cluster::helm_rollback::rollback_command(
+                    &self.options.helm,
+                    &self.kubeconfig.source,
+                    &self.context,
+                    &namespace,
+                    &release,
+                    revision,
+                    std::env::var_os("PATH").as_deref(),
+                );
+                let action = format!("helm rollback {release} {revision} -n {namespace}");
+                let audit = self.options.audit.clone();
+                let context = self.context.clone();
+                let sender = self.sender.clone();
+                tokio::spawn(async move {
+                    let result = match command {
+                        Ok(command) => {
+                            crate::cluster::helm_rollback::run(&command, Duration::from_secs(600))
+                                .await
+                        }
+                        Err(how) => Err(how),
+                    };
+                    if let Err(error) =
+                        audit.record(&context, crate::audit::Source::Tui, &action, &result)
+                    {
+                        tracing::error!(%error, "cannot write the audit log");
+                    }
+                    let _ = sender
+                        .send(AppEvent::MutationDone { request, result })
+                        .await;
                 });
                 Vec::new()
             }

@@ -259,6 +259,12 @@ pub enum PickPurpose {
         app: String,
         revisions: Vec<Option<String>>,
     },
+    /// A Helm release's earlier revisions (`u`), newest first.
+    HelmRollback {
+        namespace: String,
+        release: String,
+        revisions: Vec<i64>,
+    },
 }
 
 /// A Deployment's revisions, and which one's diff is open (`u` undoes to it).
@@ -312,6 +318,12 @@ pub enum ConfirmAction {
         rollback: bool,
         /// Only this object (a selective sync).
         object: Option<crate::gitops::object::ObjectKey>,
+    },
+    /// `helm rollback RELEASE REVISION -n NAMESPACE`.
+    HelmRollback {
+        namespace: String,
+        release: String,
+        revision: i64,
     },
     /// Start a build from bosun.yaml.
     Build {

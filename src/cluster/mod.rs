@@ -9,6 +9,7 @@ pub mod client;
 pub mod describe;
 pub mod fetch;
 pub mod helm;
+pub mod helm_rollback;
 pub mod history;
 pub mod kind;
 pub mod logs;

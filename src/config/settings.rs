@@ -87,6 +87,8 @@ pub struct Settings {
     /// kubectl for shells: a name on PATH or a path (k3s' `k3s kubectl`
     /// is used when there is no kubectl).
     pub kubectl: String,
+    /// helm for rolling a release back: a name on PATH or a path.
+    pub helm: String,
     /// Lines the logs view keeps before dropping the oldest.
     pub log_buffer_lines: usize,
     /// The GitOps repo (`--repo` wins; else the current directory's repo).
@@ -114,6 +116,7 @@ impl Default for Settings {
             readonly: false,
             rollout_timeout: Duration::from_secs(300),
             kubectl: "kubectl".to_string(),
+            helm: "helm".to_string(),
             log_buffer_lines: 100_000,
             repo: None,
             path: None,
@@ -341,6 +344,10 @@ impl Settings {
                         self.kubectl = program.to_string()
                     }
                     _ => warn("kubectl", "expected a program name or path".to_string()),
+                },
+                "helm" => match value.as_str() {
+                    Some(program) if !program.trim().is_empty() => self.helm = program.to_string(),
+                    _ => warn("helm", "expected a program name or path".to_string()),
                 },
                 "watch_list" => match value.as_str() {
                     Some("auto") => self.watch_list = WatchListSetting::Auto,

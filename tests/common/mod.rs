@@ -97,6 +97,7 @@ impl Harness {
                 audit: bosun::audit::AuditLog::new(Some(audit_dir.path().join("audit.log"))),
                 rollout_timeout: Duration::from_secs(30),
                 kubectl: "kubectl".to_string(),
+                helm: "helm".to_string(),
                 save_dir: Some(audit_dir.path().join("logs")),
                 builds: Default::default(),
             },

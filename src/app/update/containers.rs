@@ -91,6 +91,15 @@ pub(super) fn on_picker_key(state: &mut State, key: KeyEvent, effects: &mut Vec<
                 PickPurpose::Revision { .. } => {
                     super::workload_history::open_revision(state, picker.cursor)
                 }
+                PickPurpose::HelmRollback {
+                    namespace,
+                    release,
+                    revisions,
+                } => {
+                    if let Some(revision) = revisions.get(picker.cursor) {
+                        super::helm::confirm_rollback(state, namespace, release, *revision);
+                    }
+                }
                 PickPurpose::Rollback { app, revisions } => {
                     let revision = revisions.get(picker.cursor).cloned().flatten();
                     super::gitops::pick_rollback(state, &app, revision, &choice, effects);

@@ -1,7 +1,8 @@
 //! The Helm releases view: `enter` shows the release's history from the
 //! rows already there (`helm history`); `v` its values, masked, and `m` its
 //! manifest, Secret data masked — fetched and decoded by the runtime
-//! (cluster::helm), never kept in rows.
+//! (cluster::helm), never kept in rows; `u` rolls a release back to an
+//! earlier revision with `helm rollback` (cluster::helm_rollback).
 
 use super::*;
 use crate::app::effect::HelmPart;
@@ -81,5 +82,79 @@ pub(super) fn open_part(state: &mut State, part: HelmPart, effects: &mut Vec<Eff
         request,
         key: crate::cluster::rows::RowKey::new(&row.namespace, &row.secret),
         part,
+    });
+}
+
+/// `u` on a release: its earlier revisions to roll back to, newest first.
+pub(super) fn ask_rollback(state: &mut State) {
+    if refused_readonly(state, "helm rollback") {
+        return;
+    }
+    let Some(row) = selected(state) else {
+        return state.flash(Level::Warn, "select a Helm release");
+    };
+    let mut earlier: Vec<&crate::cluster::rows::HelmReleaseRow> = state
+        .stores
+        .helm_releases
+        .rows()
+        .iter()
+        .filter(|r| {
+            r.namespace == row.namespace && r.release == row.release && r.revision < row.revision
+        })
+        .collect();
+    earlier.sort_by_key(|r| std::cmp::Reverse(r.revision));
+    if earlier.is_empty() {
+        return state.flash(
+            Level::Info,
+            format!("{} has no earlier revision to roll back to", row.release),
+        );
+    }
+    let now = state.now;
+    let choices = earlier
+        .iter()
+        .map(|r| {
+            format!(
+                "{:<4} {:<12} {:<32} {:<10} {}",
+                r.revision,
+                r.status,
+                r.chart,
+                crate::cluster::age::age(r.updated, now),
+                r.description
+            )
+        })
+        .collect();
+    let revisions = earlier.iter().map(|r| r.revision).collect();
+    super::containers::open_picker(
+        state,
+        format!(
+            "roll {}/{} back to — REVISION STATUS CHART UPDATED DESCRIPTION · enter · esc",
+            row.namespace, row.release
+        ),
+        choices,
+        PickPurpose::HelmRollback {
+            namespace: row.namespace.to_string(),
+            release: row.release.to_string(),
+            revisions,
+        },
+    );
+}
+
+/// The confirm, helm's command in it.
+pub(super) fn confirm_rollback(
+    state: &mut State,
+    namespace: String,
+    release: String,
+    revision: i64,
+) {
+    state.confirm = Some(Confirm {
+        question: format!(
+            "Roll {namespace}/{release} back to revision {revision}? (helm rollback {release} {revision} -n {namespace}: a new revision with revision {revision}'s chart and values)"
+        ),
+        action: ConfirmAction::HelmRollback {
+            namespace,
+            release,
+            revision,
+        },
+        alternative: None,
     });
 }

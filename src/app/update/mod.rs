@@ -483,6 +483,9 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::History if matches!(state.view().kind, ViewKind::Resource(_)) => {
             workload_history::ask_history(state, effects)
         }
+        Action::Undo if state.view().kind == ViewKind::Resource(ResourceKind::HelmReleases) => {
+            helm::ask_rollback(state)
+        }
         Action::Undo => workload_history::ask_undo(state),
         Action::Promote => argo_rollouts::ask(state, RolloutAction::Promote),
         Action::PromoteFull => argo_rollouts::ask(state, RolloutAction::PromoteFull),

@@ -185,6 +185,23 @@ pub(super) fn on_confirm_key(state: &mut State, key: KeyEvent, effects: &mut Vec
     };
     match chosen {
         Some(ConfirmAction::Mutation(mutation)) => start_mutation(state, mutation, effects),
+        Some(ConfirmAction::HelmRollback {
+            namespace,
+            release,
+            revision,
+        }) => {
+            state.next_request += 1;
+            state.flash(
+                Level::Info,
+                format!("helm rollback {release} {revision} -n {namespace}…"),
+            );
+            effects.push(Effect::HelmRollback {
+                request: state.next_request,
+                namespace,
+                release,
+                revision,
+            });
+        }
         Some(ConfirmAction::Sync {
             app,
             prune,
