@@ -61,6 +61,7 @@ async fn measure(kubeconfig: std::path::PathBuf, expected: usize) {
             audit: bosun::audit::AuditLog::default(),
             rollout_timeout: Duration::from_secs(60),
             kubectl: "kubectl".to_string(),
+            helm: "helm".to_string(),
             save_dir: None,
             builds: Default::default(),
         },
