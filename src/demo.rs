@@ -73,6 +73,10 @@ pub const DEMO_SEED: &[(&str, &str)] = &[
         include_str!("../samples/cluster/67-rollouts.yaml"),
     ),
     (
+        "68-helmcharts.yaml",
+        include_str!("../samples/cluster/68-helmcharts.yaml"),
+    ),
+    (
         "70-monitoring.yaml",
         include_str!("../samples/cluster/70-monitoring.yaml"),
     ),

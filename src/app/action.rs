@@ -203,7 +203,7 @@ impl Action {
         (
             Action::History,
             "history",
-            "history: app syncs (roll back), deployment revisions (undo)",
+            "history: app syncs (roll back), deployment, statefulset and daemonset revisions (undo)",
         ),
         (
             Action::Values,

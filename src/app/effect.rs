@@ -44,12 +44,14 @@ pub enum Effect {
         kind: ResourceKind,
         key: RowKey,
     },
-    /// Replace the object with the edited text.
+    /// Replace the object with the edited text (`original`: what the
+    /// editor opened with).
     ApplyEdit {
         request: u64,
         kind: ResourceKind,
         key: RowKey,
         yaml: String,
+        original: String,
     },
     /// Stream one container's log for a logs session.
     TailLogs {

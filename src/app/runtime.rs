@@ -270,6 +270,7 @@ impl Runtime {
                 kind,
                 key,
                 yaml,
+                original,
             } => {
                 let Some(client) = self.client.clone() else {
                     return vec![AppEvent::EditApplied {
@@ -284,7 +285,8 @@ impl Runtime {
                 let context = self.context.clone();
                 tokio::spawn(async move {
                     let result =
-                        crate::cluster::fetch::apply_edit(&client, kind, &key, &yaml).await;
+                        crate::cluster::fetch::apply_edit(&client, kind, &key, &yaml, &original)
+                            .await;
                     let action = format!(
                         "edit {}/{} -n {}",
                         kind.kind().to_lowercase(),

@@ -249,6 +249,30 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
                 &mut indices,
             );
         }
+        ViewKind::Resource(kind @ (ResourceKind::HelmCharts | ResourceKind::HelmChartConfigs)) => {
+            let rows = if kind == ResourceKind::HelmCharts {
+                state.stores.helm_charts.rows()
+            } else {
+                state.stores.helm_chart_configs.rows()
+            };
+            indices = (0..rows.len() as u32)
+                .filter(|&i| in_scope(scope, &rows[i as usize].namespace))
+                .collect();
+            let (column, descending) = sort.unwrap_or((ColumnId::Namespace, false));
+            sort_by(
+                &mut |a, b| {
+                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+                    let order = match column {
+                        ColumnId::Age => by(b.created, a.created),
+                        ColumnId::Name => by(&a.name, &b.name),
+                        _ => by(&a.namespace, &b.namespace),
+                    }
+                    .then_with(|| by(&a.name, &b.name));
+                    if descending { order.reverse() } else { order }
+                },
+                &mut indices,
+            );
+        }
         ViewKind::Resource(ResourceKind::Rollouts) => {
             let rows = state.stores.rollouts.rows();
             indices = (0..rows.len() as u32)

@@ -73,6 +73,14 @@ impl ViewKind {
             &["rollouts", "ro", "rollout"],
             ViewKind::Resource(ResourceKind::Rollouts),
         ),
+        (
+            &["helmcharts", "hc", "helmchart", "charts"],
+            ViewKind::Resource(ResourceKind::HelmCharts),
+        ),
+        (
+            &["helmchartconfigs", "hcc", "helmchartconfig"],
+            ViewKind::Resource(ResourceKind::HelmChartConfigs),
+        ),
         (&["certs", "cert", "certificates"], ViewKind::Certs),
         (&["apps", "app", "applications"], ViewKind::Apps),
         (&["builds", "build", "bld"], ViewKind::Builds),
@@ -103,6 +111,8 @@ impl ViewKind {
             ViewKind::Resource(ResourceKind::Rollouts) => "Rollouts",
             ViewKind::Resource(ResourceKind::RolloutReplicaSets) => "ReplicaSets",
             ViewKind::Resource(ResourceKind::AnalysisRuns) => "AnalysisRuns",
+            ViewKind::Resource(ResourceKind::HelmCharts) => "HelmCharts (k3s)",
+            ViewKind::Resource(ResourceKind::HelmChartConfigs) => "HelmChartConfigs (k3s)",
             ViewKind::Containers => "Containers",
             ViewKind::Contexts => "Contexts",
             ViewKind::Certs => "Certificates",
@@ -209,6 +219,14 @@ pub enum ColumnId {
     SetWeight,
     ActualWeight,
     Images,
+    /// A k3s HelmChart's target namespace.
+    TargetNamespace,
+    /// The helm-install Job.
+    Job,
+    /// Whether a HelmChartConfig adds values.
+    Config,
+    /// Lines of a HelmChartConfig's valuesContent.
+    Values,
 }
 
 impl ColumnId {
@@ -280,6 +298,10 @@ impl ColumnId {
             ColumnId::SetWeight => "SET-WEIGHT",
             ColumnId::ActualWeight => "ACTUAL-WEIGHT",
             ColumnId::Images => "IMAGES",
+            ColumnId::TargetNamespace => "TARGET-NAMESPACE",
+            ColumnId::Job => "JOB",
+            ColumnId::Config => "CONFIG",
+            ColumnId::Values => "VALUES",
         }
     }
 }
@@ -313,6 +335,21 @@ pub fn columns(kind: ViewKind, all_namespaces: bool) -> Vec<ColumnId> {
         ViewKind::Resource(ResourceKind::HelmReleases) => vec![
             Name, Namespace, Revision, Updated, Status, Chart, AppVersion, Message,
         ],
+        ViewKind::Resource(ResourceKind::HelmCharts) => vec![
+            Namespace,
+            Name,
+            Chart,
+            Version,
+            TargetNamespace,
+            Job,
+            Status,
+            Config,
+            Age,
+            Message,
+        ],
+        ViewKind::Resource(ResourceKind::HelmChartConfigs) => {
+            vec![Namespace, Name, Chart, Job, Status, Values, Age]
+        }
         ViewKind::Resource(ResourceKind::Rollouts) => vec![
             Namespace,
             Name,

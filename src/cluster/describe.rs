@@ -207,6 +207,31 @@ fn containers(out: &mut String, object: &Value, spec_field: &str, status_field: 
 
 /// `kubectl describe hpa`'s middle: the target, the metrics, the range
 /// and the replica counts.
+/// A k3s HelmChart's chart, target and job; a HelmChartConfig's (or a
+/// HelmChart's) valuesContent as written.
+fn helm_chart(out: &mut String, object: &Value) {
+    for (label, pointer) in [
+        ("Chart:", "/spec/chart"),
+        ("Version:", "/spec/version"),
+        ("Repo:", "/spec/repo"),
+        ("Target NS:", "/spec/targetNamespace"),
+        ("Failure Policy:", "/spec/failurePolicy"),
+        ("Job:", "/status/jobName"),
+    ] {
+        let value = text(object, pointer);
+        if !value.is_empty() {
+            let _ = writeln!(out, "{label:<16}{value}");
+        }
+    }
+    let values = text(object, "/spec/valuesContent");
+    if !values.is_empty() {
+        let _ = writeln!(out, "Values Content:");
+        for line in values.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+}
+
 fn hpa(out: &mut String, object: &Value) {
     use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
     let Ok(parsed) = serde_json::from_value::<HorizontalPodAutoscaler>(object.clone()) else {
@@ -410,6 +435,7 @@ pub fn describe(kind: ResourceKind, object: &Value, related_events: &[Value]) ->
         | ResourceKind::Rollouts
         | ResourceKind::RolloutReplicaSets
         | ResourceKind::AnalysisRuns => {}
+        ResourceKind::HelmCharts | ResourceKind::HelmChartConfigs => helm_chart(&mut out, object),
         ResourceKind::Events => {
             let _ = writeln!(out, "{:<16}{}", "Type:", text(object, "/type"));
             let _ = writeln!(out, "{:<16}{}", "Reason:", text(object, "/reason"));

@@ -126,10 +126,65 @@ pub async fn fetch_for_edit(
         return Err("secrets are not edited here".to_string());
     }
     let mut object = get_object(client, kind, key).await?;
+    if kind == ResourceKind::HelmChartConfigs {
+        // The k3s way to configure a bundled chart: only its values.
+        return Ok(object
+            .pointer("/spec/valuesContent")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string());
+    }
     if let Some(map) = object.as_object_mut() {
         map.remove("status");
     }
     serde_yaml::to_string(&object).map_err(|error| error.to_string())
+}
+
+/// Saves a HelmChartConfig's edited `valuesContent`: it must be YAML; the
+/// live value must still be the one the editor opened with (else a
+/// conflict), and the update carries the resourceVersion it was read at.
+async fn apply_values_content(
+    client: &kube::Client,
+    key: &RowKey,
+    text: &str,
+    original: &str,
+) -> Result<String, EditError> {
+    serde_yaml::from_str::<serde_yaml::Value>(text)
+        .map_err(|error| EditError::Invalid(format!("valuesContent is not YAML: {error}")))?;
+    let api = api_for(client, ResourceKind::HelmChartConfigs, &key.namespace);
+    let mut live = api
+        .get(&key.name)
+        .await
+        .map_err(|error| EditError::Rejected(super::client::plain_client_error(&error)))?;
+    let current = live
+        .data
+        .pointer("/spec/valuesContent")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if current != original {
+        return Err(EditError::Conflict(
+            "spec.valuesContent changed since you opened it".to_string(),
+        ));
+    }
+    if !live.data.get("spec").is_some_and(Value::is_object) {
+        live.data["spec"] = serde_json::json!({});
+    }
+    live.data["spec"]["valuesContent"] = Value::String(text.to_string());
+    match api
+        .replace(&key.name, &kube::api::PostParams::default(), &live)
+        .await
+    {
+        Ok(_) => Ok(format!(
+            "helmchartconfig/{} valuesContent saved (k3s reinstalls the chart)",
+            key.name
+        )),
+        Err(kube::Error::Api(status)) if status.code == 409 => {
+            Err(EditError::Conflict(status.message.clone()))
+        }
+        Err(error) => Err(EditError::Rejected(super::client::plain_client_error(
+            &error,
+        ))),
+    }
 }
 
 /// Why an edit could not be applied. The editor keeps the text either way.
@@ -163,7 +218,11 @@ pub async fn apply_edit(
     kind: ResourceKind,
     key: &RowKey,
     yaml: &str,
+    original: &str,
 ) -> Result<String, EditError> {
+    if kind == ResourceKind::HelmChartConfigs {
+        return apply_values_content(client, key, yaml, original).await;
+    }
     let value: Value = serde_yaml::from_str(yaml)
         .map_err(|error| EditError::Invalid(format!("YAML error: {error}")))?;
     let name = value

@@ -27,10 +27,14 @@ pub enum ResourceKind {
     RolloutReplicaSets,
     /// argoproj.io/v1alpha1 AnalysisRuns (a CRD: may be absent).
     AnalysisRuns,
+    /// k3s' helm.cattle.io/v1 HelmCharts (absent outside k3s).
+    HelmCharts,
+    /// k3s' helm.cattle.io/v1 HelmChartConfigs.
+    HelmChartConfigs,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 17] = [
+    pub const ALL: [ResourceKind; 19] = [
         ResourceKind::Pods,
         ResourceKind::Deployments,
         ResourceKind::StatefulSets,
@@ -48,6 +52,8 @@ impl ResourceKind {
         ResourceKind::Rollouts,
         ResourceKind::RolloutReplicaSets,
         ResourceKind::AnalysisRuns,
+        ResourceKind::HelmCharts,
+        ResourceKind::HelmChartConfigs,
     ];
 
     /// Plural resource name, as in the API path and RBAC messages.
@@ -70,6 +76,8 @@ impl ResourceKind {
             ResourceKind::Rollouts => "rollouts",
             ResourceKind::RolloutReplicaSets => "replicasets",
             ResourceKind::AnalysisRuns => "analysisruns",
+            ResourceKind::HelmCharts => "helmcharts",
+            ResourceKind::HelmChartConfigs => "helmchartconfigs",
         }
     }
 
@@ -93,6 +101,8 @@ impl ResourceKind {
             ResourceKind::Rollouts => "Rollout",
             ResourceKind::RolloutReplicaSets => "ReplicaSet",
             ResourceKind::AnalysisRuns => "AnalysisRun",
+            ResourceKind::HelmCharts => "HelmChart",
+            ResourceKind::HelmChartConfigs => "HelmChartConfig",
         }
     }
 
@@ -103,6 +113,7 @@ impl ResourceKind {
             | ResourceKind::DaemonSets
             | ResourceKind::RolloutReplicaSets => ("apps", "v1"),
             ResourceKind::Rollouts | ResourceKind::AnalysisRuns => ("argoproj.io", "v1alpha1"),
+            ResourceKind::HelmCharts | ResourceKind::HelmChartConfigs => ("helm.cattle.io", "v1"),
             ResourceKind::Jobs => ("batch", "v1"),
             ResourceKind::Hpas => ("autoscaling", "v2"),
             ResourceKind::Certificates => ("cert-manager.io", "v1"),

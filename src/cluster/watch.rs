@@ -64,6 +64,11 @@ pub enum KindRows {
     Rollouts(RowUpdate<super::rows::argo::RolloutRow>),
     RolloutReplicaSets(RowUpdate<super::rows::argo::RolloutReplicaSetRow>),
     AnalysisRuns(RowUpdate<super::rows::argo::AnalysisRunRow>),
+    /// HelmCharts or HelmChartConfigs.
+    HelmCharts(
+        ResourceKind,
+        RowUpdate<super::rows::helmchart::HelmChartRow>,
+    ),
     Certificates(RowUpdate<crate::certs::CertificateRow>),
     TlsSecrets(RowUpdate<crate::certs::TlsSecretRow>),
     /// Ingresses or IngressRoutes.
@@ -84,6 +89,7 @@ impl KindRows {
             KindRows::Rollouts(_) => ResourceKind::Rollouts,
             KindRows::RolloutReplicaSets(_) => ResourceKind::RolloutReplicaSets,
             KindRows::AnalysisRuns(_) => ResourceKind::AnalysisRuns,
+            KindRows::HelmCharts(kind, _) => *kind,
             KindRows::Certificates(_) => ResourceKind::Certificates,
             KindRows::TlsSecrets(_) => ResourceKind::TlsSecrets,
             KindRows::Routes(kind, _) => *kind,
@@ -332,6 +338,7 @@ where
     use super::argo_rollouts as argo;
     use super::rows::RouteRow;
     use super::rows::argo as argo_rows;
+    use super::rows::helmchart::HelmChartRow;
     use crate::certs::{CertificateRow, TlsSecretRow, certificate_resource, ingressroute_resource};
     let c = || client.clone();
     vec![
@@ -533,6 +540,37 @@ where
             strategy,
             sender.clone(),
         ),
+        // k3s' helm-controller objects.
+        spawn(
+            WatchSpec {
+                api: Api::<DynamicObject>::all_with(
+                    c(),
+                    &helmchart_resource(ResourceKind::HelmCharts),
+                ),
+                kind: ResourceKind::HelmCharts,
+                fields: None,
+                labels: None,
+                project: HelmChartRow::from_chart,
+                wrap: |update| KindRows::HelmCharts(ResourceKind::HelmCharts, update),
+            },
+            strategy,
+            sender.clone(),
+        ),
+        spawn(
+            WatchSpec {
+                api: Api::<DynamicObject>::all_with(
+                    c(),
+                    &helmchart_resource(ResourceKind::HelmChartConfigs),
+                ),
+                kind: ResourceKind::HelmChartConfigs,
+                fields: None,
+                labels: None,
+                project: HelmChartRow::from_config,
+                wrap: |update| KindRows::HelmCharts(ResourceKind::HelmChartConfigs, update),
+            },
+            strategy,
+            sender.clone(),
+        ),
         spawn(
             WatchSpec {
                 api: Api::<DynamicObject>::all_with(c(), &ingressroute_resource()),
@@ -546,4 +584,13 @@ where
             sender,
         ),
     ]
+}
+
+/// The API resource of a k3s helm-controller kind.
+pub fn helmchart_resource(kind: ResourceKind) -> kube::core::ApiResource {
+    let (group, version) = kind.group_version();
+    kube::core::ApiResource::from_gvk_with_plural(
+        &kube::core::GroupVersionKind::gvk(group, version, kind.kind()),
+        kind.plural(),
+    )
 }

@@ -330,6 +330,57 @@ pub fn helm_release(
     }
 }
 
+/// A cell of the k3s HelmCharts / HelmChartConfigs views: the install
+/// Job's state read from the Jobs store, a config's chart from its
+/// HelmChart of the same name.
+pub fn helm_chart(
+    state: &State,
+    theme: &Theme,
+    row: &crate::cluster::rows::helmchart::HelmChartRow,
+    column: ColumnId,
+) -> Cell {
+    let key = crate::cluster::rows::RowKey::new(&row.namespace, &row.name);
+    let chart = if row.config {
+        state.stores.helm_charts.get(&key)
+    } else {
+        Some(row)
+    };
+    let job = chart.and_then(|chart| {
+        state.stores.jobs.get(&crate::cluster::rows::RowKey::new(
+            &chart.namespace,
+            &chart.job,
+        ))
+    });
+    let health = row.health(job.map(|job| job.health));
+    match column {
+        ColumnId::Namespace => (row.namespace.to_string(), theme.muted),
+        ColumnId::Name => (row.name.to_string(), theme.text),
+        ColumnId::Chart => match chart {
+            Some(chart) => (chart.chart_short().to_string(), theme.text),
+            None => ("no HelmChart of this name".to_string(), theme.warn),
+        },
+        ColumnId::Version => (row.version.to_string(), theme.text),
+        ColumnId::TargetNamespace => (row.target_namespace.to_string(), theme.text),
+        ColumnId::Job => (
+            chart.map(|c| c.job.to_string()).unwrap_or_default(),
+            theme.muted,
+        ),
+        ColumnId::Status => match (job, chart) {
+            (Some(job), _) => (job.status.to_string(), health_style(theme, health)),
+            (None, Some(_)) => ("no job".to_string(), theme.muted),
+            (None, None) => (String::new(), theme.muted),
+        },
+        ColumnId::Config => {
+            let configured = state.stores.helm_chart_configs.get(&key).is_some();
+            (if configured { "yes" } else { "" }.to_string(), theme.text)
+        }
+        ColumnId::Values => (format!("{} lines", row.values_lines), theme.muted),
+        ColumnId::Age => (age(row.created, state.now), theme.muted),
+        ColumnId::Message => (row.failed.to_string(), theme.error),
+        _ => (String::new(), theme.text),
+    }
+}
+
 /// A cell of the Rollouts view: the plugin's `list rollouts` columns plus
 /// ACTUAL-WEIGHT from the canary ReplicaSet, as `get rollout` has it.
 pub fn rollout(

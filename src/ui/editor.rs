@@ -33,10 +33,15 @@ pub fn draw(frame: &mut Frame, area: Rect, editor: &Editor, theme: &Theme) {
     } else {
         "unchanged"
     };
+    let what = if editor.kind == crate::cluster::kind::ResourceKind::HelmChartConfigs {
+        "valuesContent of "
+    } else {
+        ""
+    };
     let title = Line::from(vec![
         Span::styled(
             format!(
-                " edit {}/{} -n {} ",
+                " edit {what}{}/{} -n {} ",
                 editor.kind.kind().to_lowercase(),
                 editor.key.name,
                 editor.key.namespace

@@ -70,7 +70,7 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::MinPods | ColumnId::MaxPods => Constraint::Length(8),
         ColumnId::Replicas => Constraint::Length(9),
         ColumnId::Hpa => Constraint::Length(7),
-        ColumnId::Chart => Constraint::Length(22),
+        ColumnId::Chart => Constraint::Length(32),
         ColumnId::AppVersion => Constraint::Length(14),
         ColumnId::Updated => Constraint::Length(8),
         ColumnId::Strategy => Constraint::Length(10),
@@ -78,6 +78,10 @@ fn width(column: ColumnId) -> Constraint {
         ColumnId::SetWeight => Constraint::Length(11),
         ColumnId::ActualWeight => Constraint::Length(14),
         ColumnId::Images => Constraint::Fill(2),
+        ColumnId::TargetNamespace => Constraint::Length(17),
+        ColumnId::Job => Constraint::Length(26),
+        ColumnId::Config => Constraint::Length(7),
+        ColumnId::Values => Constraint::Length(9),
     }
 }
 
@@ -125,6 +129,10 @@ fn drop_order(column: ColumnId) -> u8 {
         ColumnId::SetWeight => 2,
         ColumnId::ActualWeight => 5,
         ColumnId::Images => 7,
+        ColumnId::TargetNamespace => 5,
+        ColumnId::Job => 6,
+        ColumnId::Config => 7,
+        ColumnId::Values => 6,
     }
 }
 
@@ -210,6 +218,17 @@ fn row_cells(
         ViewKind::Resource(ResourceKind::HelmReleases) => {
             match state.stores.helm_releases.rows().get(index) {
                 Some(row) => map(&|column| cells::helm_release(state, theme, row, column)),
+                None => Vec::new(),
+            }
+        }
+        ViewKind::Resource(kind @ (ResourceKind::HelmCharts | ResourceKind::HelmChartConfigs)) => {
+            let store = if kind == ResourceKind::HelmCharts {
+                &state.stores.helm_charts
+            } else {
+                &state.stores.helm_chart_configs
+            };
+            match store.rows().get(index) {
+                Some(row) => map(&|column| cells::helm_chart(state, theme, row, column)),
                 None => Vec::new(),
             }
         }

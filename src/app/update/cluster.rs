@@ -28,6 +28,13 @@ pub(super) fn view_shows(state: &State, kind: ResourceKind) -> bool {
         ViewKind::Resource(ResourceKind::Namespaces | ResourceKind::Nodes) => {
             view == ViewKind::Resource(kind) || kind == ResourceKind::Pods
         }
+        // The install Job's state, the other kind's row.
+        ViewKind::Resource(ResourceKind::HelmCharts | ResourceKind::HelmChartConfigs) => {
+            matches!(
+                kind,
+                ResourceKind::HelmCharts | ResourceKind::HelmChartConfigs | ResourceKind::Jobs
+            )
+        }
         // ACTUAL-WEIGHT comes from the canary ReplicaSet.
         ViewKind::Resource(ResourceKind::Rollouts) => {
             matches!(
@@ -84,6 +91,10 @@ pub(super) fn on_cluster(state: &mut State, message: ClusterMessage, effects: &m
             KindRows::Rollouts(update) => state.stores.rollouts.apply(update),
             KindRows::RolloutReplicaSets(update) => state.stores.rollout_replicasets.apply(update),
             KindRows::AnalysisRuns(update) => state.stores.analysis_runs.apply(update),
+            KindRows::HelmCharts(ResourceKind::HelmChartConfigs, update) => {
+                state.stores.helm_chart_configs.apply(update)
+            }
+            KindRows::HelmCharts(_, update) => state.stores.helm_charts.apply(update),
             KindRows::Certificates(update) => state.stores.certificates.apply(update),
             KindRows::TlsSecrets(update) => state.stores.tls_secrets.apply(update),
             KindRows::Routes(ResourceKind::IngressRoutes, update) => {

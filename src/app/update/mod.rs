@@ -643,6 +643,32 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
         ViewKind::AppObjects => gitops::act(state, Action::Diff, effects),
         ViewKind::Resource(ResourceKind::HelmReleases) => helm::open_history(state),
         ViewKind::Resource(ResourceKind::Rollouts) => argo_rollouts::open_picture(state),
+        // A k3s HelmChart: its install Job's pods (logs, state).
+        ViewKind::Resource(ResourceKind::HelmCharts) => {
+            let job = state.stores.helm_charts.get(&key).and_then(|chart| {
+                state.stores.jobs.get(&crate::cluster::rows::RowKey::new(
+                    &chart.namespace,
+                    &chart.job,
+                ))
+            });
+            match job {
+                Some(job) => {
+                    let pin = Pin::Selector {
+                        owner: format!("job/{}", job.name),
+                        namespace: job.namespace.to_string(),
+                        selector: job.selector.clone(),
+                    };
+                    push_view(
+                        state,
+                        ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
+                    );
+                }
+                None => state.flash(Level::Info, format!("{} has no install job now", key.name)),
+            }
+        }
+        ViewKind::Resource(ResourceKind::HelmChartConfigs) => {
+            open_detail(state, DetailKind::Describe, effects)
+        }
         // Conditions with their messages, and the scaling events.
         ViewKind::Resource(ResourceKind::Hpas) => open_detail(state, DetailKind::Describe, effects),
         ViewKind::Containers | ViewKind::Pulse | ViewKind::Resource(_) => {}

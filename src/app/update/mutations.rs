@@ -288,6 +288,7 @@ pub(super) fn on_editor_key(state: &mut State, key: KeyEvent, effects: &mut Vec<
                 kind: editor.kind,
                 key: editor.key.clone(),
                 yaml: editor.text(),
+                original: editor.original.clone(),
             });
         }
         _ if !editor.loading && !editor.saving => {

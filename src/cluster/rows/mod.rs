@@ -5,6 +5,7 @@ pub mod argo;
 pub mod certs;
 pub mod event;
 pub mod helm;
+pub mod helmchart;
 pub mod hpa;
 pub mod job;
 pub mod namespace;

@@ -15,6 +15,7 @@
 
 mod daemonset;
 mod deployment;
+mod helmchart;
 mod hpa;
 mod job;
 mod loadbalancer;
@@ -164,6 +165,8 @@ pub(super) struct Cx<'a> {
 pub(crate) struct Controller {
     /// HPAs from the seed: left alone unless `SimOptions::autoscale`.
     seeded_hpas: HashSet<String>,
+    /// Per k3s HelmChart uid: the configHash its install Job was made for.
+    helm_hashes: HashMap<String, String>,
     /// Per HPA: when it was last looked at, and when it last scaled.
     hpa_sync: HashMap<String, (Instant, Option<Instant>)>,
     seed: HashMap<String, Seeded>,
@@ -672,6 +675,7 @@ impl Controller {
             c.seeded_runs
                 .extend(all(store, id).iter().map(|o| uid(o).to_string()));
         }
+        c.helm_hashes = helmchart::seeded_hashes(store, reg);
         if let Some(hpas) = ids.hpas {
             c.seeded_hpas
                 .extend(all(store, hpas).iter().map(|o| uid(o).to_string()));
@@ -805,6 +809,13 @@ impl Controller {
             for r in all(cx.store, rollouts) {
                 rollouts::reconcile(self, &mut cx, &rollout_ids, &r);
             }
+        }
+        if let Some(charts) = reg.by_kind("helm.cattle.io/v1", "HelmChart") {
+            let helm_ids = helmchart::HelmIds {
+                charts,
+                configs: reg.by_kind("helm.cattle.io/v1", "HelmChartConfig"),
+            };
+            helmchart::reconcile(self, &mut cx, &helm_ids);
         }
         loadbalancer::reconcile(self, &mut cx);
         hpa::reconcile(self, &mut cx, &shared.metrics, shared.opts.autoscale);
