@@ -688,3 +688,96 @@ async fn a_rollout_is_a_workload_pods_logs_by_role_and_restart_by_kind() {
         patch.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_rollout_says_why_on_its_row_and_nothing_else_moves() {
+    use bosun::app::view::ViewKind;
+    use bosun::cluster::kind::ResourceKind;
+
+    let sim = sim().await;
+    let client = common::kube_client(&sim).await;
+    let api = rollout_api(&client);
+    api.create(&PostParams::default(), &canary("good", "web:1", steps()))
+        .await
+        .expect("create");
+    let object = |name: &str, spec: Value| -> DynamicObject {
+        serde_json::from_value(json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": name, "namespace": "default"}, "spec": spec
+        }))
+        .expect("object")
+    };
+    // No strategy the plugin knows; a field of the wrong type.
+    api.create(
+        &PostParams::default(),
+        &object(
+            "nostrategy",
+            json!({"replicas": 1, "strategy": {"rolling": {}}}),
+        ),
+    )
+    .await
+    .expect("create");
+    api.create(
+        &PostParams::default(),
+        &object(
+            "broken",
+            json!({"replicas": "five", "strategy": {"canary": {}}}),
+        ),
+    )
+    .await
+    .expect("create");
+    wait_row(&api, "good", "the good one deploys", |r| {
+        r.phase == Phase::Healthy
+    })
+    .await;
+
+    let mut app =
+        common::Harness::start(&sim, ViewKind::Resource(ResourceKind::Rollouts), 200, 30).await;
+    app.wait_for("all three listed", WAIT, |state, _| {
+        state.stores.rollouts.len() == 3
+    })
+    .await;
+    let broken = app
+        .state
+        .stores
+        .rollouts
+        .get(&bosun::cluster::rows::RowKey::new("default", "broken"))
+        .cloned()
+        .expect("broken row");
+    assert_eq!(broken.phase, Phase::Degraded);
+    assert!(
+        broken.message.starts_with("invalid Rollout:") && broken.message.contains("replicas"),
+        "names the field: {}",
+        broken.message
+    );
+    let nostrategy = app
+        .state
+        .stores
+        .rollouts
+        .get(&bosun::cluster::rows::RowKey::new("default", "nostrategy"))
+        .cloned()
+        .expect("row");
+    assert_eq!(nostrategy.strategy, "unknown");
+    let good = app
+        .state
+        .stores
+        .rollouts
+        .get(&bosun::cluster::rows::RowKey::new("default", "good"))
+        .cloned()
+        .expect("row");
+    assert_eq!((good.phase, good.strategy), (Phase::Healthy, "Canary"));
+    // Acting on the broken one says why instead of sending anything.
+    app.select_where(|state, i| state.stores.rollouts.rows()[i].name.as_ref() == "broken")
+        .await;
+    let before = sim.client_patches().len();
+    app.key(crossterm::event::KeyCode::Char('p')).await;
+    assert!(app.state.confirm.is_none());
+    let flash = app
+        .state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(flash.contains("invalid Rollout"), "{flash}");
+    assert_eq!(sim.client_patches().len(), before);
+}

@@ -804,3 +804,43 @@ fn rollouts_view_and_the_get_rollout_picture() {
     run::draw(&mut small, &mut state, &Theme::builtin_default()).expect("draw");
     assert_snapshot!("rollout_picture_80x24", small.backend());
 }
+
+#[test]
+fn k3s_helmcharts_and_their_configs() {
+    use bosun::cluster::rows::helmchart::HelmChartRow;
+    use kube::api::DynamicObject;
+    let mut state = sample_state();
+    let docs = documents();
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::HelmCharts(
+            ResourceKind::HelmCharts,
+            RowUpdate::Replace(rows::<DynamicObject, _>(
+                &docs,
+                "HelmChart",
+                HelmChartRow::from_chart,
+            )),
+        )),
+    );
+    feed(
+        &mut state,
+        WatchMessage::Rows(KindRows::HelmCharts(
+            ResourceKind::HelmChartConfigs,
+            RowUpdate::Replace(rows::<DynamicObject, _>(
+                &docs,
+                "HelmChartConfig",
+                HelmChartRow::from_config,
+            )),
+        )),
+    );
+    command(&mut state, "hc");
+    let charts = render(&mut state);
+    let text = format!("{}", charts.backend());
+    assert!(
+        text.contains("traefik-34.2.1+up34.2.0.tgz") && text.contains("helm-install-traefik"),
+        "{text}"
+    );
+    assert_snapshot!("helmcharts", charts.backend());
+    command(&mut state, "hcc");
+    assert_snapshot!("helmchartconfigs", render(&mut state).backend());
+}

@@ -129,9 +129,9 @@ fn drop_order(column: ColumnId) -> u8 {
         ColumnId::SetWeight => 2,
         ColumnId::ActualWeight => 5,
         ColumnId::Images => 7,
-        ColumnId::TargetNamespace => 5,
-        ColumnId::Job => 6,
-        ColumnId::Config => 7,
+        ColumnId::TargetNamespace => 6,
+        ColumnId::Job => 2,
+        ColumnId::Config => 4,
         ColumnId::Values => 6,
     }
 }

@@ -169,7 +169,8 @@ impl Rollout {
     /// Parses a Rollout from its JSON; the error names the field serde
     /// could not read.
     pub fn from_value(value: &Value) -> Result<Rollout, String> {
-        Rollout::deserialize(value).map_err(|error| format!("invalid Rollout: {error}"))
+        serde_path_to_error::deserialize(value)
+            .map_err(|error| format!("invalid Rollout: {}: {}", error.path(), error.inner()))
     }
 
     pub fn status(&self) -> std::borrow::Cow<'_, RolloutStatus> {
