@@ -77,6 +77,32 @@ async fn wait_row(
     }
 }
 
+/// A canary `NAME` deployed at `NAME:1`, then set to `NAME:2` with the
+/// plugin's set image: paused at its first pause, all five pods ready.
+async fn paused_canary(sim: &SimCluster, name: &str) -> (kube::Client, Api<DynamicObject>) {
+    let client = common::kube_client(sim).await;
+    let api = rollout_api(&client);
+    api.create(
+        &PostParams::default(),
+        &canary(name, &format!("{name}:1"), steps()),
+    )
+    .await
+    .expect("create");
+    wait_row(&api, name, "initial deploy", |r| r.phase == Phase::Healthy).await;
+    let set = RolloutAction::SetImage {
+        container: "*".into(),
+        image: format!("{name}:2"),
+    };
+    actions::perform(&client, "default", name, &set)
+        .await
+        .expect("set image");
+    wait_row(&api, name, "paused", |r| {
+        r.phase == Phase::Paused && r.ready == 5
+    })
+    .await;
+    (client, api)
+}
+
 fn last_patch(sim: &SimCluster) -> bosun::sim::ClientPatch {
     sim.client_patches()
         .last()
@@ -143,23 +169,7 @@ async fn canary_pauses_at_its_step_and_promote_sends_what_the_plugin_sends() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn abort_retry_and_promote_full_follow_the_plugin() {
     let sim = sim().await;
-    let client = common::kube_client(&sim).await;
-    let api = rollout_api(&client);
-    api.create(&PostParams::default(), &canary("shop", "shop:1", steps()))
-        .await
-        .expect("create");
-    wait_row(&api, "shop", "initial deploy", |r| {
-        r.phase == Phase::Healthy
-    })
-    .await;
-    let set = RolloutAction::SetImage {
-        container: "*".into(),
-        image: "shop:2".into(),
-    };
-    actions::perform(&client, "default", "shop", &set)
-        .await
-        .expect("set image");
-    wait_row(&api, "shop", "paused", |r| r.phase == Phase::Paused).await;
+    let (client, api) = paused_canary(&sim, "shop").await;
 
     actions::perform(&client, "default", "shop", &RolloutAction::Abort)
         .await
@@ -406,24 +416,7 @@ async fn the_view_shows_the_live_picture_and_p_promotes_after_the_confirm() {
     use crossterm::event::KeyCode;
 
     let sim = sim().await;
-    let client = common::kube_client(&sim).await;
-    let api = rollout_api(&client);
-    api.create(&PostParams::default(), &canary("web", "web:1", steps()))
-        .await
-        .expect("create");
-    wait_row(&api, "web", "initial deploy", |r| r.phase == Phase::Healthy).await;
-    actions::perform(
-        &client,
-        "default",
-        "web",
-        &RolloutAction::SetImage {
-            container: "web".into(),
-            image: "web:2".into(),
-        },
-    )
-    .await
-    .expect("set image");
-    wait_row(&api, "web", "paused", |r| r.phase == Phase::Paused).await;
+    let (_client, _api) = paused_canary(&sim, "web").await;
 
     let mut app =
         common::Harness::start(&sim, ViewKind::Resource(ResourceKind::Rollouts), 180, 45).await;
@@ -601,23 +594,7 @@ async fn a_rollout_is_a_workload_pods_logs_by_role_and_restart_by_kind() {
     use crossterm::event::KeyCode;
 
     let sim = sim().await;
-    let client = common::kube_client(&sim).await;
-    let api = rollout_api(&client);
-    api.create(&PostParams::default(), &canary("web", "web:1", steps()))
-        .await
-        .expect("create");
-    wait_row(&api, "web", "initial deploy", |r| r.phase == Phase::Healthy).await;
-    let set = RolloutAction::SetImage {
-        container: "web".into(),
-        image: "web:2".into(),
-    };
-    actions::perform(&client, "default", "web", &set)
-        .await
-        .expect("set image");
-    wait_row(&api, "web", "paused", |r| {
-        r.phase == Phase::Paused && r.ready == 5
-    })
-    .await;
+    let (_client, _api) = paused_canary(&sim, "web").await;
 
     let mut app =
         common::Harness::start(&sim, ViewKind::Resource(ResourceKind::Rollouts), 180, 45).await;

@@ -8,7 +8,8 @@ use tokio::task::JoinHandle;
 
 use crate::cluster::client::{LoadedKubeconfig, client_for};
 use crate::cluster::fetch::fetch_detail;
-use crate::cluster::watch::{ListStrategy, spawn_all};
+use crate::cluster::kind::ResourceKind;
+use crate::cluster::watch::{ListStrategy, WatchMessage, WatchStatus, spawn_all, spawn_deferred};
 use crate::config::settings::WatchListSetting;
 
 use super::effect::Effect;
@@ -18,6 +19,8 @@ use crate::cluster::actions::{self, Mutation};
 use crate::cluster::rollout;
 
 const VERSION_TIMEOUT: Duration = Duration::from_secs(5);
+/// When the deferred watchers start if pods never finish listing.
+const DEFERRED_WATCHERS_AFTER: Duration = Duration::from_secs(3);
 
 pub struct RuntimeOptions {
     pub metrics_interval: Duration,
@@ -488,23 +491,48 @@ impl Runtime {
                     message: ClusterMessage::ServerVersion(version_message),
                 })
                 .await;
-            let mut workers =
-                spawn_all(client.clone(), strategy_for(setting, minor), sender.clone());
+            let strategy = strategy_for(setting, minor);
+            let mut workers = spawn_all(client.clone(), strategy, sender.clone());
             workers.push(tokio::spawn(crate::cluster::metrics::run_poller(
-                client,
+                client.clone(),
                 metrics_interval,
-                sender,
+                sender.clone(),
             )));
             // Aborting this task drops the guard, which aborts the workers.
-            let _guard = AbortOnDrop(workers);
+            let mut guard = AbortOnDrop(workers);
+            // The kinds few views show start once pods are listed (or
+            // after a few seconds when they cannot be).
+            let mut deferred = Some((client, sender));
+            let deferred_deadline = tokio::time::sleep(DEFERRED_WATCHERS_AFTER);
+            tokio::pin!(deferred_deadline);
             // Tag every message with the epoch; update() drops stale ones.
-            while let Some(message) = receiver.recv().await {
+            loop {
+                let message = tokio::select! {
+                    message = receiver.recv() => message,
+                    _ = &mut deferred_deadline, if deferred.is_some() => {
+                        if let Some((client, sender)) = deferred.take() {
+                            guard.0.extend(spawn_deferred(client, strategy, sender));
+                        }
+                        continue;
+                    }
+                };
+                let Some(message) = message else {
+                    break;
+                };
+                let pods_settled = matches!(
+                    &message,
+                    ClusterMessage::Watch(WatchMessage::Status(ResourceKind::Pods, status))
+                        if *status != WatchStatus::Loading
+                );
                 if app
                     .send(AppEvent::Cluster { epoch, message })
                     .await
                     .is_err()
                 {
                     break;
+                }
+                if pods_settled && let Some((client, sender)) = deferred.take() {
+                    guard.0.extend(spawn_deferred(client, strategy, sender));
                 }
             }
         });

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::client::KubeconfigSource;
-use super::shell::{ExternalCommand, find_program};
+use super::shell::{ExternalCommand, find_program, kubeconfig_args};
 
 /// The command line to run where helm is installed.
 pub fn how(namespace: &str, release: &str, revision: i64, context: &str) -> String {
@@ -42,22 +42,7 @@ pub fn rollback_command(
         "--kube-context".to_string(),
         context.to_string(),
     ];
-    let mut env = Vec::new();
-    match source {
-        KubeconfigSource::Flag(path)
-        | KubeconfigSource::Home(path)
-        | KubeconfigSource::K3s(path) => {
-            args.push("--kubeconfig".to_string());
-            args.push(path.display().to_string());
-        }
-        KubeconfigSource::Env(paths) => {
-            let joined = std::env::join_paths(paths).map_err(|error| error.to_string())?;
-            env.push((
-                "KUBECONFIG".to_string(),
-                joined.to_string_lossy().into_owned(),
-            ));
-        }
-    }
+    let env = kubeconfig_args(source, &mut args)?;
     Ok(ExternalCommand { program, args, env })
 }
 

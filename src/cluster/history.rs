@@ -140,6 +140,14 @@ pub async fn workload_history(
     }
 }
 
+/// Whether `uid` is the object's controller (`metav1.IsControlledBy`).
+fn controlled_by(meta: &kube::api::ObjectMeta, uid: &str) -> bool {
+    meta.owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.uid == uid && o.controller == Some(true))
+}
+
 fn images_of(template: &Value) -> Vec<String> {
     template
         .pointer("/spec/containers")
@@ -182,13 +190,7 @@ where
     let mut revisions: Vec<Revision> = list
         .items
         .iter()
-        .filter(|cr| {
-            cr.metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.uid == uid && o.controller == Some(true))
-        })
+        .filter(|cr| controlled_by(&cr.metadata, &uid))
         .map(|cr| {
             let data = cr.data.as_ref().map(|d| d.0.clone()).unwrap_or(Value::Null);
             let mut template = data
@@ -251,13 +253,7 @@ async fn deployment_history(
     let mut revisions: Vec<Revision> = list
         .items
         .iter()
-        .filter(|rs| {
-            rs.metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.uid == uid && o.controller == Some(true))
-        })
+        .filter(|rs| controlled_by(&rs.metadata, &uid))
         .filter_map(|rs| {
             let value = serde_json::to_value(rs).ok()?;
             let annotations = annotations_of(&value);

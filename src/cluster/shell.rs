@@ -37,6 +37,31 @@ fn is_executable(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// How a child program (kubectl, helm) gets the kubeconfig bosun uses:
+/// `--kubeconfig PATH` appended to `args`, or the `KUBECONFIG` list as the
+/// environment returned.
+pub fn kubeconfig_args(
+    source: &KubeconfigSource,
+    args: &mut Vec<String>,
+) -> Result<Vec<(String, String)>, String> {
+    match source {
+        KubeconfigSource::Flag(path)
+        | KubeconfigSource::Home(path)
+        | KubeconfigSource::K3s(path) => {
+            args.push("--kubeconfig".to_string());
+            args.push(path.display().to_string());
+            Ok(Vec::new())
+        }
+        KubeconfigSource::Env(paths) => {
+            let joined = std::env::join_paths(paths).map_err(|error| error.to_string())?;
+            Ok(vec![(
+                "KUBECONFIG".to_string(),
+                joined.to_string_lossy().into_owned(),
+            )])
+        }
+    }
+}
+
 /// The `kubectl exec -it` command for a pod's container, or why there is none.
 pub fn exec_command(
     kubectl: &str,
@@ -58,22 +83,7 @@ pub fn exec_command(
             }
         },
     };
-    let mut env = Vec::new();
-    match source {
-        KubeconfigSource::Flag(path)
-        | KubeconfigSource::Home(path)
-        | KubeconfigSource::K3s(path) => {
-            args.push("--kubeconfig".to_string());
-            args.push(path.display().to_string());
-        }
-        KubeconfigSource::Env(paths) => {
-            let joined = std::env::join_paths(paths).map_err(|error| error.to_string())?;
-            env.push((
-                "KUBECONFIG".to_string(),
-                joined.to_string_lossy().into_owned(),
-            ));
-        }
-    }
+    let env = kubeconfig_args(source, &mut args)?;
     args.extend([
         "--context".to_string(),
         context.to_string(),

@@ -335,10 +335,7 @@ where
     use k8s_openapi::api::networking::v1::Ingress;
     use kube::api::DynamicObject;
 
-    use super::argo_rollouts as argo;
     use super::rows::RouteRow;
-    use super::rows::argo as argo_rows;
-    use super::rows::helmchart::HelmChartRow;
     use crate::certs::{CertificateRow, TlsSecretRow, certificate_resource, ingressroute_resource};
     let c = || client.clone();
     vec![
@@ -501,6 +498,39 @@ where
             strategy,
             sender.clone(),
         ),
+        spawn(
+            WatchSpec {
+                api: Api::<DynamicObject>::all_with(c(), &ingressroute_resource()),
+                kind: ResourceKind::IngressRoutes,
+                fields: None,
+                labels: None,
+                project: RouteRow::from_ingressroute,
+                wrap: |update| KindRows::Routes(ResourceKind::IngressRoutes, update),
+            },
+            strategy,
+            sender,
+        ),
+    ]
+}
+
+/// The kinds only some views show (Argo Rollouts, k3s HelmCharts): started
+/// after the pods list, so a big first list does not share the server with
+/// them (the runtime's supervisor decides when).
+pub fn spawn_deferred<T>(
+    client: kube::Client,
+    strategy: ListStrategy,
+    sender: mpsc::Sender<T>,
+) -> Vec<tokio::task::JoinHandle<()>>
+where
+    T: From<WatchMessage> + Send + 'static,
+{
+    use kube::api::DynamicObject;
+
+    use super::argo_rollouts as argo;
+    use super::rows::argo as argo_rows;
+    use super::rows::helmchart::HelmChartRow;
+    let c = || client.clone();
+    vec![
         // Argo Rollouts: the Rollouts, their ReplicaSets (only those with
         // the controller's hash label) and AnalysisRuns, for the list and
         // the live `get rollout` picture.
@@ -570,18 +600,6 @@ where
             },
             strategy,
             sender.clone(),
-        ),
-        spawn(
-            WatchSpec {
-                api: Api::<DynamicObject>::all_with(c(), &ingressroute_resource()),
-                kind: ResourceKind::IngressRoutes,
-                fields: None,
-                labels: None,
-                project: RouteRow::from_ingressroute,
-                wrap: |update| KindRows::Routes(ResourceKind::IngressRoutes, update),
-            },
-            strategy,
-            sender,
         ),
     ]
 }

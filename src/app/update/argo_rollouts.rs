@@ -72,14 +72,11 @@ pub(super) fn open_pods(state: &mut State) {
         return;
     };
     state.detail = None;
-    let pin = Pin::Selector {
-        owner: format!("rollout/{}", row.name),
-        namespace: row.namespace.to_string(),
-        selector: row.selector.clone(),
-    };
-    push_view(
+    open_pods_of(
         state,
-        ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
+        format!("rollout/{}", row.name),
+        &row.namespace,
+        &row.selector,
     );
 }
 

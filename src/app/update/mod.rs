@@ -541,6 +541,24 @@ fn back(state: &mut State) {
     }
 }
 
+/// The pods an owner selects, in a pinned pods view.
+fn open_pods_of(
+    state: &mut State,
+    owner: String,
+    namespace: &str,
+    selector: &crate::cluster::rows::workload::Selector,
+) {
+    let pin = Pin::Selector {
+        owner,
+        namespace: namespace.to_string(),
+        selector: selector.clone(),
+    };
+    push_view(
+        state,
+        ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
+    );
+}
+
 fn push_view(state: &mut State, view: ViewState) {
     state.nav.push(view);
     // Deep stacks are not useful; keep the last few.
@@ -578,31 +596,22 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
                 .stores
                 .workloads(kind)
                 .and_then(|store| store.get(&key))
+                .cloned()
             else {
                 return;
             };
-            let pin = Pin::Selector {
-                owner: format!("{}/{}", kind.kind().to_lowercase(), row.name),
-                namespace: row.namespace.to_string(),
-                selector: row.selector.clone(),
-            };
-            push_view(
-                state,
-                ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
-            );
+            let owner = format!("{}/{}", kind.kind().to_lowercase(), row.name);
+            open_pods_of(state, owner, &row.namespace, &row.selector);
         }
         ViewKind::Resource(ResourceKind::Jobs) => {
-            let Some(row) = state.stores.jobs.get(&key) else {
+            let Some(row) = state.stores.jobs.get(&key).cloned() else {
                 return;
             };
-            let pin = Pin::Selector {
-                owner: format!("job/{}", row.name),
-                namespace: row.namespace.to_string(),
-                selector: row.selector.clone(),
-            };
-            push_view(
+            open_pods_of(
                 state,
-                ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
+                format!("job/{}", row.name),
+                &row.namespace,
+                &row.selector,
             );
         }
         ViewKind::Resource(ResourceKind::Pods) => {
@@ -651,18 +660,13 @@ fn drill_down(state: &mut State, effects: &mut Vec<Effect>) {
                     &chart.job,
                 ))
             });
-            match job {
-                Some(job) => {
-                    let pin = Pin::Selector {
-                        owner: format!("job/{}", job.name),
-                        namespace: job.namespace.to_string(),
-                        selector: job.selector.clone(),
-                    };
-                    push_view(
-                        state,
-                        ViewState::pinned(ViewKind::Resource(ResourceKind::Pods), pin),
-                    );
-                }
+            match job.cloned() {
+                Some(job) => open_pods_of(
+                    state,
+                    format!("job/{}", job.name),
+                    &job.namespace,
+                    &job.selector,
+                ),
                 None => state.flash(Level::Info, format!("{} has no install job now", key.name)),
             }
         }

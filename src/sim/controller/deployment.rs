@@ -13,11 +13,7 @@ const REVISION: &str = "deployment.kubernetes.io/revision";
 const HASH: &str = "pod-template-hash";
 
 fn revision(obj: &Value) -> i64 {
-    obj.pointer("/metadata/annotations")
-        .and_then(|a| a.get(REVISION))
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    super::annotation_number(obj, REVISION)
 }
 
 fn without_hash(template: &Value) -> Value {
@@ -35,10 +31,7 @@ pub(super) fn without_label(template: &Value, key: &str) -> Value {
 }
 
 fn replicas(obj: &Value) -> i64 {
-    obj.pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1)
-        .max(0)
+    super::spec_replicas(obj)
 }
 
 fn with_revision(mut obj: Value, rev: i64) -> Value {

@@ -269,6 +269,23 @@ pub(super) fn is_ready(pod: &Value) -> bool {
             })
 }
 
+/// A numeric annotation (a revision), 0 when absent or not a number.
+pub(super) fn annotation_number(obj: &Value, key: &str) -> i64 {
+    obj.pointer("/metadata/annotations")
+        .and_then(|a| a.get(key))
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `spec.replicas`, 1 when unset (the API default), never negative.
+pub(super) fn spec_replicas(obj: &Value) -> i64 {
+    obj.pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+        .max(0)
+}
+
 pub(super) fn label<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
     obj.pointer("/metadata/labels")?.get(key)?.as_str()
 }

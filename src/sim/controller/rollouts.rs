@@ -26,18 +26,11 @@ const DEADLINE: &str = "scale-down-deadline";
 const API_VERSION: &str = "argoproj.io/v1alpha1";
 
 fn revision(obj: &Value) -> i64 {
-    obj.pointer("/metadata/annotations")
-        .and_then(|a| a.get(REVISION))
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    super::annotation_number(obj, REVISION)
 }
 
 fn replicas(obj: &Value) -> i64 {
-    obj.pointer("/spec/replicas")
-        .and_then(Value::as_i64)
-        .unwrap_or(1)
-        .max(0)
+    super::spec_replicas(obj)
 }
 
 fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
