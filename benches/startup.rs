@@ -70,6 +70,7 @@ async fn measure(kubeconfig: std::path::PathBuf, expected: usize) {
         .execute(Effect::Connect {
             epoch: 0,
             context: None,
+            first: bosun::app::update::first_kinds(&state),
         })
         .await
     {

@@ -433,6 +433,7 @@ async fn run_cli(cli: Cli) -> color_eyre::Result<ExitCode> {
         .execute(Effect::Connect {
             epoch: 0,
             context: Some(state.context.context.clone()),
+            first: bosun::app::update::first_kinds(&state),
         })
         .await
     {

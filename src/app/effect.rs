@@ -11,6 +11,8 @@ pub enum Effect {
     Connect {
         epoch: u64,
         context: Option<String>,
+        /// The kinds the first screen shows: listed first and alone.
+        first: Vec<ResourceKind>,
     },
     /// A Helm release's values or manifest, decoded and masked.
     FetchHelm {

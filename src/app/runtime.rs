@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use crate::cluster::client::{LoadedKubeconfig, client_for};
 use crate::cluster::fetch::fetch_detail;
 use crate::cluster::kind::ResourceKind;
-use crate::cluster::watch::{ListStrategy, WatchMessage, WatchStatus, spawn_all, spawn_deferred};
+use crate::cluster::watch::{ListStrategy, WatchMessage, WatchStatus, spawn_kinds};
 use crate::config::settings::WatchListSetting;
 
 use super::effect::Effect;
@@ -19,8 +19,8 @@ use crate::cluster::actions::{self, Mutation};
 use crate::cluster::rollout;
 
 const VERSION_TIMEOUT: Duration = Duration::from_secs(5);
-/// When the deferred watchers start if pods never finish listing.
-const DEFERRED_WATCHERS_AFTER: Duration = Duration::from_secs(3);
+/// When the second phase of watchers starts if the first never settles.
+const SECOND_PHASE_AFTER: Duration = Duration::from_secs(3);
 
 pub struct RuntimeOptions {
     pub metrics_interval: Duration,
@@ -140,7 +140,11 @@ impl Runtime {
     /// through the channel.
     pub async fn execute(&mut self, effect: Effect) -> Vec<AppEvent> {
         match effect {
-            Effect::Connect { epoch, context } => self.connect(epoch, context).await,
+            Effect::Connect {
+                epoch,
+                context,
+                first,
+            } => self.connect(epoch, context, first).await,
             Effect::FetchHelm { request, key, part } => {
                 let Some(client) = self.client.clone() else {
                     return vec![AppEvent::Detail {
@@ -442,7 +446,12 @@ impl Runtime {
         }
     }
 
-    async fn connect(&mut self, epoch: u64, context: Option<String>) -> Vec<AppEvent> {
+    async fn connect(
+        &mut self,
+        epoch: u64,
+        context: Option<String>,
+        first: Vec<ResourceKind>,
+    ) -> Vec<AppEvent> {
         self.stop_workers();
         self.client = None;
         // Building a client reads files only; the first request happens in
@@ -461,11 +470,6 @@ impl Runtime {
         if let Some((handle, _)) = &self.gitops {
             handle.connect(client.clone(), info.context.clone());
         }
-        self.workers.push(super::builds_service::spawn_watchers(
-            client.clone(),
-            epoch,
-            self.sender.clone(),
-        ));
         let app = self.sender.clone();
         let setting = self.options.watch_list;
         let metrics_interval = self.options.metrics_interval;
@@ -492,38 +496,61 @@ impl Runtime {
                 })
                 .await;
             let strategy = strategy_for(setting, minor);
-            let mut workers = spawn_all(client.clone(), strategy, sender.clone());
-            workers.push(tokio::spawn(crate::cluster::metrics::run_poller(
-                client.clone(),
-                metrics_interval,
-                sender.clone(),
-            )));
-            // Aborting this task drops the guard, which aborts the workers.
-            let mut guard = AbortOnDrop(workers);
-            // The kinds few views show start once pods are listed (or
-            // after a few seconds when they cannot be).
-            let mut deferred = Some((client, sender));
-            let deferred_deadline = tokio::time::sleep(DEFERRED_WATCHERS_AFTER);
-            tokio::pin!(deferred_deadline);
+            // Two phases (docs/ARCHITECTURE.md, Watchers in two phases):
+            // the first screen's kinds list alone; everything else — the
+            // other kinds, metrics, the builds' watchers — starts once they
+            // have settled, or after a few seconds when they cannot.
+            let rest: Vec<ResourceKind> = ResourceKind::ALL
+                .iter()
+                .filter(|kind| !first.contains(kind))
+                .copied()
+                .collect();
+            let mut guard = AbortOnDrop(spawn_kinds(&client, &first, strategy, &sender));
+            let mut waiting: std::collections::HashSet<ResourceKind> =
+                first.iter().copied().collect();
+            let mut later = Some((client, sender));
+            let start_later = |later: &mut Option<(kube::Client, mpsc::Sender<ClusterMessage>)>,
+                               guard: &mut AbortOnDrop| {
+                if let Some((client, sender)) = later.take() {
+                    guard
+                        .0
+                        .extend(spawn_kinds(&client, &rest, strategy, &sender));
+                    guard
+                        .0
+                        .push(tokio::spawn(crate::cluster::metrics::run_poller(
+                            client.clone(),
+                            metrics_interval,
+                            sender,
+                        )));
+                    guard.0.push(super::builds_service::spawn_watchers(
+                        client,
+                        epoch,
+                        app.clone(),
+                    ));
+                }
+            };
+            if waiting.is_empty() {
+                start_later(&mut later, &mut guard);
+            }
+            let deadline = tokio::time::sleep(SECOND_PHASE_AFTER);
+            tokio::pin!(deadline);
             // Tag every message with the epoch; update() drops stale ones.
             loop {
                 let message = tokio::select! {
                     message = receiver.recv() => message,
-                    _ = &mut deferred_deadline, if deferred.is_some() => {
-                        if let Some((client, sender)) = deferred.take() {
-                            guard.0.extend(spawn_deferred(client, strategy, sender));
-                        }
+                    _ = &mut deadline, if later.is_some() => {
+                        start_later(&mut later, &mut guard);
                         continue;
                     }
                 };
                 let Some(message) = message else {
                     break;
                 };
-                let pods_settled = matches!(
-                    &message,
-                    ClusterMessage::Watch(WatchMessage::Status(ResourceKind::Pods, status))
-                        if *status != WatchStatus::Loading
-                );
+                if let ClusterMessage::Watch(WatchMessage::Status(kind, status)) = &message
+                    && *status != WatchStatus::Loading
+                {
+                    waiting.remove(kind);
+                }
                 if app
                     .send(AppEvent::Cluster { epoch, message })
                     .await
@@ -531,8 +558,8 @@ impl Runtime {
                 {
                     break;
                 }
-                if pods_settled && let Some((client, sender)) = deferred.take() {
-                    guard.0.extend(spawn_deferred(client, strategy, sender));
+                if waiting.is_empty() {
+                    start_later(&mut later, &mut guard);
                 }
             }
         });

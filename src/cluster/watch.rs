@@ -320,188 +320,212 @@ where
     tokio::spawn(run_watcher(spec, strategy, sender))
 }
 
-/// Spawn a watcher for every kind; the handles let the caller abort them all
-/// (context switch, exit).
-pub fn spawn_all<T>(
-    client: kube::Client,
+/// Spawn the watchers of `kinds`; the handles let the caller abort them
+/// all (context switch, exit). The runtime starts the visible view's kinds
+/// first and the rest once those are listed (docs/ARCHITECTURE.md,
+/// Watchers in two phases).
+pub fn spawn_kinds<T>(
+    client: &kube::Client,
+    kinds: &[ResourceKind],
     strategy: ListStrategy,
-    sender: mpsc::Sender<T>,
+    sender: &mpsc::Sender<T>,
 ) -> Vec<tokio::task::JoinHandle<()>>
 where
     T: From<WatchMessage> + Send + 'static,
 {
-    use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+    kinds
+        .iter()
+        .map(|kind| spawn_kind(client.clone(), *kind, strategy, sender.clone()))
+        .collect()
+}
+
+/// One kind's watcher: its API, field or label selector, and projection.
+fn spawn_kind<T>(
+    client: kube::Client,
+    kind: ResourceKind,
+    strategy: ListStrategy,
+    sender: mpsc::Sender<T>,
+) -> tokio::task::JoinHandle<()>
+where
+    T: From<WatchMessage> + Send + 'static,
+{
+    use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    use k8s_openapi::api::batch::v1::Job;
     use k8s_openapi::api::core::v1::{Event as CoreEvent, Namespace, Node, Pod, Secret};
     use k8s_openapi::api::networking::v1::Ingress;
     use kube::api::DynamicObject;
 
-    use super::rows::RouteRow;
+    use super::argo_rollouts as argo;
+    use super::rows::argo::{AnalysisRunRow, RolloutReplicaSetRow, RolloutRow};
+    use super::rows::helmchart::HelmChartRow;
+    use super::rows::{HelmReleaseRow, HpaRow, JobRow, RouteRow};
     use crate::certs::{CertificateRow, TlsSecretRow, certificate_resource, ingressroute_resource};
-    let c = || client.clone();
-    vec![
-        spawn(
+    let c = client;
+    match kind {
+        ResourceKind::Pods => spawn(
             WatchSpec {
-                api: Api::<Pod>::all(c()),
-                kind: ResourceKind::Pods,
+                api: Api::<Pod>::all(c),
+                kind,
                 fields: None,
                 labels: None,
                 project: PodRow::from_pod,
                 wrap: KindRows::Pods,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::Deployments => spawn(
             WatchSpec {
-                api: Api::<Deployment>::all(c()),
-                kind: ResourceKind::Deployments,
+                api: Api::<Deployment>::all(c),
+                kind,
                 fields: None,
                 labels: None,
                 project: WorkloadRow::from_deployment,
                 wrap: |update| KindRows::Workloads(ResourceKind::Deployments, update),
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::StatefulSets => spawn(
             WatchSpec {
-                api: Api::<StatefulSet>::all(c()),
-                kind: ResourceKind::StatefulSets,
+                api: Api::<StatefulSet>::all(c),
+                kind,
                 fields: None,
                 labels: None,
                 project: WorkloadRow::from_statefulset,
                 wrap: |update| KindRows::Workloads(ResourceKind::StatefulSets, update),
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::DaemonSets => spawn(
             WatchSpec {
-                api: Api::<DaemonSet>::all(c()),
-                kind: ResourceKind::DaemonSets,
+                api: Api::<DaemonSet>::all(c),
+                kind,
                 fields: None,
                 labels: None,
                 project: WorkloadRow::from_daemonset,
                 wrap: |update| KindRows::Workloads(ResourceKind::DaemonSets, update),
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::Namespaces => spawn(
             WatchSpec {
-                api: Api::<Namespace>::all(c()),
-                kind: ResourceKind::Namespaces,
+                api: Api::<Namespace>::all(c),
+                kind,
                 fields: None,
                 labels: None,
                 project: NamespaceRow::from_namespace,
                 wrap: KindRows::Namespaces,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::Nodes => spawn(
             WatchSpec {
-                api: Api::<Node>::all(c()),
-                kind: ResourceKind::Nodes,
+                api: Api::<Node>::all(c),
+                kind,
                 fields: None,
                 labels: None,
                 project: NodeRow::from_node,
                 wrap: KindRows::Nodes,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::Events => spawn(
             WatchSpec {
-                api: Api::<CoreEvent>::all(c()),
-                kind: ResourceKind::Events,
+                api: Api::<CoreEvent>::all(c),
+                kind,
                 fields: None,
                 labels: None,
                 project: EventRow::from_event,
                 wrap: KindRows::Events,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::Jobs => spawn(
             WatchSpec {
-                api: Api::<k8s_openapi::api::batch::v1::Job>::all(c()),
-                kind: ResourceKind::Jobs,
+                api: Api::<Job>::all(c),
+                kind,
                 fields: None,
                 labels: None,
-                project: super::rows::JobRow::from_job,
+                project: JobRow::from_job,
                 wrap: KindRows::Jobs,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::Hpas => spawn(
             WatchSpec {
-                api: Api::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>::all(c()),
-                kind: ResourceKind::Hpas,
+                api: Api::<HorizontalPodAutoscaler>::all(c),
+                kind,
                 fields: None,
                 labels: None,
-                project: super::rows::HpaRow::from_hpa,
+                project: HpaRow::from_hpa,
                 wrap: KindRows::Hpas,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::Certificates => spawn(
             WatchSpec {
-                api: Api::<DynamicObject>::all_with(c(), &certificate_resource()),
-                kind: ResourceKind::Certificates,
+                api: Api::<DynamicObject>::all_with(c, &certificate_resource()),
+                kind,
                 fields: None,
                 labels: None,
                 project: CertificateRow::from_object,
                 wrap: KindRows::Certificates,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
         // Only Helm's release Secrets, decoded on arrival: the values and
         // the manifest are not kept.
-        spawn(
+        ResourceKind::HelmReleases => spawn(
             WatchSpec {
-                api: Api::<Secret>::all(c()),
-                kind: ResourceKind::HelmReleases,
+                api: Api::<Secret>::all(c),
+                kind,
                 fields: Some("type=helm.sh/release.v1"),
                 labels: None,
-                project: super::rows::HelmReleaseRow::from_secret,
+                project: HelmReleaseRow::from_secret,
                 wrap: KindRows::HelmReleases,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
         // Only TLS secrets, parsed on arrival: no secret data is kept.
-        spawn(
+        ResourceKind::TlsSecrets => spawn(
             WatchSpec {
-                api: Api::<Secret>::all(c()),
-                kind: ResourceKind::TlsSecrets,
+                api: Api::<Secret>::all(c),
+                kind,
                 fields: Some("type=kubernetes.io/tls"),
                 labels: None,
                 project: TlsSecretRow::from_secret,
                 wrap: KindRows::TlsSecrets,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::Ingresses => spawn(
             WatchSpec {
-                api: Api::<Ingress>::all(c()),
-                kind: ResourceKind::Ingresses,
+                api: Api::<Ingress>::all(c),
+                kind,
                 fields: None,
                 labels: None,
                 project: RouteRow::from_ingress,
                 wrap: |update| KindRows::Routes(ResourceKind::Ingresses, update),
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::IngressRoutes => spawn(
             WatchSpec {
-                api: Api::<DynamicObject>::all_with(c(), &ingressroute_resource()),
-                kind: ResourceKind::IngressRoutes,
+                api: Api::<DynamicObject>::all_with(c, &ingressroute_resource()),
+                kind,
                 fields: None,
                 labels: None,
                 project: RouteRow::from_ingressroute,
@@ -510,98 +534,71 @@ where
             strategy,
             sender,
         ),
-    ]
-}
-
-/// The kinds only some views show (Argo Rollouts, k3s HelmCharts): started
-/// after the pods list, so a big first list does not share the server with
-/// them (the runtime's supervisor decides when).
-pub fn spawn_deferred<T>(
-    client: kube::Client,
-    strategy: ListStrategy,
-    sender: mpsc::Sender<T>,
-) -> Vec<tokio::task::JoinHandle<()>>
-where
-    T: From<WatchMessage> + Send + 'static,
-{
-    use kube::api::DynamicObject;
-
-    use super::argo_rollouts as argo;
-    use super::rows::argo as argo_rows;
-    use super::rows::helmchart::HelmChartRow;
-    let c = || client.clone();
-    vec![
         // Argo Rollouts: the Rollouts, their ReplicaSets (only those with
         // the controller's hash label) and AnalysisRuns, for the list and
         // the live `get rollout` picture.
-        spawn(
+        ResourceKind::Rollouts => spawn(
             WatchSpec {
-                api: Api::<DynamicObject>::all_with(c(), &argo::rollout_resource()),
-                kind: ResourceKind::Rollouts,
+                api: Api::<DynamicObject>::all_with(c, &argo::rollout_resource()),
+                kind,
                 fields: None,
                 labels: None,
-                project: argo_rows::RolloutRow::from_object,
+                project: RolloutRow::from_object,
                 wrap: KindRows::Rollouts,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::RolloutReplicaSets => spawn(
             WatchSpec {
-                api: Api::<k8s_openapi::api::apps::v1::ReplicaSet>::all(c()),
-                kind: ResourceKind::RolloutReplicaSets,
+                api: Api::<ReplicaSet>::all(c),
+                kind,
                 fields: None,
                 labels: Some(argo::HASH_LABEL),
-                project: argo_rows::RolloutReplicaSetRow::from_replicaset,
+                project: RolloutReplicaSetRow::from_replicaset,
                 wrap: KindRows::RolloutReplicaSets,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::AnalysisRuns => spawn(
             WatchSpec {
-                api: Api::<DynamicObject>::all_with(c(), &argo::analysisrun_resource()),
-                kind: ResourceKind::AnalysisRuns,
+                api: Api::<DynamicObject>::all_with(c, &argo::analysisrun_resource()),
+                kind,
                 fields: None,
                 labels: None,
-                project: argo_rows::AnalysisRunRow::from_object,
+                project: AnalysisRunRow::from_object,
                 wrap: KindRows::AnalysisRuns,
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
         // k3s' helm-controller objects.
-        spawn(
+        ResourceKind::HelmCharts => spawn(
             WatchSpec {
-                api: Api::<DynamicObject>::all_with(
-                    c(),
-                    &helmchart_resource(ResourceKind::HelmCharts),
-                ),
-                kind: ResourceKind::HelmCharts,
+                api: Api::<DynamicObject>::all_with(c, &helmchart_resource(kind)),
+                kind,
                 fields: None,
                 labels: None,
                 project: HelmChartRow::from_chart,
                 wrap: |update| KindRows::HelmCharts(ResourceKind::HelmCharts, update),
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-        spawn(
+        ResourceKind::HelmChartConfigs => spawn(
             WatchSpec {
-                api: Api::<DynamicObject>::all_with(
-                    c(),
-                    &helmchart_resource(ResourceKind::HelmChartConfigs),
-                ),
-                kind: ResourceKind::HelmChartConfigs,
+                api: Api::<DynamicObject>::all_with(c, &helmchart_resource(kind)),
+                kind,
                 fields: None,
                 labels: None,
                 project: HelmChartRow::from_config,
                 wrap: |update| KindRows::HelmCharts(ResourceKind::HelmChartConfigs, update),
             },
             strategy,
-            sender.clone(),
+            sender,
         ),
-    ]
+    }
 }
 
 /// The API resource of a k3s helm-controller kind.

@@ -106,6 +106,7 @@ impl Harness {
             .execute(Effect::Connect {
                 epoch: 0,
                 context: None,
+                first: bosun::app::update::first_kinds(&state),
             })
             .await
         {

@@ -541,6 +541,15 @@ fn back(state: &mut State) {
     }
 }
 
+/// The kinds the current view shows: the ones a connection lists first.
+pub fn first_kinds(state: &State) -> Vec<ResourceKind> {
+    ResourceKind::ALL
+        .iter()
+        .copied()
+        .filter(|kind| cluster::view_shows(state, *kind))
+        .collect()
+}
+
 /// The pods an owner selects, in a pinned pods view.
 fn open_pods_of(
     state: &mut State,
@@ -703,5 +712,6 @@ fn switch_context(state: &mut State, name: String, effects: &mut Vec<Effect>) {
     effects.push(Effect::Connect {
         epoch: state.epoch,
         context: Some(name),
+        first: first_kinds(state),
     });
 }
