@@ -155,13 +155,49 @@ impl AuditLog {
             .append(true)
             .open(path)
             .map_err(|error| format!("audit log {}: {error}", path.display()))?;
-        writeln!(file, "{line}").map_err(|error| format!("audit log {}: {error}", path.display()))
+        // One write of the whole line: with O_APPEND the kernel keeps it in
+        // one piece even when two actions finish at once (writeln! would
+        // write the line and its newline separately, and interleave).
+        let mut line = line;
+        line.push('\n');
+        file.write_all(line.as_bytes())
+            .map_err(|error| format!("audit log {}: {error}", path.display()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_written_at_once_stay_whole() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::new(Some(path.clone()));
+        std::thread::scope(|scope| {
+            for writer in 0..8 {
+                let log = &log;
+                scope.spawn(move || {
+                    for n in 0..200 {
+                        let _ = log.record(
+                            "homelab",
+                            Source::Tui,
+                            &format!("delete pod/p{writer}-{n} -n x"),
+                            &Ok(String::new()),
+                        );
+                    }
+                });
+            }
+        });
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text.lines().count(), 1600);
+        for line in text.lines() {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(line).is_ok(),
+                "{line}"
+            );
+        }
+    }
 
     #[test]
     fn appends_one_json_line_per_action() {

@@ -844,3 +844,45 @@ fn k3s_helmcharts_and_their_configs() {
     command(&mut state, "hcc");
     assert_snapshot!("helmchartconfigs", render(&mut state).backend());
 }
+
+/// Watchers in two phases: a view switched to before its kinds are listed
+/// asks the runtime to start every watcher now; once listed, it does not.
+#[test]
+fn a_view_whose_kinds_are_not_listed_yet_asks_for_every_watcher() {
+    let switch = |state: &mut State| -> Vec<bosun::app::Effect> {
+        key(state, KeyCode::Char(':'));
+        for c in "deploy".chars() {
+            key(state, KeyCode::Char(c));
+        }
+        update(
+            state,
+            AppEvent::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+        )
+    };
+    let mut fresh = State::new(
+        ContextInfo::default(),
+        Keymap::defaults(),
+        ViewKind::Resource(ResourceKind::Pods),
+        ANCHOR,
+    );
+    assert_eq!(
+        bosun::app::update::first_kinds(&fresh),
+        vec![ResourceKind::Pods],
+        "the pods view lists pods first and alone"
+    );
+    let effects = switch(&mut fresh);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, bosun::app::Effect::WatchAll { epoch: 0 })),
+        "{effects:?}"
+    );
+    let mut listed = sample_state();
+    let effects = switch(&mut listed);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, bosun::app::Effect::WatchAll { .. })),
+        "{effects:?}"
+    );
+}

@@ -14,6 +14,11 @@ pub enum Effect {
         /// The kinds the first screen shows: listed first and alone.
         first: Vec<ResourceKind>,
     },
+    /// Start every watcher of connection `epoch` now: the view shown needs
+    /// a kind its first phase did not list.
+    WatchAll {
+        epoch: u64,
+    },
     /// A Helm release's values or manifest, decoded and masked.
     FetchHelm {
         request: u64,

@@ -51,6 +51,9 @@ pub struct Runtime {
     log_streams: Vec<(u64, JoinHandle<()>)>,
     /// The GitOps worker, when a repo was found.
     gitops: Option<(super::gitops_service::GitopsHandle, JoinHandle<()>)>,
+    /// Starts the current connection's second phase of watchers at once
+    /// (a view needs a kind not listed yet); with that connection's epoch.
+    second_phase: Option<(u64, std::sync::Arc<tokio::sync::Notify>)>,
 }
 
 /// Streaming lists are on by default from Kubernetes 1.34 (DESIGN §5).
@@ -97,6 +100,7 @@ impl Runtime {
             workers: Vec::new(),
             log_streams: Vec::new(),
             gitops: None,
+            second_phase: None,
         }
     }
 
@@ -145,6 +149,14 @@ impl Runtime {
                 context,
                 first,
             } => self.connect(epoch, context, first).await,
+            Effect::WatchAll { epoch } => {
+                if let Some((current, notify)) = &self.second_phase
+                    && *current == epoch
+                {
+                    notify.notify_one();
+                }
+                Vec::new()
+            }
             Effect::FetchHelm { request, key, part } => {
                 let Some(client) = self.client.clone() else {
                     return vec![AppEvent::Detail {
@@ -473,6 +485,8 @@ impl Runtime {
         let app = self.sender.clone();
         let setting = self.options.watch_list;
         let metrics_interval = self.options.metrics_interval;
+        let second_phase = std::sync::Arc::new(tokio::sync::Notify::new());
+        self.second_phase = Some((epoch, second_phase.clone()));
         let supervisor = tokio::spawn(async move {
             let (sender, mut receiver) = mpsc::channel::<ClusterMessage>(512);
             // Bounded: a dead link must not keep the watchers from starting
@@ -534,11 +548,17 @@ impl Runtime {
             }
             let deadline = tokio::time::sleep(SECOND_PHASE_AFTER);
             tokio::pin!(deadline);
+            let wanted = second_phase.notified();
+            tokio::pin!(wanted);
             // Tag every message with the epoch; update() drops stale ones.
             loop {
                 let message = tokio::select! {
                     message = receiver.recv() => message,
                     _ = &mut deadline, if later.is_some() => {
+                        start_later(&mut later, &mut guard);
+                        continue;
+                    }
+                    _ = &mut wanted, if later.is_some() => {
                         start_later(&mut later, &mut guard);
                         continue;
                     }

@@ -50,8 +50,19 @@ pub fn update(state: &mut State, event: AppEvent) -> Vec<Effect> {
         AppEvent::Key(key) => {
             // Windows and kitty-protocol terminals also report releases.
             if key.kind != KeyEventKind::Release {
+                let before = state.view().kind;
                 on_key(state, key, &mut effects);
                 state.dirty = true;
+                // A view whose kinds are not listed yet starts them now.
+                let switched_context = effects.iter().any(|e| matches!(e, Effect::Connect { .. }));
+                if state.view().kind != before
+                    && !switched_context
+                    && first_kinds(state)
+                        .iter()
+                        .any(|kind| state.status_of(*kind) == WatchStatus::Loading)
+                {
+                    effects.push(Effect::WatchAll { epoch: state.epoch });
+                }
             }
         }
         AppEvent::Resize => state.dirty = true,
