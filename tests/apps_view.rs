@@ -302,6 +302,19 @@ async fn readonly_refuses_sync() {
         .map(|f| f.text.clone())
         .unwrap_or_default();
     assert!(flash.contains("read-only"), "{flash}");
+    // A pull changes the working tree the apps sync from: refused too.
+    app.key(KeyCode::Char('P')).await;
+    assert!(!app.state.gitops.pulling);
+    let flash = app
+        .state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(
+        flash.contains("read-only mode: git pull is disabled"),
+        "{flash}"
+    );
 }
 
 #[tokio::test]

@@ -236,6 +236,21 @@ async fn delete_kill_and_scale() {
     app.key(KeyCode::Backspace).await;
     app.keys("3").await;
     app.key(KeyCode::Enter).await;
+    // Scale is confirmed like every other mutation: nothing sent before y.
+    let question = app.question();
+    assert!(
+        question.starts_with("Scale deployment/minio -n minio from ")
+            && question.contains(" to 3?"),
+        "{question}"
+    );
+    let before = app
+        .state
+        .stores
+        .deployments
+        .get(&RowKey::new("minio", "minio"))
+        .map(|row| row.desired);
+    assert_ne!(before, Some(3));
+    app.key(KeyCode::Char('y')).await;
     app.wait_for("minio at 3", WAIT, |state, _| {
         state
             .stores
@@ -283,6 +298,8 @@ async fn readonly_refuses_every_mutation() {
         assert!(app.screen().contains("read-only mode"));
         assert!(app.state.confirm.is_none());
     }
+    // The badge stays on screen whatever the flash says.
+    assert!(app.screen().contains("READ-ONLY"));
     assert!(audit(&app).is_empty());
     let pods: Api<Pod> = Api::namespaced(kube_client(&sim).await, "minio");
     assert!(

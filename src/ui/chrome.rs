@@ -203,6 +203,10 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Span::styled(format!(" {namespace} "), theme.status_bar),
         Span::styled(format!(" {connection} "), style),
     ];
+    // Always there in read-only mode: every mutation, pull and build is refused.
+    if state.readonly {
+        spans.insert(2, Span::styled(" READ-ONLY ", theme.warn));
+    }
     if let Some(flash) = &state.flash {
         let flash_style = match flash.level {
             Level::Info => theme.info,

@@ -527,6 +527,10 @@ pub(super) fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
             if state.gitops.root.is_none() {
                 return no_repo(state);
             }
+            // A pull changes the working tree the apps are synced from.
+            if refused_readonly(state, "git pull") {
+                return;
+            }
             state.gitops.pulling = true;
             state.flash(Level::Info, "pulling (fast-forward only)…");
             effects.push(Effect::Gitops(GitopsCommand::Pull));

@@ -61,16 +61,9 @@ pub(super) fn on_input_key(state: &mut State, key: KeyEvent, effects: &mut Vec<E
                 }
                 Input::Scale(line) => match (line.trim().parse::<i32>(), state.scale_target.take())
                 {
+                    // Confirmed like every other mutation.
                     (Ok(replicas), Some((kind, key))) if replicas >= 0 => {
-                        start_mutation(
-                            state,
-                            Mutation::Scale {
-                                kind,
-                                key,
-                                replicas,
-                            },
-                            effects,
-                        );
+                        ask_scale_confirm(state, kind, key, replicas)
                     }
                     (_, Some(target)) => {
                         state.flash(

@@ -139,6 +139,45 @@ pub(super) fn ask_scale(state: &mut State) {
     }
 }
 
+/// The scale prompt's answer: the confirm, with the current count and the
+/// HPA that would undo it.
+pub(super) fn ask_scale_confirm(
+    state: &mut State,
+    kind: ResourceKind,
+    key: crate::cluster::rows::RowKey,
+    replicas: i32,
+) {
+    let current = state
+        .stores
+        .workloads(kind)
+        .and_then(|store| store.get(&key))
+        .map(|row| row.desired);
+    let hpa = state
+        .stores
+        .hpa_for(kind.kind(), &key.namespace, &key.name)
+        .map(|hpa| format!(" {} ({}) will undo it.", hpa.name, hpa.range()))
+        .unwrap_or_default();
+    let mutation = Mutation::Scale {
+        kind,
+        key,
+        replicas,
+    };
+    let from = current.map(|n| format!(" from {n}")).unwrap_or_default();
+    state.confirm = Some(Confirm {
+        question: format!(
+            "Scale {}{from} to {replicas}?{hpa}",
+            mutation
+                .describe()
+                .trim_start_matches("scale ")
+                .split(" --replicas")
+                .next()
+                .unwrap_or_default()
+        ),
+        action: ConfirmAction::Mutation(mutation),
+        alternative: None,
+    });
+}
+
 /// Start a confirmed (or typed-in) mutation.
 pub(super) fn start_mutation(state: &mut State, mutation: Mutation, effects: &mut Vec<Effect>) {
     state.next_request += 1;
