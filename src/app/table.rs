@@ -89,6 +89,37 @@ fn in_scope(namespace: Option<&str>, row_namespace: &str) -> bool {
     namespace.is_none_or(|scope| scope == row_namespace)
 }
 
+/// The rows of a namespaced kind in scope, sorted by `column`: `order`
+/// decides the kind's own columns (None: not one of them); NAME and
+/// NAMESPACE are common, ties go by namespace then name.
+fn scoped_sorted<R: crate::cluster::rows::Row>(
+    rows: &[R],
+    scope: Option<&str>,
+    (column, descending): (ColumnId, bool),
+    order: impl Fn(ColumnId, &R, &R) -> Option<Ordering>,
+) -> Vec<u32> {
+    let mut indices: Vec<u32> = (0..rows.len() as u32)
+        .filter(|&i| in_scope(scope, rows[i as usize].ident().0))
+        .collect();
+    indices.sort_unstable_by(|a, b| {
+        let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
+        let (a_ident, b_ident) = (a.ident(), b.ident());
+        let common = || match column {
+            ColumnId::Name => by(a_ident.1, b_ident.1).then_with(|| by(a_ident.0, b_ident.0)),
+            _ => by(a_ident, b_ident),
+        };
+        let ordering = order(column, a, b)
+            .map(|o| o.then_with(|| by(a_ident, b_ident)))
+            .unwrap_or_else(common);
+        if descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    });
+    indices
+}
+
 /// Indices of the rows in scope (namespace, pin), sorted; the text filter
 /// is applied on top by `refresh`, so a keystroke never re-sorts.
 fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
@@ -229,24 +260,15 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
             );
         }
         ViewKind::Resource(ResourceKind::Hpas) => {
-            let rows = state.stores.hpas.rows();
-            indices = (0..rows.len() as u32)
-                .filter(|&i| in_scope(scope, &rows[i as usize].namespace))
-                .collect();
-            let (column, descending) = sort.unwrap_or((ColumnId::Name, false));
-            sort_by(
-                &mut |a, b| {
-                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
-                    let order = match column {
-                        ColumnId::Age => by(b.created, a.created),
-                        ColumnId::Replicas => by(a.replicas, b.replicas),
-                        ColumnId::Namespace => by(&a.namespace, &b.namespace),
-                        _ => by(&a.namespace, &b.namespace).then_with(|| by(&a.name, &b.name)),
-                    }
-                    .then_with(|| by(&a.name, &b.name));
-                    if descending { order.reverse() } else { order }
+            indices = scoped_sorted(
+                state.stores.hpas.rows(),
+                scope,
+                sort.unwrap_or((ColumnId::Name, false)),
+                |column, a, b| match column {
+                    ColumnId::Age => Some(by(b.created, a.created)),
+                    ColumnId::Replicas => Some(by(a.replicas, b.replicas)),
+                    _ => None,
                 },
-                &mut indices,
             );
         }
         ViewKind::Resource(kind @ (ResourceKind::HelmCharts | ResourceKind::HelmChartConfigs)) => {
@@ -255,43 +277,23 @@ fn compute_order(state: &State, view: &ViewState) -> Vec<u32> {
             } else {
                 state.stores.helm_chart_configs.rows()
             };
-            indices = (0..rows.len() as u32)
-                .filter(|&i| in_scope(scope, &rows[i as usize].namespace))
-                .collect();
-            let (column, descending) = sort.unwrap_or((ColumnId::Namespace, false));
-            sort_by(
-                &mut |a, b| {
-                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
-                    let order = match column {
-                        ColumnId::Age => by(b.created, a.created),
-                        ColumnId::Name => by(&a.name, &b.name),
-                        _ => by(&a.namespace, &b.namespace),
-                    }
-                    .then_with(|| by(&a.name, &b.name));
-                    if descending { order.reverse() } else { order }
-                },
-                &mut indices,
+            indices = scoped_sorted(
+                rows,
+                scope,
+                sort.unwrap_or((ColumnId::Namespace, false)),
+                |column, a, b| (column == ColumnId::Age).then(|| by(b.created, a.created)),
             );
         }
         ViewKind::Resource(ResourceKind::Rollouts) => {
-            let rows = state.stores.rollouts.rows();
-            indices = (0..rows.len() as u32)
-                .filter(|&i| in_scope(scope, &rows[i as usize].namespace))
-                .collect();
-            let (column, descending) = sort.unwrap_or((ColumnId::Namespace, false));
-            sort_by(
-                &mut |a, b| {
-                    let (a, b) = (&rows[*a as usize], &rows[*b as usize]);
-                    let order = match column {
-                        ColumnId::Age => by(b.created, a.created),
-                        ColumnId::Name => by(&a.name, &b.name),
-                        ColumnId::Status => by(a.phase.as_str(), b.phase.as_str()),
-                        _ => by(&a.namespace, &b.namespace),
-                    }
-                    .then_with(|| by(&a.name, &b.name));
-                    if descending { order.reverse() } else { order }
+            indices = scoped_sorted(
+                state.stores.rollouts.rows(),
+                scope,
+                sort.unwrap_or((ColumnId::Namespace, false)),
+                |column, a, b| match column {
+                    ColumnId::Age => Some(by(b.created, a.created)),
+                    ColumnId::Status => Some(by(a.phase.as_str(), b.phase.as_str())),
+                    _ => None,
                 },
-                &mut indices,
             );
         }
         ViewKind::Resource(ResourceKind::Jobs) => {
