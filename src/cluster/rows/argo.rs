@@ -15,7 +15,7 @@ use super::{Health, Labels, Row, compact_labels};
 use crate::cluster::age::{Epoch, epoch};
 use crate::cluster::argo_rollouts::{self as argo, Phase, Rollout, status};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RolloutRow {
     pub namespace: Box<str>,
     pub name: Box<str>,
@@ -47,19 +47,10 @@ pub struct RolloutRow {
     search: Box<str>,
 }
 
-/// The Rollout as parsed, kept for the picture. Only compares by identity
-/// of content that matters to the views.
+/// The Rollout as parsed (its pod template dropped), kept for the picture
+/// and the actions' preconditions.
 #[derive(Debug, Clone, Default)]
 pub struct RolloutFacts(pub Rollout);
-
-impl PartialEq for RolloutFacts {
-    fn eq(&self, other: &Self) -> bool {
-        // Rows are replaced wholesale on every event; equality is only used
-        // by tests comparing rows, where the projected columns decide.
-        self.0.metadata.name == other.0.metadata.name
-            && self.0.metadata.namespace == other.0.metadata.namespace
-    }
-}
 
 impl Row for RolloutRow {
     fn ident(&self) -> (&str, &str) {
